@@ -1,0 +1,42 @@
+/* psamp: the command-line front door. Dispatches to one subcommand per file. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+typedef struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} subcommand;
+
+static const subcommand SUBCOMMANDS[] = {
+    {NULL, NULL, NULL},
+};
+
+static void print_usage(FILE *f) {
+    fprintf(f,
+            "psamp - power sampling (Metropolis-Hastings from p(x)^alpha) for OPT models\n\n"
+            "usage: psamp COMMAND [options]    (psamp COMMAND --help for its options)\n\n"
+            "commands:\n");
+    for (const subcommand *s = SUBCOMMANDS; s->name; s++) fprintf(f, "  %-10s %s\n", s->name, s->summary);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        print_usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+        print_usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("psamp 0.1.0\n");
+        return 0;
+    }
+    for (const subcommand *s = SUBCOMMANDS; s->name; s++)
+        if (strcmp(argv[1], s->name) == 0) return s->run(argc - 1, argv + 1);
+    fprintf(stderr, "psamp: unknown command '%s' (see psamp --help)\n", argv[1]);
+    return 2;
+}

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Builds psamp and runs the whole test suite twice: a Release build (with the CUDA engine
+# when nvcc is present; GPU tests report "skipped" without a GPU), then the CPU suite
+# under AddressSanitizer + UndefinedBehaviorSanitizer.
+set -euo pipefail
+cd "$(dirname "$0")"
+scripts/deps.sh
+jobs=$(nproc)
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DPSAMP_CUDA=AUTO
+cmake --build build -j"$jobs"
+(cd build && ctest --output-on-failure -j"$jobs")
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPSAMP_CUDA=OFF -DPSAMP_SANITIZE=ON
+cmake --build build-asan -j"$jobs"
+(cd build-asan && ctest --output-on-failure -j"$jobs")
