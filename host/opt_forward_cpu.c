@@ -101,28 +101,18 @@ static void store_kv(opt_cpu_forward *f, int32_t n, int32_t layer) {
     }
 }
 
-/* s[t] = q . K[t] for t < n, with K stored transposed ([hd][max_len]): hd contiguous
- * multiply-adds over t, which vectorise without reordering any sum. */
+/* y[j] = sum_k a[k] m[k * stride + j] for j < len: a weighted sum of n_terms rows, as
+ * contiguous multiply-adds over j that vectorise without reordering any sum. With K stored
+ * transposed this gives the scores (a = q, rows = K's head_dim rows); with V it gives the
+ * mix (a = the attention weights, rows = V[t]). */
 VECTOR_CLONES
-static void attention_scores(float *restrict s, const float *restrict q,
-                             const float *restrict keys_t, int32_t n, int32_t hd, int32_t stride) {
-    for (int32_t t = 0; t < n; t++) s[t] = 0.0f;
-    for (int32_t i = 0; i < hd; i++) {
-        const float qi = q[i], *restrict k = keys_t + (size_t)i * stride;
-        for (int32_t t = 0; t < n; t++) s[t] += qi * k[t];
+static void weighted_rows(float *restrict y, const float *restrict a, const float *restrict m,
+                          int32_t n_terms, int32_t len, int32_t stride) {
+    for (int32_t j = 0; j < len; j++) y[j] = 0.0f;
+    for (int32_t k = 0; k < n_terms; k++) {
+        const float ak = a[k], *restrict row = m + (size_t)k * stride;
+        for (int32_t j = 0; j < len; j++) y[j] += ak * row[j];
     }
-}
-
-/* out = sum_t p[t] V[t] / sum (V is [max_len][hd]). */
-VECTOR_CLONES
-static void attention_mix(float *restrict out, const float *restrict p,
-                          const float *restrict values, int32_t n, int32_t hd, float inv_sum) {
-    for (int32_t i = 0; i < hd; i++) out[i] = 0.0f;
-    for (int32_t t = 0; t < n; t++) {
-        const float pt = p[t], *restrict v = values + (size_t)t * hd;
-        for (int32_t i = 0; i < hd; i++) out[i] += pt * v[i];
-    }
-    for (int32_t i = 0; i < hd; i++) out[i] *= inv_sum;
 }
 
 /* One (row, head): softmax(q K^T) V over the slot's positions 0..pos (q is pre-scaled). */
@@ -134,16 +124,18 @@ static void attention_task(void *ctx, int64_t item, int thread) {
     const opt_cpu_row *row = &f->rows[r];
     const int32_t n = row->pos + 1;
     float *s = f->scores + (size_t)thread * f->max_len;
-    attention_scores(s, f->qkv + (size_t)r * 3 * h + (size_t)head * hd,
-                     kv_at(f, row->slot, f->layer, 0, head), n, hd, f->max_len);
+    weighted_rows(s, f->qkv + (size_t)r * 3 * h + (size_t)head * hd,
+                  kv_at(f, row->slot, f->layer, 0, head), hd, n, f->max_len);
     float max = -INFINITY, sum = 0.0f;
     for (int32_t t = 0; t < n; t++) max = s[t] > max ? s[t] : max;
     for (int32_t t = 0; t < n; t++) {
         s[t] = expf(s[t] - max);
         sum += s[t];
     }
-    attention_mix(f->attn + (size_t)r * h + (size_t)head * hd, s,
-                  kv_at(f, row->slot, f->layer, 1, head), n, hd, 1.0f / sum);
+    float *out = f->attn + (size_t)r * h + (size_t)head * hd;
+    weighted_rows(out, s, kv_at(f, row->slot, f->layer, 1, head), n, hd, hd);
+    const float inv = 1.0f / sum;
+    for (int32_t i = 0; i < hd; i++) out[i] *= inv;
 }
 
 static void decoder_layer(opt_cpu_forward *f, int32_t n, int32_t layer) {
