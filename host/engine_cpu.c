@@ -10,11 +10,11 @@
 #include <unistd.h>
 
 #include "opt_forward_cpu.h"
+#include "philox.h"
+#include "sample_row.h"
 
 /* OpenBLAS's own (cblas.h may be the netlib one, which lacks it). */
 void openblas_set_num_threads(int num_threads);
-#include "philox.h"
-#include "sample_row.h"
 
 /* Rows of a prefill chunk: large enough for efficient GEMMs, small enough for the scratch. */
 #define PREFILL_CHUNK 64

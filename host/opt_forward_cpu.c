@@ -17,9 +17,11 @@
 #define VECTOR_CLONES
 #endif
 
-/* Output columns per GEMM task: a multiple of the kernels' 16-float tiles, small enough that
- * every thread gets several tasks (the pool balances them when a core is busy elsewhere). */
+/* Output columns per GEMM task: whole 64-column tiles, small enough that every thread gets
+ * several tasks (the pool balances them when a core is busy elsewhere); one task when the
+ * pool has one thread. */
 static int32_t linear_chunk(int32_t out, int threads) {
+    if (threads == 1) return out;
     int32_t chunk = (out + 4 * threads - 1) / (4 * threads);
     chunk = (chunk + 63) / 64 * 64;
     return chunk < 64 ? 64 : chunk;
