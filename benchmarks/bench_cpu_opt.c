@@ -88,6 +88,10 @@ static double sgemm_ref_step(const sgemm_ref *s) {
     }
     double dt = now() - t0;
     openblas_set_num_threads(1); /* back to the engine's setting */
+    /* OpenBLAS's idle workers spin for ~2^28 cycles after a threaded call: let them fall
+     * asleep so that they do not steal the cores from the next engine step. */
+    struct timespec nap = {0, 250000000};
+    nanosleep(&nap, NULL);
     return dt;
 }
 
