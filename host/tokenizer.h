@@ -18,11 +18,12 @@
  * cannot take such bytes; this is what its pattern and BPE give on the text decoded with
  * errors="surrogateescape" (each stray byte a lone surrogate, category Cs).
  *
- * Decoding concatenates each token's bytes. Unlike HF (errors="replace", and by default
- * clean_up_tokenization_spaces for OPT), it returns the raw bytes unaltered, so
- * decode(encode(x)) == x byte for byte for every input, invalid UTF-8 included.
+ * Decoding concatenates each token's bytes (special tokens included: 2 -> "</s>"). HF's
+ * decode turns bytes that are not valid UTF-8 into U+FFFD (errors="replace") and, when
+ * clean_up_tokenization_spaces is on, removes spaces before punctuation; psamp returns the
+ * raw bytes unaltered, so decode(encode(x)) == x byte for byte for every input.
  *
- * Files: vocab.json (a JSON object token -> integer id; ids unique, below 2^24) and
+ * Files: vocab.json (a JSON object token -> integer id; ids unique, below 2^22) and
  * merges.txt (one "left right" pair a line, rank = order; a first line starting with
  * "#version" is skipped; blank lines are ignored; a repeated pair takes its later rank, as in
  * HF). Every merge's parts and result, and all 256 byte symbols, must be in the vocabulary.

@@ -109,8 +109,10 @@ int psamp_tok_read_vocab(psamp_tokenizer *tok, const char *path, psamp_err *err)
     char *text;
     size_t len;
     if (read_whole_file(path, &text, &len, err)) return -1;
+    /* len + 1 takes in read_whole_file's terminating NUL, which cJSON then requires right
+     * after the value (and whitespace): trailing garbage is an error. */
     const char *parse_end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &parse_end, 0);
+    cJSON *root = cJSON_ParseWithLengthOpts(text, len + 1, &parse_end, 1);
     int rc = 0;
     if (!root) {
         rc = psamp_fail(err, "%s: malformed JSON near byte %zu", path,

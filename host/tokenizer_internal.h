@@ -9,7 +9,7 @@
 #include "tokenizer.h"
 
 /* vocab.json ids must be below this, so that per-id tables stay a sane size. */
-#define PSAMP_TOK_MAX_ID (1 << 24)
+#define PSAMP_TOK_MAX_ID (1 << 22)
 /* Special tokens cut out of text before BPE (see tokenizer.h). */
 #define PSAMP_TOK_MAX_SPECIALS 2
 

@@ -8,28 +8,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "testlib.h"
 #include "tokenizer.h"
 
 static double now_seconds(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static char *read_file(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = size > 0 ? malloc((size_t)size) : NULL;
-    if (buf && fread(buf, 1, (size_t)size, f) != (size_t)size) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    *len = buf ? (size_t)size : 0;
-    return buf;
 }
 
 static int write_ids(const psamp_tokenizer *tok, const char *text, size_t len, const char *path) {
@@ -65,9 +50,9 @@ int main(int argc, char **argv) {
     }
     double load_s = now_seconds() - t0;
     size_t src_len = 0;
-    char *src = read_file(argv[3], &src_len);
+    char *src = psamp_test_read_file(argv[3], &src_len);
     size_t len = (size_t)(megabytes * 1048576.0);
-    char *text = src ? malloc(len) : NULL;
+    char *text = src && src_len > 0 ? malloc(len) : NULL;
     if (!text || len == 0) {
         fprintf(stderr, "%s: cannot read, or nothing to encode\n", argv[3]);
         return 1;

@@ -9,22 +9,6 @@
 #include "testlib.h"
 #include "tokenizer.h"
 
-static char *read_text(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = size >= 0 ? malloc((size_t)size + 1) : NULL;
-    if (buf && fread(buf, 1, (size_t)size, f) != (size_t)size) {
-        free(buf);
-        buf = NULL;
-    }
-    if (buf) buf[size] = '\0';
-    fclose(f);
-    return buf;
-}
-
 /* Hex string -> malloc'd bytes (at least 1 byte allocated). */
 static unsigned char *from_hex(const char *hex, size_t *len) {
     size_t n = strlen(hex) / 2;
@@ -174,7 +158,8 @@ int main(void) {
     int rc = psamp_tokenizer_load(&tok, PSAMP_FIXTURES "/tokenizer/vocab.json",
                                   PSAMP_FIXTURES "/tokenizer/merges.txt", &err);
     CHECK(&t, rc == 0, "load: %s", err.msg);
-    char *json_text = read_text(PSAMP_FIXTURES "/tokenizer_cases.json");
+    size_t json_len = 0;
+    char *json_text = psamp_test_read_file(PSAMP_FIXTURES "/tokenizer_cases.json", &json_len);
     cJSON *cases = json_text ? cJSON_Parse(json_text) : NULL;
     CHECK(&t, cases != NULL, "cannot read tokenizer_cases.json");
     if (rc == 0 && cases) {

@@ -34,23 +34,6 @@ static const char *write_text(scratch *s, const char *name, const char *text) {
     return write_file(s, name, text, strlen(text));
 }
 
-static char *read_text(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = size >= 0 ? malloc((size_t)size + 1) : NULL;
-    if (buf && fread(buf, 1, (size_t)size, f) != (size_t)size) {
-        free(buf);
-        buf = NULL;
-    }
-    if (buf) buf[size] = '\0';
-    fclose(f);
-    *len = buf ? (size_t)size : 0;
-    return buf;
-}
-
 static void expect_error(psamp_test_state *t, const char *vocab, const char *merges,
                          const char *names_file, const char *says) {
     psamp_tokenizer *tok = (psamp_tokenizer *)&tok; /* must come back NULL */
@@ -66,6 +49,8 @@ static void expect_error(psamp_test_state *t, const char *vocab, const char *mer
 static void broken_vocab(psamp_test_state *t, scratch *s) {
     expect_error(t, "/nonexistent/vocab.json", FIXTURE_MERGES, "/nonexistent/vocab.json", "cannot open");
     const char *p = write_text(s, "malformed.json", "{\"a\": 0, \"b\": }");
+    expect_error(t, p, FIXTURE_MERGES, p, "malformed JSON near byte");
+    p = write_text(s, "trailing.json", "{\"a\": 0} {");
     expect_error(t, p, FIXTURE_MERGES, p, "malformed JSON near byte");
     p = write_text(s, "array.json", "[\"a\", \"b\"]");
     expect_error(t, p, FIXTURE_MERGES, p, "expected a JSON object");
@@ -116,7 +101,7 @@ static int same_ids(const psamp_tokenizer *a, const psamp_tokenizer *b, const ch
 /* CRLF line ends, blank lines and a missing final newline change nothing. */
 static void harmless_merges_variants(psamp_test_state *t, scratch *s, const psamp_tokenizer *fixture) {
     size_t len = 0;
-    char *merges = read_text(FIXTURE_MERGES, &len);
+    char *merges = psamp_test_read_file(FIXTURE_MERGES, &len);
     CHECK(t, merges != NULL, "read the fixture merges");
     if (!merges) return;
     char *crlf = malloc(2 * len + 8);
@@ -142,7 +127,7 @@ static void harmless_merges_variants(psamp_test_state *t, scratch *s, const psam
 /* An id that vocab.json skips: vocab_size still covers the largest id; decoding the gap fails. */
 static void vocab_with_a_gap(psamp_test_state *t, scratch *s) {
     size_t len = 0;
-    char *vocab = read_text(FIXTURE_VOCAB, &len);
+    char *vocab = psamp_test_read_file(FIXTURE_VOCAB, &len);
     char *cut = vocab ? strstr(vocab, "\"<unk>\":3,") : NULL;
     CHECK(t, cut != NULL, "the fixture vocab has \"<unk>\":3");
     if (!cut) {

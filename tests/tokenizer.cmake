@@ -6,4 +6,4 @@ psamp_c_test(NAME test_tokenizer_files SOURCES test_tokenizer_files.c LABELS uni
 # Throughput tool (not a test): bench_tokenizer VOCAB MERGES TEXT [MB] [IDS_OUT].
 add_executable(bench_tokenizer bench_tokenizer.c)
 target_compile_options(bench_tokenizer PRIVATE ${PSAMP_C_WARNINGS})
-target_link_libraries(bench_tokenizer PRIVATE psamp_core)
+target_link_libraries(bench_tokenizer PRIVATE psamp_testlib)
