@@ -11,6 +11,7 @@ typedef struct {
 } subcommand;
 
 static const subcommand SUBCOMMANDS[] = {
+    {"exact", cli_cmd_exact, "exact answers of a toy world: p^alpha beside temperature 1/alpha"},
     {NULL, NULL, NULL},
 };
 
