@@ -2,36 +2,24 @@
  * harmless variations (CRLF, blank lines, no trailing newline, gaps in the ids) still load. */
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "test_files.h"
 #include "testlib.h"
 #include "tokenizer.h"
 
 #define FIXTURE_VOCAB PSAMP_FIXTURES "/tokenizer/vocab.json"
 #define FIXTURE_MERGES PSAMP_FIXTURES "/tokenizer/merges.txt"
 
-typedef struct {
-    char dir[64];
-    char paths[32][128];
-    int n;
-} scratch;
-
-/* Writes `len` bytes to a new file in the scratch folder; returns its path. */
-static const char *write_file(scratch *s, const char *name, const char *data, size_t len) {
-    if (s->n == 32) return "/nonexistent/scratch-full";
-    char dir[sizeof s->dir], *path = s->paths[s->n++];
-    memcpy(dir, s->dir, sizeof dir); /* a copy: the compiler cannot tell dir and path apart */
-    snprintf(path, 128, "%s/%s", dir, name);
-    FILE *f = fopen(path, "wb");
-    if (f) {
-        fwrite(data, 1, len, f);
-        fclose(f);
-    }
-    return path;
+/* Writes a case file into the test's folder; returns its path (in buf). */
+static const char *write_file(const char *dir, char buf[4096], const char *name, const char *data,
+                              size_t len) {
+    test_path(buf, dir, name);
+    if (test_write_bytes(buf, data, len)) fprintf(stderr, "cannot write %s\n", buf);
+    return buf;
 }
 
-static const char *write_text(scratch *s, const char *name, const char *text) {
-    return write_file(s, name, text, strlen(text));
+static const char *write_text(const char *dir, char buf[4096], const char *name, const char *text) {
+    return write_file(dir, buf, name, text, strlen(text));
 }
 
 static void expect_error(psamp_test_state *t, const char *vocab, const char *merges,
@@ -46,44 +34,46 @@ static void expect_error(psamp_test_state *t, const char *vocab, const char *mer
     if (rc == 0) psamp_tokenizer_free(tok);
 }
 
-static void broken_vocab(psamp_test_state *t, scratch *s) {
+static void broken_vocab(psamp_test_state *t, const char *dir) {
+    char path[4096];
     expect_error(t, "/nonexistent/vocab.json", FIXTURE_MERGES, "/nonexistent/vocab.json", "cannot open");
-    const char *p = write_text(s, "malformed.json", "{\"a\": 0, \"b\": }");
+    const char *p = write_text(dir, path, "malformed.json", "{\"a\": 0, \"b\": }");
     expect_error(t, p, FIXTURE_MERGES, p, "malformed JSON near byte");
-    p = write_text(s, "trailing.json", "{\"a\": 0} {");
+    p = write_text(dir, path, "trailing.json", "{\"a\": 0} {");
     expect_error(t, p, FIXTURE_MERGES, p, "malformed JSON near byte");
-    p = write_text(s, "array.json", "[\"a\", \"b\"]");
+    p = write_text(dir, path, "array.json", "[\"a\", \"b\"]");
     expect_error(t, p, FIXTURE_MERGES, p, "expected a JSON object");
-    p = write_text(s, "empty.json", "{}");
+    p = write_text(dir, path, "empty.json", "{}");
     expect_error(t, p, FIXTURE_MERGES, p, "vocabulary is empty");
     const char *not_integer[] = {"{\"a\": 0, \"bad\": 1.5}", "{\"bad\": \"1\"}", "{\"bad\": -1}",
                                  "{\"bad\": 1e30}", "{\"bad\": true}", "{\"bad\": null}"};
     for (int k = 0; k < 6; k++) {
         char name[32];
         snprintf(name, sizeof name, "not_integer%d.json", k);
-        p = write_text(s, name, not_integer[k]);
+        p = write_text(dir, path, name, not_integer[k]);
         expect_error(t, p, FIXTURE_MERGES, p, "the id of token \"bad\" is not an integer");
     }
-    p = write_text(s, "dup_id.json", "{\"a\": 0, \"b\": 1, \"c\": 0}");
+    p = write_text(dir, path, "dup_id.json", "{\"a\": 0, \"b\": 1, \"c\": 0}");
     expect_error(t, p, FIXTURE_MERGES, p, "id 0 is given to both \"a\" and \"c\"");
-    p = write_text(s, "dup_token.json", "{\"a\": 0, \"b\": 1, \"a\": 2}");
+    p = write_text(dir, path, "dup_token.json", "{\"a\": 0, \"b\": 1, \"a\": 2}");
     expect_error(t, p, FIXTURE_MERGES, p, "token \"a\" appears twice");
-    p = write_text(s, "no_bytes.json", "{\"a\": 0}");
+    p = write_text(dir, path, "no_bytes.json", "{\"a\": 0}");
     expect_error(t, p, FIXTURE_MERGES, p, "no token for byte 0x00");
 }
 
-static void broken_merges(psamp_test_state *t, scratch *s, const psamp_tokenizer *fixture) {
+static void broken_merges(psamp_test_state *t, const char *dir, const psamp_tokenizer *fixture) {
+    char path[4096];
     expect_error(t, FIXTURE_VOCAB, "/nonexistent/merges.txt", "/nonexistent/merges.txt", "cannot open");
-    const char *p = write_text(s, "three.txt", "#version: 0.2\n\xc4\xa0 t\nt h e\n");
+    const char *p = write_text(dir, path, "three.txt", "#version: 0.2\n\xc4\xa0 t\nt h e\n");
     expect_error(t, FIXTURE_MERGES, FIXTURE_VOCAB, FIXTURE_MERGES, "malformed JSON"); /* swapped */
     expect_error(t, FIXTURE_VOCAB, p, p, "line 3: expected 2 tokens separated by a space, found 3");
-    p = write_text(s, "one.txt", "t\n");
+    p = write_text(dir, path, "one.txt", "t\n");
     expect_error(t, FIXTURE_VOCAB, p, p, "line 1: expected 2 tokens separated by a space, found 1");
-    p = write_text(s, "unknown.txt", "#version: 0.2\n\xc4\xa0 t\nzzqq h\n");
+    p = write_text(dir, path, "unknown.txt", "#version: 0.2\n\xc4\xa0 t\nzzqq h\n");
     expect_error(t, FIXTURE_VOCAB, p, p, "line 3: token \"zzqq\" is not in the vocabulary");
     CHECK(t, psamp_tokenizer_id(fixture, "QQ") < 0 && psamp_tokenizer_id(fixture, "Q") >= 0,
           "the next case needs \"QQ\" absent and \"Q\" present");
-    p = write_text(s, "result.txt", "#version: 0.2\nQ Q\n");
+    p = write_text(dir, path, "result.txt", "#version: 0.2\nQ Q\n");
     expect_error(t, FIXTURE_VOCAB, p, p, "line 2: merged token \"QQ\" is not in the vocabulary");
 }
 
@@ -99,7 +89,8 @@ static int same_ids(const psamp_tokenizer *a, const psamp_tokenizer *b, const ch
 }
 
 /* CRLF line ends, blank lines and a missing final newline change nothing. */
-static void harmless_merges_variants(psamp_test_state *t, scratch *s, const psamp_tokenizer *fixture) {
+static void harmless_merges_variants(psamp_test_state *t, const char *dir, const psamp_tokenizer *fixture) {
+    char path[4096];
     size_t len = 0;
     char *merges = psamp_test_read_file(FIXTURE_MERGES, &len);
     CHECK(t, merges != NULL, "read the fixture merges");
@@ -112,7 +103,7 @@ static void harmless_merges_variants(psamp_test_state *t, scratch *s, const psam
         if (merges[i] == '\n' && i == 20) crlf[o++] = '\n'; /* a blank line in the middle */
     }
     while (crlf && o > 0 && (crlf[o - 1] == '\n' || crlf[o - 1] == '\r')) o--; /* no final newline */
-    const char *p = crlf ? write_file(s, "crlf.txt", crlf, o) : "";
+    const char *p = crlf ? write_file(dir, path, "crlf.txt", crlf, o) : "";
     psamp_tokenizer *tok = NULL;
     psamp_err err = {""};
     int rc = psamp_tokenizer_load(&tok, FIXTURE_VOCAB, p, &err);
@@ -125,7 +116,8 @@ static void harmless_merges_variants(psamp_test_state *t, scratch *s, const psam
 }
 
 /* An id that vocab.json skips: vocab_size still covers the largest id; decoding the gap fails. */
-static void vocab_with_a_gap(psamp_test_state *t, scratch *s) {
+static void vocab_with_a_gap(psamp_test_state *t, const char *dir) {
+    char path[4096];
     size_t len = 0;
     char *vocab = psamp_test_read_file(FIXTURE_VOCAB, &len);
     char *cut = vocab ? strstr(vocab, "\"<unk>\":3,") : NULL;
@@ -136,7 +128,7 @@ static void vocab_with_a_gap(psamp_test_state *t, scratch *s) {
     }
     size_t skip = strlen("\"<unk>\":3,");
     memmove(cut, cut + skip, len - (size_t)(cut - vocab) - skip + 1);
-    const char *p = write_text(s, "gap.json", vocab);
+    const char *p = write_text(dir, path, "gap.json", vocab);
     psamp_tokenizer *tok = NULL;
     psamp_err err = {""};
     int rc = psamp_tokenizer_load(&tok, p, FIXTURE_MERGES, &err);
@@ -157,22 +149,18 @@ static void vocab_with_a_gap(psamp_test_state *t, scratch *s) {
 
 int main(void) {
     psamp_test_state t = {0, 0};
-    scratch s = {"/tmp/psamp_tokenizer_XXXXXX", {{0}}, 0};
-    if (!mkdtemp(s.dir)) {
-        perror("mkdtemp");
-        return 1;
-    }
+    char *dir = test_dir_create();
+    CHECK(&t, dir != NULL, "cannot make a temporary folder");
     psamp_tokenizer *fixture = NULL;
     psamp_err err = {""};
     CHECK(&t, psamp_tokenizer_load(&fixture, FIXTURE_VOCAB, FIXTURE_MERGES, &err) == 0, "%s", err.msg);
-    if (fixture) {
-        broken_vocab(&t, &s);
-        broken_merges(&t, &s, fixture);
-        harmless_merges_variants(&t, &s, fixture);
-        vocab_with_a_gap(&t, &s);
+    if (fixture && dir) {
+        broken_vocab(&t, dir);
+        broken_merges(&t, dir, fixture);
+        harmless_merges_variants(&t, dir, fixture);
+        vocab_with_a_gap(&t, dir);
     }
     psamp_tokenizer_free(fixture);
-    for (int i = 0; i < s.n; i++) remove(s.paths[i]);
-    rmdir(s.dir);
+    test_dir_remove(dir);
     return psamp_test_finish(&t, "test_tokenizer_files");
 }
