@@ -128,7 +128,7 @@ int cli_cmd_score(int argc, char **argv) {
         goto done;
     }
     if (psamp_model_engine(m, &bo, 1, n, &e, &err) != 0) goto done;
-    if (e->ops->prefill(e, 0, ids, n, logp, &err) != 0) goto done;
+    if (e->ops->prefill(e, 0, ids, n, 1.0f, logp, &err) != 0) goto done;
     print_scores(m, ids, n, logp, first, as_json);
     status = 0;
 done:

@@ -112,7 +112,7 @@ int psamp_sample(psamp_engine *e, const psamp_sampler_config *cfg_in, const int3
     if (alloc_buffers(&b, &cfg, n_prompt, err) != 0) return -1;
 
     double t0 = now_seconds();
-    if (e->ops->prefill(e, 0, prompt, n_prompt, NULL, err) != 0) goto fail;
+    if (e->ops->prefill(e, 0, prompt, n_prompt, 1.0f, NULL, err) != 0) goto fail;
     t_engine += now_seconds() - t0;
 
     /* Every chain starts from the prompt slot. */

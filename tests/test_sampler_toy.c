@@ -152,6 +152,22 @@ static void test_temperature(psamp_test_state *t, const toy_world *trap, const t
         double tv = tv_distance(&en, &res, 0, &outside);
         printf("%-44s TV %.4f\n", "EOS world, temp 0.5 vs exact temperature", tv);
         CHECK(t, tv <= TV_LIMIT, "temp: TV %.4f > %.2f", tv, TV_LIMIT);
+        /* Scoring a sampled sequence at the sampling temperature gives its exact probability
+         * under temperature sampling. */
+        {
+            psamp_engine *e = NULL;
+            float lq[16];
+            CHECK(t, psamp_engine_toy_create(eos, 1, eos->length, &e, &err) == 0, "engine: %s", err.msg);
+            for (int32_t c = 0; e && c < 20; c++) {
+                const psamp_chain_result *ch = &res.chains[c];
+                int64_t i = toy_enumeration_find(&en, ch->tokens, ch->n_tokens);
+                CHECK(t, e->ops->prefill(e, 0, ch->tokens, ch->n_tokens, 0.5f, lq, &err) == 0, "score: %s", err.msg);
+                double sum = 0;
+                for (int32_t k = 0; k < ch->n_tokens; k++) sum += lq[k];
+                if (i >= 0) CHECK_NEAR(t, sum, log(en.seqs[i].temperature), 1e-5, "scored log q vs exact");
+            }
+            psamp_engine_destroy(e);
+        }
         /* Each chain's reported log p is the sum of its tokens' exact log p. */
         for (int32_t c = 0; c < 100; c++) {
             int64_t i = toy_enumeration_find(&en, res.chains[c].tokens, res.chains[c].n_tokens);
