@@ -87,7 +87,7 @@ static int sample_and_score(psamp_engine *e, const h1_config *cfg, int32_t p, h1
     sc.seed = cfg->seed;
     int32_t np = cfg->prompt_len[p];
     if (psamp_sample(e, &sc, cfg->prompts[p], np, NULL, &run, err) != 0) return -1;
-    memcpy(buf, cfg->prompts[p], (size_t)np * sizeof *buf);
+    if (np > 0) memcpy(buf, cfg->prompts[p], (size_t)np * sizeof *buf); /* a toy prompt may be NULL */
     for (int32_t s = 0; s < cfg->samples; s++) {
         const psamp_chain_result *ch = &run.chains[s];
         int64_t k = (int64_t)p * cfg->samples + s;
