@@ -37,7 +37,8 @@ typedef struct {
     int32_t enable_bias;
     int32_t ln_affine;            /* layer_norm_elementwise_affine */
     int32_t has_final_ln;         /* pre_ln and not _remove_final_layer_norm */
-    int32_t bos_id, eos_id, pad_id;
+    int32_t bos_id, eos_id, pad_id; /* -1 when the config sets them to null */
+    int32_t tie_word_embeddings;  /* lm_head is embed_tokens (the file may omit lm_head) */
 } opt_config;
 
 typedef struct {
@@ -63,6 +64,20 @@ typedef struct {
  * config. Errors name the file, tensor or field. */
 int opt_checkpoint_open(opt_checkpoint *ck, const char *dir, psamp_err *err);
 void opt_checkpoint_close(opt_checkpoint *ck);
+
+/* Checks a config's sizes and ids for consistency (positive sizes, hidden divisible by the
+ * heads, special ids inside the vocabulary). */
+int opt_config_check(const opt_config *cfg, const char *where, psamp_err *err);
+
+/* The shape of facebook/opt-125m: vocab 50272, hidden 768, ffn 3072, 12 layers, 12 heads,
+ * 2048 positions, pre-LN, tied lm_head. */
+opt_config opt_config_125m(void);
+
+/* An in-memory checkpoint of the given shape with random fp32 weights (deterministic in
+ * seed; layer norms start at weight 1, bias 0). For benchmarks and tests without a file;
+ * freed by opt_checkpoint_close. */
+int opt_checkpoint_random(opt_checkpoint *ck, const opt_config *cfg, uint64_t seed,
+                          psamp_err *err);
 
 /* Converts a tensor's elements to fp32 (count = product of its shape). */
 void psamp_tensor_to_f32(const psamp_tensor *t, float *dst);

@@ -1,0 +1,6 @@
+# OPT checkpoint loading, the CPU engine against Hugging Face fixtures.
+psamp_c_test(NAME test_safetensors SOURCES test_safetensors.c test_files.c LABELS unit opt)
+psamp_c_test(NAME test_opt_checkpoint SOURCES test_opt_checkpoint.c opt_test_files.c test_files.c
+  LABELS unit opt)
+psamp_c_test(NAME test_engine_cpu_hf SOURCES test_engine_cpu_hf.c LABELS opt engine)
+psamp_c_test(NAME test_engine_cpu SOURCES test_engine_cpu.c LABELS opt engine)

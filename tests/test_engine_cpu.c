@@ -1,0 +1,278 @@
+/* The CPU engine's slot semantics on the fixture models: a step continues a prefill exactly;
+ * a fork or truncation then a step equals a fresh prefill then a step; one batched step over
+ * slots at different lengths equals stepping them one at a time; the same seed gives the
+ * same samples; bad arguments fail with one-line errors and change nothing. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "engine_cpu.h"
+#include "philox.h"
+#include "testlib.h"
+
+#define N_SLOTS 8
+#define MAX_LEN 96
+#define TOL 2e-5
+
+static psamp_engine *make_engine(psamp_test_state *t, const char *name, int n_slots, int threads,
+                                 int32_t eos) {
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/%s", PSAMP_FIXTURES, name);
+    opt_checkpoint ck;
+    psamp_engine *e = NULL;
+    psamp_err err = {{0}};
+    psamp_cpu_options opts = {threads};
+    if (opt_checkpoint_open(&ck, dir, &err) == 0) {
+        if (eos >= 0) ck.cfg.eos_id = eos;
+        psamp_engine_cpu_create(&ck, n_slots, MAX_LEN, &opts, &e, &err);
+    }
+    CHECK(t, e != NULL, "%s: engine: %s", name, err.msg);
+    opt_checkpoint_close(&ck);
+    return e;
+}
+
+/* A prompt of n tokens: BOS, then a pattern that depends on k. */
+static void prompt_of(int32_t *out, int n, int k) {
+    out[0] = 2;
+    for (int i = 1; i < n; i++) out[i] = (int32_t)((37 * i + 101 * k + 5) % 1024);
+}
+
+static psamp_step_request req(int32_t slot, float tau, uint64_t chain, uint64_t counter) {
+    return (psamp_step_request){slot, tau, 1234, psamp_stream_tokens(chain), counter};
+}
+
+/* Prefill then 6 sampled steps; a fresh prefill of the whole sequence gives the same log p. */
+static void check_step_continues_prefill(psamp_test_state *t, psamp_engine *e, const char *name) {
+    int32_t seq[64];
+    float logp[64], step_logp[64];
+    psamp_err err = {{0}};
+    prompt_of(seq, 9, 1);
+    CHECK(t, e->ops->prefill(e, 0, seq, 9, NULL, &err) == 0, "%s: prefill: %s", name, err.msg);
+    int n = 9;
+    for (int i = 0; i < 6; i++) {
+        psamp_step_request q = req(0, 1.0f, 0, (uint64_t)i);
+        psamp_step_result r;
+        CHECK(t, e->ops->step(e, &q, 1, &r, &err) == 0, "%s: step: %s", name, err.msg);
+        CHECK_NEAR(t, r.logq, r.logp, 1e-6, "logq = logp at tau 1");
+        step_logp[n] = r.logp;
+        seq[n++] = r.token;
+    }
+    CHECK(t, e->ops->prefill(e, 1, seq, n, logp, &err) == 0, "%s: long prefill: %s", name, err.msg);
+    for (int i = 9; i < n; i++) CHECK_NEAR(t, step_logp[i], logp[i], TOL, "step log p vs prefill log p");
+}
+
+/* Slot 0 holds a 20-token sequence; forks and truncations then one step must equal a fresh
+ * prefill of the kept prefix then the same step. */
+static void check_fork(psamp_test_state *t, psamp_engine *e, const char *name) {
+    int32_t seq[20];
+    psamp_err err = {{0}};
+    prompt_of(seq, 20, 2);
+    const int keeps[] = {1, 2, 7, 19, 20};
+    for (int k = 0; k < 5; k++) {
+        int keep = keeps[k];
+        e->ops->prefill(e, 0, seq, 20, NULL, &err);
+        e->ops->prefill(e, 3, seq, 5, NULL, &err); /* dst had other contents */
+        /* A fork, then a truncation in place (two calls: a call's dsts may not be its srcs). */
+        psamp_fork_request forks[2] = {{3, 0, keep}, {0, 0, keep}};
+        CHECK(t, e->ops->fork(e, &forks[0], 1, &err) == 0, "%s: fork: %s", name, err.msg);
+        CHECK(t, e->ops->fork(e, &forks[1], 1, &err) == 0, "%s: truncate: %s", name, err.msg);
+        CHECK(t, e->ops->prefill(e, 5, seq, keep, NULL, &err) == 0, "%s: prefill: %s", name, err.msg);
+        psamp_step_request q[3] = {req(3, 0.7f, 9, 0), req(0, 0.7f, 9, 0), req(5, 0.7f, 9, 0)};
+        psamp_step_result r[3];
+        for (int i = 0; i < 3; i++)
+            CHECK(t, e->ops->step(e, &q[i], 1, &r[i], &err) == 0, "%s: step: %s", name, err.msg);
+        CHECK(t, r[0].token == r[2].token && r[1].token == r[2].token,
+              "%s keep %d: fork %d, truncate %d, fresh %d", name, keep, r[0].token, r[1].token, r[2].token);
+        CHECK_NEAR(t, r[0].logp, r[2].logp, TOL, "fork log p");
+        CHECK_NEAR(t, r[1].logp, r[2].logp, TOL, "truncate log p");
+        CHECK_NEAR(t, r[0].logq, r[2].logq, TOL, "fork log q");
+    }
+}
+
+/* Eight slots at lengths 1..57 stepped together for 5 rounds, then re-run one at a time. */
+static void check_batch(psamp_test_state *t, psamp_engine *e, const char *name) {
+    psamp_err err = {{0}};
+    psamp_step_result batched[5][N_SLOTS], single[5][N_SLOTS];
+    psamp_step_request q[N_SLOTS];
+    for (int pass = 0; pass < 2; pass++) {
+        for (int s = 0; s < N_SLOTS; s++) {
+            int32_t p[64];
+            prompt_of(p, 1 + 8 * s, s);
+            e->ops->prefill(e, s, p, 1 + 8 * s, NULL, &err);
+        }
+        for (int round = 0; round < 5; round++) {
+            /* Requests out of slot order, with their own temperatures and chains. */
+            for (int i = 0; i < N_SLOTS; i++) {
+                int s = (i * 3) % N_SLOTS;
+                q[i] = req(s, 0.5f + 0.25f * (float)(s % 3), (uint64_t)s, (uint64_t)round);
+            }
+            if (pass == 0) {
+                CHECK(t, e->ops->step(e, q, N_SLOTS, batched[round], &err) == 0, "%s: batch: %s",
+                      name, err.msg);
+            } else {
+                for (int i = N_SLOTS - 1; i >= 0; i--)
+                    CHECK(t, e->ops->step(e, &q[i], 1, &single[round][i], &err) == 0, "%s: single: %s",
+                          name, err.msg);
+            }
+        }
+    }
+    int diff = 0;
+    for (int round = 0; round < 5; round++)
+        for (int i = 0; i < N_SLOTS; i++) {
+            diff += batched[round][i].token != single[round][i].token;
+            CHECK_NEAR(t, batched[round][i].logp, single[round][i].logp, TOL, "batched vs single log p");
+            CHECK_NEAR(t, batched[round][i].logq, single[round][i].logq, TOL, "batched vs single log q");
+        }
+    CHECK(t, diff == 0, "%s: %d tokens differ between batched and one-at-a-time steps", name, diff);
+}
+
+/* Two engines (1 and 2 threads) with the same seed draw the same tokens; another seed does not. */
+static void check_determinism(psamp_test_state *t, const char *name) {
+    int32_t tokens[3][N_SLOTS * 10];
+    const uint64_t seeds[3] = {77, 77, 78};
+    for (int run = 0; run < 3; run++) {
+        psamp_engine *e = make_engine(t, name, N_SLOTS, run == 1 ? 1 : 2, -1);
+        if (!e) return;
+        psamp_err err = {{0}};
+        int32_t p[4] = {2, 10, 20, 30};
+        for (int s = 0; s < N_SLOTS; s++) e->ops->prefill(e, s, p, 4, NULL, &err);
+        for (int round = 0; round < 10; round++) {
+            psamp_step_request q[N_SLOTS];
+            psamp_step_result r[N_SLOTS];
+            for (int s = 0; s < N_SLOTS; s++)
+                q[s] = (psamp_step_request){s, 1.0f, seeds[run], psamp_stream_tokens((uint64_t)s), (uint64_t)round};
+            e->ops->step(e, q, N_SLOTS, r, &err);
+            for (int s = 0; s < N_SLOTS; s++) tokens[run][round * N_SLOTS + s] = r[s].token;
+        }
+        psamp_engine_destroy(e);
+    }
+    CHECK(t, memcmp(tokens[0], tokens[1], sizeof tokens[0]) == 0, "%s: same seed, same samples", name);
+    CHECK(t, memcmp(tokens[0], tokens[2], sizeof tokens[0]) != 0, "%s: another seed, other samples", name);
+    /* Chains with the same prompt but different streams must not move in lockstep. */
+    CHECK(t, memcmp(tokens[0], tokens[0] + 1, sizeof(int32_t) * (N_SLOTS * 10 - 1)) != 0,
+          "%s: streams differ between chains", name);
+}
+
+static void expect_fail(psamp_test_state *t, int rc, const psamp_err *err, const char *what,
+                        const char *want) {
+    CHECK(t, rc == -1, "%s: should fail", what);
+    CHECK(t, strstr(err->msg, want) != NULL, "%s: message lacks '%s': %s", what, want, err->msg);
+    printf("  %-26s %s\n", what, err->msg);
+}
+
+static void check_errors(psamp_test_state *t, psamp_engine *e) {
+    psamp_err err = {{0}};
+    int32_t p[MAX_LEN + 1];
+    prompt_of(p, MAX_LEN + 1, 3);
+    expect_fail(t, e->ops->prefill(e, N_SLOTS, p, 4, NULL, &err), &err, "prefill bad slot", "slot 8");
+    expect_fail(t, e->ops->prefill(e, 0, p, 0, NULL, &err), &err, "empty prefill", "0 tokens");
+    expect_fail(t, e->ops->prefill(e, 0, p, MAX_LEN + 1, NULL, &err), &err, "prefill too long", "max_len");
+    p[3] = 1024;
+    expect_fail(t, e->ops->prefill(e, 0, p, 5, NULL, &err), &err, "token outside vocabulary", "index 3");
+    p[3] = -1;
+    expect_fail(t, e->ops->prefill(e, 0, p, 5, NULL, &err), &err, "negative token", "vocabulary");
+    prompt_of(p, MAX_LEN, 3);
+    CHECK(t, e->ops->prefill(e, 0, p, 6, NULL, &err) == 0, "prefill: %s", err.msg);
+    CHECK(t, e->ops->prefill(e, 1, p, MAX_LEN, NULL, &err) == 0, "full prefill: %s", err.msg);
+    psamp_fork_request f = {2, 0, 7};
+    expect_fail(t, e->ops->fork(e, &f, 1, &err), &err, "fork keep > length", "keep 7");
+    psamp_fork_request two[2] = {{2, 0, 3}, {2, 0, 2}};
+    expect_fail(t, e->ops->fork(e, two, 2, &err), &err, "fork same dst twice", "two forks");
+    psamp_fork_request chain[2] = {{2, 0, 3}, {4, 2, 0}};
+    expect_fail(t, e->ops->fork(e, chain, 2, &err), &err, "fork from a dst", "also a fork destination");
+    f = (psamp_fork_request){2, 0, 0};
+    CHECK(t, e->ops->fork(e, &f, 1, &err) == 0, "fork keep 0: %s", err.msg);
+    psamp_step_request q = req(2, 1.0f, 0, 0);
+    psamp_step_result r;
+    expect_fail(t, e->ops->step(e, &q, 1, &r, &err), &err, "step an empty slot", "empty");
+    q.slot = 1;
+    expect_fail(t, e->ops->step(e, &q, 1, &r, &err), &err, "step a full slot", "full");
+    psamp_step_request dup[2] = {req(0, 1.0f, 0, 0), req(0, 1.0f, 1, 0)};
+    expect_fail(t, e->ops->step(e, dup, 2, &r, &err), &err, "step a slot twice", "twice");
+    q = req(0, -1.0f, 0, 0);
+    expect_fail(t, e->ops->step(e, &q, 1, &r, &err), &err, "negative tau", "tau");
+    /* Failed calls changed nothing: slot 0 still steps from its 6 tokens like a fresh copy. */
+    psamp_step_result a, b;
+    q = req(0, 1.0f, 5, 5);
+    e->ops->step(e, &q, 1, &a, &err);
+    e->ops->prefill(e, 3, p, 6, NULL, &err);
+    q.slot = 3;
+    e->ops->step(e, &q, 1, &b, &err);
+    CHECK(t, a.token == b.token, "failed calls left slot 0 alone");
+
+    opt_checkpoint ck;
+    psamp_engine *bad = NULL;
+    if (opt_checkpoint_open(&ck, PSAMP_FIXTURES "/opt-tiny-pre", &err) == 0) {
+        expect_fail(t, psamp_engine_cpu_create(&ck, 2, ck.cfg.max_positions + 1, NULL, &bad, &err),
+                    &err, "max_len > positions", "max_position_embeddings");
+        expect_fail(t, psamp_engine_cpu_create(&ck, 0, 8, NULL, &bad, &err), &err, "zero slots", "n_slots");
+        CHECK(t, bad == NULL, "no engine on failure");
+        opt_checkpoint_close(&ck);
+    }
+}
+
+/* With EOS set to the greedy first token, the step reports the sequence ended. */
+static void check_ended(psamp_test_state *t, const char *name) {
+    psamp_engine *e = make_engine(t, name, 1, 1, -1);
+    psamp_err err = {{0}};
+    int32_t p[1] = {2};
+    psamp_step_request q = req(0, 0.0f, 0, 0);
+    psamp_step_result r;
+    if (!e) return;
+    e->ops->prefill(e, 0, p, 1, NULL, &err);
+    e->ops->step(e, &q, 1, &r, &err);
+    psamp_engine_destroy(e);
+    e = make_engine(t, name, 1, 1, r.token);
+    if (!e) return;
+    e->ops->prefill(e, 0, p, 1, NULL, &err);
+    psamp_step_result again;
+    e->ops->step(e, &q, 1, &again, &err);
+    CHECK(t, again.token == r.token && again.ended == 1 && r.ended == (r.token == 2),
+          "%s: ended follows config eos", name);
+    psamp_engine_destroy(e);
+}
+
+/* A 90-token prefill runs in chunks of 64 rows on an 8-slot engine and in one chunk on a
+ * 128-slot engine: the log p must agree. */
+static void check_chunked_prefill(psamp_test_state *t, const char *name) {
+    psamp_engine *small = make_engine(t, name, N_SLOTS, 2, -1), *big = make_engine(t, name, 128, 2, -1);
+    int32_t p[90];
+    float a[90], b[90];
+    psamp_err err = {{0}};
+    prompt_of(p, 90, 4);
+    if (small && big) {
+        CHECK(t, small->ops->prefill(small, 0, p, 90, a, &err) == 0, "chunked prefill: %s", err.msg);
+        CHECK(t, big->ops->prefill(big, 0, p, 90, b, &err) == 0, "whole prefill: %s", err.msg);
+        for (int i = 0; i < 90; i++) CHECK_NEAR(t, a[i], b[i], TOL, "chunked vs whole prefill log p");
+        /* and the caches agree: the next greedy token is the same */
+        psamp_step_request q = req(0, 0.0f, 0, 0);
+        psamp_step_result ra, rb;
+        small->ops->step(small, &q, 1, &ra, &err);
+        big->ops->step(big, &q, 1, &rb, &err);
+        CHECK(t, ra.token == rb.token, "%s: step after chunked prefill", name);
+        CHECK_NEAR(t, ra.logp, rb.logp, TOL, "step log p after chunked prefill");
+    }
+    psamp_engine_destroy(small);
+    psamp_engine_destroy(big);
+}
+
+int main(void) {
+    psamp_test_state t = {0, 0};
+    const char *models[] = {"opt-tiny-pre", "opt-tiny-post"};
+    for (int m = 0; m < 2; m++) {
+        psamp_engine *e = make_engine(&t, models[m], N_SLOTS, 2, -1);
+        if (!e) continue;
+        CHECK(&t, strcmp(e->info.backend, "cpu") == 0 && e->info.vocab_size == 1024 &&
+                      e->info.n_slots == N_SLOTS && e->info.max_len == MAX_LEN && e->info.min_prompt == 1,
+              "engine info");
+        check_step_continues_prefill(&t, e, models[m]);
+        check_fork(&t, e, models[m]);
+        check_batch(&t, e, models[m]);
+        if (m == 0) check_errors(&t, e);
+        psamp_engine_destroy(e);
+    }
+    check_determinism(&t, "opt-tiny-pre");
+    check_chunked_prefill(&t, "opt-tiny-post");
+    check_ended(&t, "opt-tiny-post");
+    return psamp_test_finish(&t, "test_engine_cpu");
+}
