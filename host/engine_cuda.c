@@ -11,7 +11,7 @@
 #define MEMORY_MARGIN ((size_t)512 << 20)
 #define BLAS_WORKSPACE_BYTES ((size_t)32 << 20)
 /* Prefill chunks carry at most this many rows unless n_slots is larger. */
-#define PREFILL_ROWS 256
+#define PREFILL_ROWS 64
 
 int psamp_cuda_device_count(void) {
     int n = 0;
