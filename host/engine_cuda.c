@@ -193,6 +193,9 @@ static int alloc_state(cuda_engine *e, int32_t n_slots, int32_t max_len, psamp_e
     CUDA_TRY(err, cudaMallocHost((void **)&e->rows_host, r * sizeof(psamp_k_row)));
     CUDA_TRY(err, cudaMallocHost((void **)&e->results_host, r * sizeof(psamp_k_result)));
     CUDA_TRY(err, cudaMallocHost((void **)&e->forks_host, (size_t)n_slots * 3 * sizeof(int32_t)));
+    /* The uploads and memsets ran on the legacy stream, which the engine's non-blocking
+     * stream does not wait for. */
+    CUDA_TRY(err, cudaDeviceSynchronize());
     return 0;
 }
 

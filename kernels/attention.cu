@@ -49,9 +49,9 @@ __global__ void __launch_bounds__(kChunk)
     const int32_t start = s * kChunk;
     if (start >= kv_len) return; /* the combine pass reads only the splits that ran */
     const int32_t n = min(kv_len - start, kChunk);
+    if (HD) head_dim = HD; /* the launcher picks HD only when it equals the argument */
     const int32_t hidden = n_heads * head_dim;
     const int t = threadIdx.x;
-    if (HD) head_dim = HD;
 
     __shared__ float q_s[kMaxDim];
     __shared__ float p_s[kChunk];

@@ -1,7 +1,7 @@
-/* A plain-C stand-in for the one CBLAS routine psamp calls (cblas_sgemm), used only when
- * OpenBLAS is absent (CMake option PSAMP_BLAS=FALLBACK, or AUTO without OpenBLAS): e.g. on
- * a GPU machine that runs the CPU engine only on tiny test models. Same declarations as
- * CBLAS, so engine code includes <cblas.h> either way. */
+/* A plain-C stand-in for the one CBLAS routine psamp calls (cblas_sgemm, over
+ * sgemm_plain.c), used only when OpenBLAS is absent (CMake option PSAMP_BLAS=FALLBACK, or
+ * AUTO without OpenBLAS): e.g. on a GPU machine that runs the CPU engine only on tiny test
+ * models. Same declarations as CBLAS, so engine code includes <cblas.h> either way. */
 #ifndef PSAMP_BLAS_FALLBACK_CBLAS_H
 #define PSAMP_BLAS_FALLBACK_CBLAS_H
 

@@ -110,7 +110,6 @@ double rel_error(const float *out, const double *ref, size_t n) {
 void report_row(psamp_test_state *t, const char *check, const char *dtype, const char *what,
                 double err, double tol) {
     const int pass = err <= tol; /* NaN fails */
-    printf("ROW %-22s %-5s %s %s=%.3e tol=%.1e\n", check, dtype, pass ? "PASS" : "FAIL", what, err,
-           tol);
+    printf("ROW|%s|%s|%s|%s|%.3e|%.1e\n", check, dtype, pass ? "PASS" : "FAIL", what, err, tol);
     CHECK(t, pass, "%s (%s): %s %.3e exceeds %.1e", check, dtype, what, err, tol);
 }

@@ -51,7 +51,8 @@ cudaError_t gpu_download(float *host, const void *dev, size_t n, psamp_dtype dt)
 
 /* ||out - ref|| / ||ref|| (NaN when out holds a NaN). */
 double rel_error(const float *out, const double *ref, size_t n);
-/* Prints "ROW <check> <dtype> PASS|FAIL <what>=<err> tol=<tol>" and checks err <= tol. */
+/* Prints "ROW|check|dtype|PASS or FAIL|what|err|tol" (tests/gpu/check.sh tabulates these)
+ * and checks err <= tol. dtype may be "model/dtype". */
 void report_row(psamp_test_state *t, const char *check, const char *dtype, const char *what,
                 double err, double tol);
 

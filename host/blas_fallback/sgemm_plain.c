@@ -1,6 +1,6 @@
-/* cblas_sgemm in plain C: correct for every layout and transpose, loops ordered to
- * keep the inner loop on contiguous memory. Slow next to OpenBLAS; meant for small models. */
-#include "cblas.h"
+/* SGEMM in plain C: correct for every layout and transpose, loops ordered to keep the inner
+ * loop on contiguous memory. Slow next to OpenBLAS; meant for small models. */
+#include "sgemm_plain.h"
 
 #include <stddef.h>
 
@@ -33,14 +33,13 @@ static void sgemm_col(int ta, int tb, int m, int n, int k, float alpha, const fl
     }
 }
 
-void cblas_sgemm(CBLAS_LAYOUT layout, CBLAS_TRANSPOSE trans_a, CBLAS_TRANSPOSE trans_b, int m,
-                 int n, int k, float alpha, const float *a, int lda, const float *b, int ldb,
-                 float beta, float *c, int ldc) {
-    const int ta = trans_a != CblasNoTrans, tb = trans_b != CblasNoTrans;
-    if (layout == CblasColMajor) {
-        sgemm_col(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+void psamp_sgemm_plain(int row_major, int trans_a, int trans_b, int m, int n, int k, float alpha,
+                       const float *a, int lda, const float *b, int ldb, float beta, float *c,
+                       int ldc) {
+    if (!row_major) {
+        sgemm_col(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     } else {
         /* Row-major C = op(A) op(B) is column-major C^T = op(B)^T op(A)^T. */
-        sgemm_col(tb, ta, n, m, k, alpha, b, ldb, a, lda, beta, c, ldc);
+        sgemm_col(trans_b, trans_a, n, m, k, alpha, b, ldb, a, lda, beta, c, ldc);
     }
 }
