@@ -150,6 +150,8 @@ static int setup_device(cuda_engine *e, psamp_err *err) {
     CUDA_TRY(err, cudaStreamCreateWithFlags(&e->stream, cudaStreamNonBlocking));
     CUBLAS_TRY(err, cublasCreate(&e->blas));
     CUBLAS_TRY(err, cublasSetStream(e->blas, e->stream));
+    /* fp32 means fp32: no TF32 tensor-core shortcut (the engine test holds it to 1e-4). */
+    if (e->dtype == PSAMP_F32) CUBLAS_TRY(err, cublasSetMathMode(e->blas, CUBLAS_PEDANTIC_MATH));
     /* A fixed workspace keeps cuBLAS from allocating inside graph capture. */
     e->blas_workspace_bytes = BLAS_WORKSPACE_BYTES;
     if (cuda_engine_alloc(e, &e->blas_workspace, e->blas_workspace_bytes, "cuBLAS workspace", err))

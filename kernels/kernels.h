@@ -58,19 +58,21 @@ cudaError_t psamp_k_embed_gather(void *out, const psamp_k_row *rows, int32_t n_r
                                  const void *tok_table, int32_t dim, psamp_dtype dtype,
                                  cudaStream_t stream);
 
-/* layernorm.cu: y = (x - mean) / sqrt(var + eps) * gamma + beta per row of x [rows, n]
- * (fp32). gamma/beta nullable (no affine). Writes out_t (dtype, nullable) and out_f32
- * (nullable; may equal x). */
-cudaError_t psamp_k_layernorm(const float *x, const float *gamma, const float *beta,
-                              float *out_f32, void *out_t, int32_t rows, int32_t n, float eps,
-                              psamp_dtype dtype, cudaStream_t stream);
+/* layernorm.cu: with y non-NULL first x += y + bias (the fused bias + residual add of a
+ * sublayer's output; bias nullable), then out = (x - mean) / sqrt(var + eps) * gamma + beta
+ * per row of x [rows, n] (fp32). gamma/beta nullable (no affine). Writes out_t (dtype,
+ * nullable) and out_f32 (nullable; may equal x). */
+cudaError_t psamp_k_layernorm(float *x, const float *y, const float *bias, const float *gamma,
+                              const float *beta, float *out_f32, void *out_t, int32_t rows,
+                              int32_t n, float eps, psamp_dtype dtype, cudaStream_t stream);
 
 /* bias_relu.cu: out = act(in + bias) cast to dtype, in [rows, n] fp32, bias nullable,
  * relu != 0 applies ReLU (else a plain bias + cast). */
 cudaError_t psamp_k_bias_act(const float *in, const float *bias, void *out, int32_t rows,
                              int32_t n, int relu, psamp_dtype dtype, cudaStream_t stream);
 
-/* bias_residual.cu: x += y + bias, [rows, n] fp32, bias nullable. */
+/* bias_residual.cu: x += y + bias, [rows, n] fp32, bias nullable (where no layer norm
+ * follows to fuse it into: a pre-LN model without a final norm). */
 cudaError_t psamp_k_bias_residual(float *x, const float *y, const float *bias, int32_t rows,
                                   int32_t n, cudaStream_t stream);
 

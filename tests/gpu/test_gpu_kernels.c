@@ -1,7 +1,8 @@
 /* The element-wise and data-movement kernels against CPU references, in fp32, fp16 and
  * bf16, on fresh random inputs, with every output poisoned (NaN) before the launch:
- * embedding (token + position, after project_in, gather), layer norm (affine or not, in
- * place), bias + ReLU / bias + cast, bias + residual, KV append, batched KV fork (16-, 4-
+ * embedding (token + position, after project_in, gather), layer norm (affine or not, with
+ * the fused bias + residual add, in place), bias + ReLU / bias + cast, bias + residual, KV
+ * append, batched KV fork (16-, 4-
  * and 2-byte copy paths), and cuRAND's Philox against host/philox.h. */
 #include <math.h>
 #include <stdio.h>
@@ -111,39 +112,55 @@ static void layernorm_ref(const float *x, const float *gamma, const float *beta,
     }
 }
 
-static void check_layernorm(psamp_test_state *t, test_rng *rng, psamp_dtype dt, int n, int affine) {
+/* residual: also x += y + bias first (the fused add), checked in x afterwards. */
+static void check_layernorm(psamp_test_state *t, test_rng *rng, psamp_dtype dt, int n, int affine,
+                            int residual) {
     const int rows = 33;
-    float *x = host_floats((size_t)rows * n), *gb = host_floats(2 * (size_t)n);
-    float *y = host_floats((size_t)rows * n), *yt = host_floats((size_t)rows * n);
-    double *ref = host_doubles((size_t)rows * n);
-    test_fill_normal(rng, x, (size_t)rows * n, 2.0);
-    for (int i = 0; i < rows * n; i++) x[i] += (float)(i / n) - 10.0f; /* a mean per row */
+    const size_t total = (size_t)rows * n;
+    float *x = host_floats(total), *gb = host_floats(2 * (size_t)n), *ry = host_floats(total);
+    float *rb = host_floats((size_t)n), *sum = host_floats(total);
+    float *y = host_floats(total), *yt = host_floats(total);
+    double *ref = host_doubles(total), *ref_sum = host_doubles(total);
+    test_fill_normal(rng, x, total, 2.0);
+    for (size_t i = 0; i < total; i++) x[i] += (float)(i / (size_t)n) - 10.0f; /* a mean per row */
     test_fill_normal(rng, gb, 2 * (size_t)n, 1.0);
-    layernorm_ref(x, affine ? gb : NULL, affine ? gb + n : NULL, rows, n, ref);
-    const size_t es = dtype_bytes(dt), bytes = (size_t)rows * n * 4;
+    test_fill_normal(rng, ry, total, 1.0);
+    test_fill_normal(rng, rb, (size_t)n, 1.0);
+    for (size_t i = 0; i < total; i++) {
+        sum[i] = residual ? x[i] + (ry[i] + rb[i % (size_t)n]) : x[i]; /* the kernel's fp32 order */
+        ref_sum[i] = sum[i];
+    }
+    layernorm_ref(sum, affine ? gb : NULL, affine ? gb + n : NULL, rows, n, ref);
+    const size_t es = dtype_bytes(dt), bytes = total * 4;
     float *x_d = gpu_alloc_poisoned(bytes), *gb_d = gpu_alloc_poisoned(2 * (size_t)n * 4);
-    float *y_d = gpu_alloc_poisoned(bytes);
-    void *yt_d = gpu_alloc_poisoned((size_t)rows * n * es);
-    CHECK(t, x_d && gb_d && y_d && yt_d, "layernorm: cudaMalloc");
-    if (!(x_d && gb_d && y_d && yt_d)) return;
-    GPU_OK(t, gpu_upload(x_d, x, (size_t)rows * n, PSAMP_F32));
+    float *y_d = gpu_alloc_poisoned(bytes), *ry_d = gpu_alloc_poisoned(bytes);
+    float *rb_d = gpu_alloc_poisoned((size_t)n * 4);
+    void *yt_d = gpu_alloc_poisoned(total * es);
+    CHECK(t, x_d && gb_d && y_d && yt_d && ry_d && rb_d, "layernorm: cudaMalloc");
+    if (!(x_d && gb_d && y_d && yt_d && ry_d && rb_d)) return;
+    GPU_OK(t, gpu_upload(x_d, x, total, PSAMP_F32));
     GPU_OK(t, gpu_upload(gb_d, gb, 2 * (size_t)n, PSAMP_F32));
+    GPU_OK(t, gpu_upload(ry_d, ry, total, PSAMP_F32));
+    GPU_OK(t, gpu_upload(rb_d, rb, (size_t)n, PSAMP_F32));
     const float *g_d = affine ? gb_d : NULL, *b_d = affine ? gb_d + n : NULL;
-    GPU_OK(t, psamp_k_layernorm(x_d, g_d, b_d, y_d, yt_d, rows, n, 1e-5f, dt, 0));
+    const float *res_y = residual ? ry_d : NULL, *res_b = residual ? rb_d : NULL;
+    GPU_OK(t, psamp_k_layernorm(x_d, res_y, res_b, g_d, b_d, y_d, yt_d, rows, n, 1e-5f, dt, 0));
     GPU_OK(t, cudaDeviceSynchronize());
-    GPU_OK(t, gpu_download(y, y_d, (size_t)rows * n, PSAMP_F32));
-    GPU_OK(t, gpu_download(yt, yt_d, (size_t)rows * n, dt));
+    GPU_OK(t, gpu_download(y, y_d, total, PSAMP_F32));
+    GPU_OK(t, gpu_download(yt, yt_d, total, dt));
     char name[48];
-    snprintf(name, sizeof name, "layernorm n=%d%s", n, affine ? "" : " plain");
-    report_row(t, name, dtype_label(dt), "rel_err_f32", rel_error(y, ref, (size_t)rows * n), 1e-5);
-    report_row(t, name, dtype_label(dt), "rel_err_t", rel_error(yt, ref, (size_t)rows * n), out_tol(dt));
-    /* In place: the fp32 output overwrites x. */
-    GPU_OK(t, psamp_k_layernorm(x_d, g_d, b_d, x_d, NULL, rows, n, 1e-5f, dt, 0));
+    snprintf(name, sizeof name, "layernorm n=%d%s%s", n, affine ? "" : " plain",
+             residual ? " +res" : "");
+    report_row(t, name, dtype_label(dt), "rel_err_f32", rel_error(y, ref, total), 1e-5);
+    report_row(t, name, dtype_label(dt), "rel_err_t", rel_error(yt, ref, total), out_tol(dt));
+    GPU_OK(t, gpu_download(y, x_d, total, PSAMP_F32));
+    report_row(t, name, dtype_label(dt), "residual_err", rel_error(y, ref_sum, total), 1e-6);
+    /* In place (post-LN): the fp32 output overwrites x, which now holds the sum. */
+    GPU_OK(t, psamp_k_layernorm(x_d, NULL, NULL, g_d, b_d, x_d, NULL, rows, n, 1e-5f, dt, 0));
     GPU_OK(t, cudaDeviceSynchronize());
-    GPU_OK(t, gpu_download(y, x_d, (size_t)rows * n, PSAMP_F32));
-    snprintf(name, sizeof name, "layernorm n=%d in place", n);
-    report_row(t, name, dtype_label(dt), "rel_err", rel_error(y, ref, (size_t)rows * n), 1e-5);
-    cudaFree(x_d), cudaFree(gb_d), cudaFree(y_d), cudaFree(yt_d);
+    GPU_OK(t, gpu_download(y, x_d, total, PSAMP_F32));
+    report_row(t, name, dtype_label(dt), "in_place_err", rel_error(y, ref, total), 1e-5);
+    cudaFree(x_d), cudaFree(gb_d), cudaFree(y_d), cudaFree(yt_d), cudaFree(ry_d), cudaFree(rb_d);
 }
 
 static void check_bias_ops(psamp_test_state *t, test_rng *rng, psamp_dtype dt) {
@@ -336,8 +353,9 @@ int main(void) {
     for (int d = 0; d < N_DTYPES; d++) {
         const psamp_dtype dt = DTYPES[d];
         check_embed(&t, &rng, dt);
-        check_layernorm(&t, &rng, dt, 768, 1);
-        check_layernorm(&t, &rng, dt, 100, 0);
+        check_layernorm(&t, &rng, dt, 768, 1, 1);
+        check_layernorm(&t, &rng, dt, 768, 1, 0);
+        check_layernorm(&t, &rng, dt, 100, 0, 1);
         check_bias_ops(&t, &rng, dt);
         check_kv_append(&t, &rng, dt);
         check_kv_fork(&t, &rng, dt, 40);
