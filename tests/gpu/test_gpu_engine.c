@@ -7,8 +7,9 @@
  * - sampled continuations at tau 0.8: step log p / log q equal the CPU's scores;
  * then, on the GPU alone: a batched step over slots at mixed lengths equals one-at-a-time
  * steps, fork / truncate then step equals a fresh prefill then step, graphs equal eager
- * launches (also for a padded batch), EOS ends a sequence, and bad arguments and an
- * impossible KV plan fail with one-line errors.
+ * launches bit for bit (and within tolerance for a padded batch), EOS ends a sequence, and
+ * bad arguments and an impossible KV plan fail with one-line errors. Where two runs take
+ * different GEMM shapes, 16-bit dtypes may differ in one draw (allowed_flips).
  * Usage: test_gpu_engine [--quick]   (--quick: one model in fp16, for compute-sanitizer) */
 #include <math.h>
 #include <stdio.h>
@@ -148,64 +149,88 @@ static void check_continuations(pair *p, float tau) {
                differ, near_ties);
 }
 
-/* Slots at lengths 1..57 stepped 5 rounds together, then again one at a time. */
-static void run_schedule(psamp_engine *e, int batched, int n_active, psamp_step_result out[5][N_SLOTS],
+#define ROUNDS 5
+
+/* Draws allowed to differ between two runs of the same steps that take different GEMM
+ * shapes (batch of 8 vs 1, padded vs not): none in fp32; in 16-bit dtypes one, since a
+ * last-bit difference of an activation can move a draw across a CDF boundary. A bug
+ * (a wrong slot, position or row) changes most draws. */
+static int allowed_flips(psamp_dtype dt) { return dt == PSAMP_F32 ? 0 : 1; }
+
+/* Slots at lengths 1..57 stepped ROUNDS rounds, all together (batched) or one at a time,
+ * each slot with its own temperature and chain. With ref, every round starts from the
+ * same tokens as ref's run (each slot re-prefilled with its prompt and ref's draws so
+ * far), so that one differing draw cannot change the rounds after it. */
+static void run_schedule(psamp_engine *e, int batched, int n_active,
+                         psamp_step_result (*ref)[N_SLOTS], psamp_step_result out[ROUNDS][N_SLOTS],
                          psamp_err *err, int *ok) {
-    for (int s = 0; s < N_SLOTS; s++) {
-        int32_t seq[64];
-        prompt_of(seq, 1 + 8 * s, s);
-        *ok &= e->ops->prefill(e, s, seq, 1 + 8 * s, NULL, err) == 0;
+    psamp_step_request q[N_SLOTS];
+    for (int i = 0; i < n_active; i++) {
+        const int s = (i * 3) % N_SLOTS; /* out of slot order */
+        q[i] = req(s, 0.5f + 0.25f * (float)(s % 3), (uint64_t)s, 0);
     }
-    for (int round = 0; round < 5 && *ok; round++) {
-        psamp_step_request q[N_SLOTS];
-        for (int i = 0; i < n_active; i++) {
-            const int s = (i * 3) % N_SLOTS; /* out of slot order */
-            q[i] = req(s, 0.5f + 0.25f * (float)(s % 3), (uint64_t)s, (uint64_t)round);
+    for (int round = 0; round < ROUNDS && *ok; round++) {
+        for (int i = 0; i < n_active && (round == 0 || ref); i++) {
+            int32_t seq[64 + ROUNDS];
+            const int s = q[i].slot, n0 = 1 + 8 * s;
+            prompt_of(seq, n0, s);
+            for (int r = 0; r < round; r++) seq[n0 + r] = ref[r][i].token;
+            *ok &= e->ops->prefill(e, s, seq, n0 + round, NULL, err) == 0;
         }
+        for (int i = 0; i < n_active; i++) q[i].counter = (uint64_t)round;
         if (batched) {
             *ok &= e->ops->step(e, q, n_active, out[round], err) == 0;
         } else {
-            for (int i = n_active - 1; i >= 0; i--)
+            for (int i = n_active - 1; i >= 0 && *ok; i--)
                 *ok &= e->ops->step(e, &q[i], 1, &out[round][i], err) == 0;
         }
     }
 }
 
 static void compare_schedules(psamp_test_state *t, const char *name, const char *label,
-                              psamp_step_result a[5][N_SLOTS], psamp_step_result b[5][N_SLOTS],
-                              int n_active, double tol) {
+                              psamp_step_result a[ROUNDS][N_SLOTS],
+                              psamp_step_result b[ROUNDS][N_SLOTS], int n_active, double tol,
+                              int flips) {
     int diff = 0;
     double worst = 0.0;
-    for (int round = 0; round < 5; round++)
+    for (int round = 0; round < ROUNDS; round++)
         for (int i = 0; i < n_active; i++) {
-            diff += a[round][i].token != b[round][i].token;
+            if (a[round][i].token != b[round][i].token) {
+                diff++;
+                continue;
+            }
             worst = fmax(worst, fabs(a[round][i].logp - b[round][i].logp));
             worst = fmax(worst, fabs(a[round][i].logq - b[round][i].logq));
         }
-    CHECK(t, diff == 0, "%s (%s): %d tokens differ", name, label, diff);
+    CHECK(t, diff <= flips, "%s (%s): %d of %d draws differ (%d allowed)", name, label, diff,
+          ROUNDS * n_active, flips);
+    if (diff) printf("  %s %s: %d draws differ\n", name, label, diff);
     report_row(t, name, label, "max_dlogp", worst, tol);
 }
 
 static void check_batch_and_graphs(pair *p, const opt_checkpoint *ck) {
-    psamp_step_result batched[5][N_SLOTS], single[5][N_SLOTS], eager[5][N_SLOTS];
+    psamp_step_result batched[ROUNDS][N_SLOTS], single[ROUNDS][N_SLOTS], eager[ROUNDS][N_SLOTS];
     psamp_err err = {{0}};
     int ok = 1;
     const double tol = p->dt == PSAMP_F32 ? 1e-4 : logp_tol(p->dt);
-    run_schedule(p->gpu, 1, N_SLOTS, batched, &err, &ok);
-    run_schedule(p->gpu, 0, N_SLOTS, single, &err, &ok);
+    const int flips = allowed_flips(p->dt);
+    run_schedule(p->gpu, 1, N_SLOTS, NULL, batched, &err, &ok);
+    run_schedule(p->gpu, 0, N_SLOTS, batched, single, &err, &ok);
     CHECK(p->t, ok, "%s: schedule: %s", p->label, err.msg);
-    if (ok) compare_schedules(p->t, "engine batched==single", p->label, batched, single, N_SLOTS, tol);
-    /* The same schedules without graphs: identical shapes, so identical numbers. */
+    if (ok)
+        compare_schedules(p->t, "engine batched==single", p->label, batched, single, N_SLOTS, tol,
+                          flips);
+    /* The same schedule without graphs: identical shapes, so identical numbers. */
     psamp_engine *plain = make_gpu(p->t, ck, N_SLOTS, p->dt, 0);
     if (!plain) return;
-    run_schedule(plain, 1, N_SLOTS, eager, &err, &ok);
+    run_schedule(plain, 1, N_SLOTS, NULL, eager, &err, &ok);
     CHECK(p->t, ok, "%s: eager schedule: %s", p->label, err.msg);
-    if (ok) compare_schedules(p->t, "engine graph==eager", p->label, batched, eager, N_SLOTS, 1e-6);
+    if (ok) compare_schedules(p->t, "engine graph==eager", p->label, batched, eager, N_SLOTS, 1e-6, 0);
     /* Five active slots: the graph pads to a bucket of 8 rows, eager runs 5. */
-    run_schedule(p->gpu, 1, 5, batched, &err, &ok);
-    run_schedule(plain, 1, 5, eager, &err, &ok);
+    run_schedule(p->gpu, 1, 5, NULL, batched, &err, &ok);
+    run_schedule(plain, 1, 5, batched, eager, &err, &ok);
     CHECK(p->t, ok, "%s: padded schedule: %s", p->label, err.msg);
-    if (ok) compare_schedules(p->t, "engine padded graph", p->label, batched, eager, 5, tol);
+    if (ok) compare_schedules(p->t, "engine padded graph", p->label, batched, eager, 5, tol, flips);
     psamp_engine_destroy(plain);
 }
 
@@ -230,12 +255,16 @@ static void check_fork(pair *p) {
         for (int i = 0; i < 3 && ok; i++) ok = e->ops->step(e, &q[i], 1, &r[i], &err) == 0;
         CHECK(p->t, ok, "%s: fork keep %d: %s", p->label, keeps[k], err.msg);
         if (!ok) return;
-        diff += r[0].token != r[2].token || r[1].token != r[2].token;
         CHECK(p->t, r[0].token == r[1].token && r[0].logp == r[1].logp,
               "%s keep %d: fork and truncate (the same KV) differ", p->label, keeps[k]);
+        if (r[0].token != r[2].token) {
+            diff++;
+            continue;
+        }
         worst = fmax(worst, fmax(fabs(r[0].logp - r[2].logp), fabs(r[0].logq - r[2].logq)));
     }
-    CHECK(p->t, diff == 0, "%s: %d forks stepped to other tokens than a fresh prefill", p->label, diff);
+    CHECK(p->t, diff <= allowed_flips(p->dt), "%s: %d of 5 forks stepped to other tokens than a fresh prefill",
+          p->label, diff);
     report_row(p->t, "engine fork==prefill", p->label, "max_dlogp", worst,
                p->dt == PSAMP_F32 ? 1e-4 : logp_tol(p->dt));
 }
