@@ -143,9 +143,9 @@ fi
         if (mark == "!") bad[key, dt] = "!"
         tol[key, dt] = $7 }
       END {
-        printf "%-46s %10s %10s %10s  %s\n", "check (metric)", "fp32", "fp16", "bf16", "tol";
+        printf "%-50s %10s %10s %10s  %s\n", "check (metric)", "fp32", "fp16", "bf16", "tol";
         for (i = 1; i <= count; i++) {
-          k = order[i]; line = sprintf("%-46s", substr(k, 1, 46)); tols = "";
+          k = order[i]; line = sprintf("%-50s", substr(k, 1, 50)); tols = "";
           split("- fp32 fp16 bf16", d, " ");
           for (j = 1; j <= 4; j++)
             if (((k, d[j]) in tol) && index("/" tols "/", "/" tol[k, d[j]] "/") == 0)
