@@ -18,6 +18,10 @@ void cblas_sgemm(CBLAS_LAYOUT layout, CBLAS_TRANSPOSE trans_a, CBLAS_TRANSPOSE t
                  int n, int k, float alpha, const float *a, int lda, const float *b, int ldb,
                  float beta, float *c, int ldc);
 
+/* OpenBLAS extensions the CPU engine uses (openblas_ext.c). */
+void openblas_set_num_threads(int num_threads);
+char *openblas_get_corename(void);
+
 #ifdef __cplusplus
 }
 #endif
