@@ -11,6 +11,9 @@ typedef struct {
 } subcommand;
 
 static const subcommand SUBCOMMANDS[] = {
+    {"exact", cli_cmd_exact, "exact answers of a toy world: p^alpha beside temperature 1/alpha"},
+    {"generate", cli_cmd_generate, "sample with greedy | temp | power | maxswap | bestofn over many chains"},
+    {"score", cli_cmd_score, "per-token log p of a text or token sequence"},
     {NULL, NULL, NULL},
 };
 

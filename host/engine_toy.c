@@ -68,13 +68,26 @@ static void toy_destroy(psamp_engine *e) {
     free(t);
 }
 
-static int toy_prefill(psamp_engine *e, int32_t slot, const int32_t *tokens, int32_t n, float *logp,
-                       psamp_err *err) {
+/* log softmax(log p(. | state) / tau)[token]: the per-state temperature distribution. */
+static double tempered_logp(const toy_world *w, int32_t state, int32_t token, float tau) {
+    const double *row = w->logp + (size_t)state * (size_t)w->n_tokens;
+    if (tau == 1.0f) return row[token];
+    double max = -INFINITY, sum = 0.0;
+    for (int32_t k = 0; k < w->n_tokens; k++)
+        if (row[k] > max) max = row[k];
+    for (int32_t k = 0; k < w->n_tokens; k++) sum += exp((row[k] - max) / tau);
+    return (row[token] - max) / tau - log(sum);
+}
+
+static int toy_prefill(psamp_engine *e, int32_t slot, const int32_t *tokens, int32_t n, float tau,
+                       float *logp, psamp_err *err) {
     toy_engine *t = (toy_engine *)e;
     const toy_world *w = t->world;
     if (check_slot(t, slot, "prefill", err) != 0) return -1;
     if (n < 0 || n > e->info.max_len)
         return psamp_fail(err, "toy engine: prefill slot %d: %d tokens, outside [0, %d]", slot, n, e->info.max_len);
+    if (logp && !(tau > 0.0f))
+        return psamp_fail(err, "toy engine: prefill slot %d: scoring temperature %g is not positive", slot, tau);
     double total;
     int32_t last;
     if (toy_world_walk(w, tokens, n, &total, &last, err) != 0)
@@ -85,7 +98,7 @@ static int toy_prefill(psamp_engine *e, int32_t slot, const int32_t *tokens, int
         size_t cell = (size_t)st[i] * (size_t)w->n_tokens + (size_t)tokens[i];
         toks[i] = tokens[i];
         st[i + 1] = w->next[cell];
-        if (logp) logp[i] = (float)w->logp[cell];
+        if (logp) logp[i] = (float)tempered_logp(w, st[i], tokens[i], tau);
     }
     t->len[slot] = n;
     return 0;

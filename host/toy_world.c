@@ -393,3 +393,11 @@ char *toy_world_text(const toy_world *w, const int32_t *tokens, int32_t n, char 
     }
     return buf;
 }
+
+int toy_world_is_correct(const toy_world *w, const int32_t *tokens, int32_t n) {
+    for (int32_t c = 0; c < w->n_correct; c++) {
+        int32_t from = w->correct_offset[c], len = w->correct_offset[c + 1] - from;
+        if (len == n && memcmp(w->correct_tokens + from, tokens, (size_t)n * sizeof *tokens) == 0) return 1;
+    }
+    return 0;
+}

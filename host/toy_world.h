@@ -57,6 +57,9 @@ int32_t toy_world_token_id(const toy_world *w, const char *token);
 int toy_world_walk(const toy_world *w, const int32_t *tokens, int32_t n, double *logp,
                    int32_t *end_state, psamp_err *err);
 
+/* 1 when tokens[0..n) is one of the world's `correct` sequences (0 without a correct set). */
+int toy_world_is_correct(const toy_world *w, const int32_t *tokens, int32_t n);
+
 /* Writes the text of a sequence (token strings joined) into buf[0..cap), truncating with
  * "..." when it does not fit; returns buf. */
 char *toy_world_text(const toy_world *w, const int32_t *tokens, int32_t n, char *buf, size_t cap);

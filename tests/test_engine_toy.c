@@ -83,7 +83,7 @@ static void check_prefill(psamp_test_state *t, const toy_world *w) {
     if (psamp_engine_toy_create(w, 2, 3, &e, &err) != 0) return;
     const int32_t acb[3] = {0, 2, 1};
     float lp[3] = {1, 1, 1};
-    CHECK(t, e->ops->prefill(e, 0, acb, 3, lp, &err) == 0, "prefill acb: %s", err.msg);
+    CHECK(t, e->ops->prefill(e, 0, acb, 3, 1.0f, lp, &err) == 0, "prefill acb: %s", err.msg);
     CHECK_NEAR(t, lp[0], log(0.5), 1e-6, "logp[0] is the real log p of the first token");
     CHECK_NEAR(t, lp[1], log(0.2), 1e-6, "logp[1]");
     CHECK_NEAR(t, lp[2], 0.0, 1e-7, "logp[2]: b is certain in t");
@@ -94,23 +94,23 @@ static void check_prefill(psamp_test_state *t, const toy_world *w) {
           "prefilled slot holds acb and has ended");
     /* An impossible sequence names the position and the token, and leaves the slot as it was. */
     const int32_t cc[2] = {2, 2};
-    CHECK(t, e->ops->prefill(e, 0, cc, 2, NULL, &err) == -1 &&
+    CHECK(t, e->ops->prefill(e, 0, cc, 2, 1.0f, NULL, &err) == -1 &&
                  strstr(err.msg, "prefill slot 0") && strstr(err.msg, "position 1: token c is impossible in state t"),
           "impossible prefill: %s", err.msg);
     CHECK(t, slot_len(e, 0) == 3, "failed prefill left slot 0 intact");
     const int32_t ba[2] = {1, 0};
-    CHECK(t, e->ops->prefill(e, 0, ba, 2, NULL, &err) == -1 && strstr(err.msg, "position 1: token a follows the end"),
+    CHECK(t, e->ops->prefill(e, 0, ba, 2, 1.0f, NULL, &err) == -1 && strstr(err.msg, "position 1: token a follows the end"),
           "token after the end: %s", err.msg);
     const int32_t aaaa[4] = {0, 0, 0, 0};
-    CHECK(t, e->ops->prefill(e, 1, aaaa, 4, NULL, &err) == -1 && strstr(err.msg, "outside [0, 3]"),
+    CHECK(t, e->ops->prefill(e, 1, aaaa, 4, 1.0f, NULL, &err) == -1 && strstr(err.msg, "outside [0, 3]"),
           "more than max_len: %s", err.msg);
     const int32_t bad_id[1] = {7};
-    CHECK(t, e->ops->prefill(e, 1, bad_id, 1, NULL, &err) == -1 && strstr(err.msg, "token id 7"),
+    CHECK(t, e->ops->prefill(e, 1, bad_id, 1, 1.0f, NULL, &err) == -1 && strstr(err.msg, "token id 7"),
           "id outside the vocabulary: %s", err.msg);
-    CHECK(t, e->ops->prefill(e, 2, acb, 1, NULL, &err) == -1 && strstr(err.msg, "slot 2 is outside [0, 2)"),
+    CHECK(t, e->ops->prefill(e, 2, acb, 1, 1.0f, NULL, &err) == -1 && strstr(err.msg, "slot 2 is outside [0, 2)"),
           "bad slot id: %s", err.msg);
     /* A full slot that has not ended: max_len 3 < length 4. */
-    CHECK(t, e->ops->prefill(e, 1, aaaa, 3, NULL, &err) == 0, "prefill aaa");
+    CHECK(t, e->ops->prefill(e, 1, aaaa, 3, 1.0f, NULL, &err) == 0, "prefill aaa");
     psamp_step_request r = req(1, 1.0f, 0, 0);
     psamp_step_result out;
     CHECK(t, e->ops->step(e, &r, 1, &out, &err) == -1 && strstr(err.msg, "slot 1 is full (max_len 3)"),
@@ -123,7 +123,7 @@ static void check_fork(psamp_test_state *t, const toy_world *w) {
     psamp_err err = {{0}};
     if (psamp_engine_toy_create(w, 4, 4, &e, &err) != 0) return;
     const int32_t acb[3] = {0, 2, 1};
-    e->ops->prefill(e, 0, acb, 3, NULL, &err);
+    e->ops->prefill(e, 0, acb, 3, 1.0f, NULL, &err);
     psamp_fork_request f[2] = {{1, 0, 2}, {2, 0, 1}};
     CHECK(t, e->ops->fork(e, f, 2, &err) == 0, "two forks from one src: %s", err.msg);
     const int32_t *toks;
