@@ -316,7 +316,7 @@ int main(int argc, char **argv) {
         return 1;
     }
     psamp_engine *e = NULL;
-    const psamp_cuda_options opts = {dt, 0, 0};
+    const psamp_cuda_options opts = {dt, 0};
     const double t0 = now_s();
     const int created = psamp_engine_cuda_create(&ck, max_n + 1, MAX_LEN, &opts, &e, &err) == 0;
     opt_checkpoint_close(&ck);
@@ -337,7 +337,7 @@ int main(int argc, char **argv) {
         uint64_t rng = 7;
         prompt[0] = 2;
         for (int i = 1; i < MAX_LEN - 1; i++) prompt[i] = 3 + (int32_t)(splitmix64(&rng) % 50000);
-        rc = e->ops->prefill(e, max_n, prompt, MAX_LEN - 1, NULL, &err);
+        rc = e->ops->prefill(e, max_n, prompt, MAX_LEN - 1, 1.0f, NULL, &err);
         if (rc) fprintf(stderr, "bench_cuda: prefill: %s\n", err.msg);
     }
     if (rc == 0)

@@ -208,9 +208,8 @@ static int describe(cuda_engine *e, psamp_err *err) {
     psamp_engine_info *info = &e->base.info;
     info->backend = "cuda";
     snprintf(info->detail, sizeof info->detail,
-             "OPT %d layers, hidden %d, vocab %d, %s on %.60s (device %d)%s", c->n_layers,
-             c->hidden, c->vocab_size, dtype_name(e->dtype), prop.name, e->device,
-             e->use_graphs ? "" : ", no graphs");
+             "OPT %d layers, hidden %d, vocab %d, %s on %.60s (device %d)", c->n_layers,
+             c->hidden, c->vocab_size, dtype_name(e->dtype), prop.name, e->device);
     info->vocab_size = c->vocab_size;
     info->n_slots = e->slots.n_slots;
     info->max_len = e->slots.max_len;
@@ -222,7 +221,7 @@ int psamp_engine_cuda_create(const opt_checkpoint *ck, int32_t n_slots, int32_t 
                              const psamp_cuda_options *opts, psamp_engine **out,
                              psamp_err *err) {
     *out = NULL;
-    const psamp_cuda_options defaults = {PSAMP_F16, 0, 0};
+    const psamp_cuda_options defaults = {PSAMP_F16, 0};
     const psamp_cuda_options *o = opts ? opts : &defaults;
     if (check_args(ck, n_slots, max_len, o, err)) return -1;
     cuda_engine *e = calloc(1, sizeof *e);
@@ -234,7 +233,7 @@ int psamp_engine_cuda_create(const opt_checkpoint *ck, int32_t n_slots, int32_t 
     e->device = o->device;
     e->head_dim = ck->cfg.hidden / ck->cfg.n_heads;
     e->rows_cap = rows_capacity(n_slots, max_len);
-    e->use_graphs = !o->disable_graphs;
+    e->use_graphs = 1;
     if (setup_device(e, err) || check_memory(e, n_slots, max_len, err) ||
         cuda_weights_upload(e, ck, err) || alloc_state(e, n_slots, max_len, err) ||
         psamp_slots_init(&e->slots, "cuda engine", n_slots, max_len, ck->cfg.vocab_size,

@@ -21,9 +21,8 @@ extern "C" {
 #endif
 
 typedef struct {
-    psamp_dtype dtype;      /* PSAMP_F16, PSAMP_BF16 or PSAMP_F32 */
-    int32_t device;         /* CUDA device ordinal */
-    int32_t disable_graphs; /* 1: launch every step's kernels directly (debugging) */
+    psamp_dtype dtype; /* PSAMP_F16, PSAMP_BF16 or PSAMP_F32 */
+    int device;        /* CUDA device ordinal */
 } psamp_cuda_options;
 
 /* CUDA devices usable by this process; 0 when there is no driver or no GPU (never fails). */
@@ -34,6 +33,10 @@ int psamp_cuda_device_count(void);
 int psamp_engine_cuda_create(const opt_checkpoint *ck, int32_t n_slots, int32_t max_len,
                              const psamp_cuda_options *opts, psamp_engine **out,
                              psamp_err *err);
+
+/* Steps replay CUDA graphs by default; off launches every kernel directly (for debugging
+ * and for tests that compare the two). e must come from psamp_engine_cuda_create. */
+void psamp_engine_cuda_use_graphs(psamp_engine *e, int on);
 
 #ifdef __cplusplus
 }

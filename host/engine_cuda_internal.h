@@ -79,7 +79,7 @@ typedef struct {
     opt_config cfg;
     psamp_dtype dtype;
     size_t elem;              /* bytes per dtype element */
-    int32_t device;
+    int device;
     int32_t head_dim;
     int32_t rows_cap;         /* rows one forward pass may carry */
     int32_t use_graphs;

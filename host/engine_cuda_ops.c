@@ -79,9 +79,9 @@ static int capture(cuda_engine *e, cuda_bucket *b, psamp_err *err) {
 }
 
 static int cuda_prefill(psamp_engine *base, int32_t slot, const int32_t *tokens, int32_t n,
-                        float *logp, psamp_err *err) {
+                        float tau, float *logp, psamp_err *err) {
     cuda_engine *e = as_cuda(base);
-    if (psamp_slots_check_prefill(&e->slots, slot, tokens, n, err)) return -1;
+    if (psamp_slots_check_prefill(&e->slots, slot, tokens, n, logp != NULL, tau, err)) return -1;
     CUDA_TRY(err, cudaSetDevice(e->device));
     /* The slot's KV is rewritten from position 0: until done it holds nothing valid. */
     e->slots.length[slot] = 0;
@@ -95,7 +95,7 @@ static int cuda_prefill(psamp_engine *base, int32_t slot, const int32_t *tokens,
             row->pos = start + r;
             row->token = tokens[start + r];
             row->target = tokens[start + r + 1];
-            row->tau = 1.0f;
+            row->tau = tau; /* scores come back as log q: log softmax(logits / tau) */
         }
         CUDA_TRY(err, cudaMemcpyAsync(e->d.rows, e->rows_host, (size_t)rows * sizeof(psamp_k_row),
                                       cudaMemcpyHostToDevice, e->stream));
@@ -106,7 +106,7 @@ static int cuda_prefill(psamp_engine *base, int32_t slot, const int32_t *tokens,
                                           cudaMemcpyDeviceToHost, e->stream));
         CUDA_TRY(err, cudaStreamSynchronize(e->stream));
         if (logp)
-            for (int32_t r = 0; r < rows; r++) logp[start + r + 1] = e->results_host[r].logp;
+            for (int32_t r = 0; r < rows; r++) logp[start + r + 1] = e->results_host[r].logq;
     }
     if (logp) logp[0] = 0.0f;
     psamp_slots_set(&e->slots, slot, tokens, n);
@@ -194,3 +194,7 @@ static int cuda_step(psamp_engine *base, const psamp_step_request *reqs, int32_t
 }
 
 const psamp_engine_ops cuda_engine_ops = {cuda_engine_destroy, cuda_prefill, cuda_fork, cuda_step};
+
+void psamp_engine_cuda_use_graphs(psamp_engine *e, int on) {
+    if (e && e->ops == &cuda_engine_ops) as_cuda(e)->use_graphs = on != 0;
+}

@@ -49,7 +49,7 @@ static int32_t next_stamp(psamp_slot_table *s) {
 }
 
 int psamp_slots_check_prefill(const psamp_slot_table *s, int32_t slot, const int32_t *tokens,
-                              int32_t n, psamp_err *err) {
+                              int32_t n, int scoring, float tau, psamp_err *err) {
     if (check_slot(s, slot, "prefill", err)) return -1;
     if (n < 1 || n > s->max_len)
         return psamp_fail(err, "%s: prefill of slot %d: %d tokens, expected 1 to %d (max_len)",
@@ -60,6 +60,9 @@ int psamp_slots_check_prefill(const psamp_slot_table *s, int32_t slot, const int
                               "%s: prefill of slot %d: token %d at index %d is outside the "
                               "vocabulary [0, %d)",
                               s->engine, slot, tokens[i], i, s->vocab_size);
+    if (scoring && !(tau > 0.0f && !isinf(tau)))
+        return psamp_fail(err, "%s: prefill of slot %d: scoring temperature %g is not positive",
+                          s->engine, slot, (double)tau);
     return 0;
 }
 

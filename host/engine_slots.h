@@ -30,9 +30,10 @@ static inline int32_t *psamp_slot_tokens(const psamp_slot_table *s, int32_t slot
     return s->tokens + (int64_t)slot * s->max_len;
 }
 
-/* Checks a prefill (slot in range, 1 <= n <= max_len, tokens in the vocabulary). */
+/* Checks a prefill (slot in range, 1 <= n <= max_len, tokens in the vocabulary, and when
+ * scoring a positive temperature tau). */
 int psamp_slots_check_prefill(const psamp_slot_table *s, int32_t slot, const int32_t *tokens,
-                              int32_t n, psamp_err *err);
+                              int32_t n, int scoring, float tau, psamp_err *err);
 /* Sets slot to tokens[0..n) (after the engine has computed its KV). */
 void psamp_slots_set(psamp_slot_table *s, int32_t slot, const int32_t *tokens, int32_t n);
 

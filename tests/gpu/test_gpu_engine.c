@@ -48,11 +48,12 @@ static int open_model(const char *name, opt_checkpoint *ck, psamp_err *err) {
 
 static psamp_engine *make_gpu(psamp_test_state *t, const opt_checkpoint *ck, int32_t n_slots,
                               psamp_dtype dt, int graphs) {
-    psamp_cuda_options o = {dt, 0, !graphs};
+    psamp_cuda_options o = {dt, 0};
     psamp_engine *e = NULL;
     psamp_err err = {{0}};
     CHECK(t, psamp_engine_cuda_create(ck, n_slots, MAX_LEN, &o, &e, &err) == 0,
           "cuda engine (%s): %s", dtype_label(dt), err.msg);
+    psamp_engine_cuda_use_graphs(e, graphs);
     return e;
 }
 
@@ -66,27 +67,34 @@ static psamp_step_request req(int32_t slot, float tau, uint64_t chain, uint64_t 
     return (psamp_step_request){slot, tau, 1234, psamp_stream_tokens(chain), counter};
 }
 
+/* Prefill scores at tau = 1 (the model's log p) and at tau = 0.5 (log softmax(logits / tau)). */
 static void check_prefill(pair *p) {
     const int lens[] = {1, 2, 9, 40, 95};
-    double worst = 0.0;
-    for (int k = 0; k < 5; k++) {
-        int32_t seq[MAX_LEN];
-        float a[MAX_LEN], b[MAX_LEN];
-        psamp_err err = {{0}};
-        prompt_of(seq, lens[k], k);
-        int ok = p->cpu->ops->prefill(p->cpu, 0, seq, lens[k], a, &err) == 0 &&
-                 p->gpu->ops->prefill(p->gpu, 0, seq, lens[k], b, &err) == 0;
-        CHECK(p->t, ok, "%s: prefill of %d: %s", p->label, lens[k], err.msg);
-        if (!ok) return;
-        for (int i = 0; i < lens[k]; i++) worst = fmax(worst, isnan(b[i]) ? INFINITY : fabs(a[i] - b[i]));
+    const float taus[] = {1.0f, 0.5f};
+    for (int k_tau = 0; k_tau < 2; k_tau++) {
+        double worst = 0.0;
+        for (int k = 0; k < 5; k++) {
+            int32_t seq[MAX_LEN];
+            float a[MAX_LEN], b[MAX_LEN];
+            psamp_err err = {{0}};
+            prompt_of(seq, lens[k], k);
+            int ok = p->cpu->ops->prefill(p->cpu, 0, seq, lens[k], taus[k_tau], a, &err) == 0 &&
+                     p->gpu->ops->prefill(p->gpu, 0, seq, lens[k], taus[k_tau], b, &err) == 0;
+            CHECK(p->t, ok, "%s: prefill of %d: %s", p->label, lens[k], err.msg);
+            if (!ok) return;
+            for (int i = 0; i < lens[k]; i++)
+                worst = fmax(worst, isnan(b[i]) ? INFINITY : fabs(a[i] - b[i]));
+        }
+        /* log q at tau 0.5 doubles the logits' errors */
+        report_row(p->t, k_tau == 0 ? "engine prefill" : "engine prefill tau=0.5", p->label,
+                   "max_dlogp", worst, logp_tol(p->dt) / taus[k_tau]);
     }
-    report_row(p->t, "engine prefill", p->label, "max_dlogp", worst, logp_tol(p->dt));
 }
 
 /* The CPU engine's log p of every token of seq[0..n) (slot 7 as scratch). */
 static int cpu_score(pair *p, const int32_t *seq, int n, float *logp) {
     psamp_err err = {{0}};
-    int rc = p->cpu->ops->prefill(p->cpu, 7, seq, n, logp, &err);
+    int rc = p->cpu->ops->prefill(p->cpu, 7, seq, n, 1.0f, logp, &err);
     CHECK(p->t, rc == 0, "%s: cpu scoring: %s", p->label, err.msg);
     return rc;
 }
@@ -104,8 +112,8 @@ static void check_continuations(pair *p, float tau) {
         psamp_err err = {{0}};
         prompt_of(g, n0, 10 + k);
         memcpy(c, g, sizeof(int32_t) * (size_t)n0);
-        int ok = p->cpu->ops->prefill(p->cpu, 1, c, n0, NULL, &err) == 0 &&
-                 p->gpu->ops->prefill(p->gpu, 1, g, n0, NULL, &err) == 0;
+        int ok = p->cpu->ops->prefill(p->cpu, 1, c, n0, 1.0f, NULL, &err) == 0 &&
+                 p->gpu->ops->prefill(p->gpu, 1, g, n0, 1.0f, NULL, &err) == 0;
         for (int s = 0; ok && s < STEPS; s++) {
             psamp_step_request q = req(1, tau, (uint64_t)k, (uint64_t)s);
             psamp_step_result rc, rg;
@@ -175,7 +183,7 @@ static void run_schedule(psamp_engine *e, int batched, int n_active,
             const int s = q[i].slot, n0 = 1 + 8 * s;
             prompt_of(seq, n0, s);
             for (int r = 0; r < round; r++) seq[n0 + r] = ref[r][i].token;
-            *ok &= e->ops->prefill(e, s, seq, n0 + round, NULL, err) == 0;
+            *ok &= e->ops->prefill(e, s, seq, n0 + round, 1.0f, NULL, err) == 0;
         }
         for (int i = 0; i < n_active; i++) q[i].counter = (uint64_t)round;
         if (batched) {
@@ -246,10 +254,10 @@ static void check_fork(pair *p) {
     for (int k = 0; k < 5; k++) {
         psamp_err err = {{0}};
         psamp_fork_request fork = {3, 0, keeps[k]}, trunc = {0, 0, keeps[k]};
-        int ok = e->ops->prefill(e, 0, seq, 20, NULL, &err) == 0 &&
-                 e->ops->prefill(e, 3, seq + 3, 5, NULL, &err) == 0 && /* dst had other contents */
+        int ok = e->ops->prefill(e, 0, seq, 20, 1.0f, NULL, &err) == 0 &&
+                 e->ops->prefill(e, 3, seq + 3, 5, 1.0f, NULL, &err) == 0 && /* dst had other contents */
                  e->ops->fork(e, &fork, 1, &err) == 0 && e->ops->fork(e, &trunc, 1, &err) == 0 &&
-                 e->ops->prefill(e, 5, seq, keeps[k], NULL, &err) == 0;
+                 e->ops->prefill(e, 5, seq, keeps[k], 1.0f, NULL, &err) == 0;
         psamp_step_request q[3] = {req(3, 0.7f, 9, 0), req(0, 0.7f, 9, 0), req(5, 0.7f, 9, 0)};
         psamp_step_result r[3];
         for (int i = 0; i < 3 && ok; i++) ok = e->ops->step(e, &q[i], 1, &r[i], &err) == 0;
@@ -279,13 +287,13 @@ static void expect_fail(psamp_test_state *t, int rc, const psamp_err *err, const
 static void check_errors_and_eos(psamp_test_state *t, opt_checkpoint *ck) {
     psamp_err err = {{0}};
     psamp_engine *e = NULL;
-    psamp_cuda_options o = {PSAMP_F16, 0, 0};
+    psamp_cuda_options o = {PSAMP_F16, 0};
     /* 4M slots x 128 positions: a KV cache far beyond any card. */
     expect_fail(t, psamp_engine_cuda_create(ck, 4000000, 128, &o, &e, &err), &err, "huge KV cache",
                 "would fit");
     o.device = 999;
     expect_fail(t, psamp_engine_cuda_create(ck, 2, 16, &o, &e, &err), &err, "bad device", "device 999");
-    o = (psamp_cuda_options){(psamp_dtype)7, 0, 0};
+    o = (psamp_cuda_options){(psamp_dtype)7, 0};
     expect_fail(t, psamp_engine_cuda_create(ck, 2, 16, &o, &e, &err), &err, "bad dtype", "dtype");
     CHECK(t, e == NULL, "no engine on failure");
     /* EOS set to the greedy first token ends the sequence there. */
@@ -294,10 +302,13 @@ static void check_errors_and_eos(psamp_test_state *t, opt_checkpoint *ck) {
     int32_t bos = 2;
     psamp_step_request q = req(0, 0.0f, 0, 0);
     psamp_step_result r, again;
-    a->ops->prefill(a, 0, &bos, 1, NULL, &err);
+    a->ops->prefill(a, 0, &bos, 1, 1.0f, NULL, &err);
     CHECK(t, a->ops->step(a, &q, 1, &r, &err) == 0, "greedy step: %s", err.msg);
     q.slot = 1;
     expect_fail(t, a->ops->step(a, &q, 1, &again, &err), &err, "step an empty slot", "empty");
+    float logp[1];
+    expect_fail(t, a->ops->prefill(a, 1, &bos, 1, 0.0f, logp, &err), &err, "score at tau 0",
+                "temperature");
     psamp_engine_destroy(a);
     const int32_t saved = ck->cfg.eos_id;
     ck->cfg.eos_id = r.token;
@@ -305,7 +316,7 @@ static void check_errors_and_eos(psamp_test_state *t, opt_checkpoint *ck) {
     ck->cfg.eos_id = saved;
     if (!b) return;
     q.slot = 0;
-    b->ops->prefill(b, 0, &bos, 1, NULL, &err);
+    b->ops->prefill(b, 0, &bos, 1, 1.0f, NULL, &err);
     CHECK(t, b->ops->step(b, &q, 1, &again, &err) == 0, "greedy step: %s", err.msg);
     CHECK(t, again.token == r.token && again.ended == 1, "EOS ends the sequence");
     psamp_engine_destroy(b);
