@@ -39,23 +39,24 @@
 #define RATE_ROWS 4096
 #define MAX_SIZES 16
 
+/* Returns -1 from the enclosing function, naming the failed call, its error and where. */
+#define BENCH_FAIL_IF(bad, call, why)                                                        \
+    do {                                                                                     \
+        if (bad) {                                                                           \
+            fprintf(stderr, "bench_cuda: %s failed: %s (%s:%d)\n", call, why, __FILE__,      \
+                    __LINE__);                                                               \
+            return -1;                                                                       \
+        }                                                                                    \
+    } while (0)
 #define BENCH_CUDA(call)                                                                     \
     do {                                                                                     \
         cudaError_t rc_ = (call);                                                            \
-        if (rc_ != cudaSuccess) {                                                            \
-            fprintf(stderr, "bench_cuda: %s failed: %s (%s:%d)\n", #call,                    \
-                    cudaGetErrorString(rc_), __FILE__, __LINE__);                            \
-            return -1;                                                                       \
-        }                                                                                    \
+        BENCH_FAIL_IF(rc_ != cudaSuccess, #call, cudaGetErrorString(rc_));                   \
     } while (0)
 #define BENCH_BLAS(call)                                                                     \
     do {                                                                                     \
         cublasStatus_t rc_ = (call);                                                         \
-        if (rc_ != CUBLAS_STATUS_SUCCESS) {                                                  \
-            fprintf(stderr, "bench_cuda: %s failed: %s (%s:%d)\n", #call,                    \
-                    cublasGetStatusString(rc_), __FILE__, __LINE__);                         \
-            return -1;                                                                       \
-        }                                                                                    \
+        BENCH_FAIL_IF(rc_ != CUBLAS_STATUS_SUCCESS, #call, cublasGetStatusString(rc_));      \
     } while (0)
 
 static double now_s(void) {
@@ -116,30 +117,66 @@ static int model_shapes(const opt_config *c, gemm_shape *s) {
     return 5;
 }
 
-/* Seconds for one step's GEMMs at m rows (median of 5 timed passes after a warm-up). */
-static int time_gemms(cublasHandle_t blas, cudaStream_t stream, const gemm_shape *s, int n_shapes,
-                      int m, const void *x, const void *w, float *y, psamp_dtype dt, double *sec) {
-    const cudaDataType_t t = dt == PSAMP_F16 ? CUDA_R_16F : dt == PSAMP_BF16 ? CUDA_R_16BF : CUDA_R_32F;
-    const float one = 1.0f, zero = 0.0f;
+/* Median seconds of 5 runs of work(ctx) enqueued on stream, after one warm-up run, timed
+ * with events around each. */
+static int median_seconds(cudaStream_t stream, int (*work)(const void *ctx), const void *ctx,
+                          double *sec) {
     cudaEvent_t a, b;
     BENCH_CUDA(cudaEventCreate(&a));
     BENCH_CUDA(cudaEventCreate(&b));
     double times[5];
-    for (int pass = -1; pass < 5; pass++) {
-        BENCH_CUDA(cudaEventRecord(a, stream));
-        for (int i = 0; i < n_shapes; i++)
-            for (int r = 0; r < s[i].count; r++)
-                BENCH_BLAS(cublasGemmEx(blas, CUBLAS_OP_T, CUBLAS_OP_N, s[i].n, m, s[i].k, &one, w, t,
-                                        s[i].k, x, t, s[i].k, &zero, y, CUDA_R_32F, s[i].n,
-                                        CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
-        BENCH_CUDA(cudaEventRecord(b, stream));
-        BENCH_CUDA(cudaEventSynchronize(b));
+    int rc = 0;
+    for (int pass = -1; pass < 5 && rc == 0; pass++) {
         float ms = 0.0f;
-        BENCH_CUDA(cudaEventElapsedTime(&ms, a, b));
+        rc = cudaEventRecord(a, stream) != cudaSuccess || work(ctx) != 0 ||
+             cudaEventRecord(b, stream) != cudaSuccess || cudaEventSynchronize(b) != cudaSuccess ||
+             cudaEventElapsedTime(&ms, a, b) != cudaSuccess;
         if (pass >= 0) times[pass] = ms * 1e-3;
     }
-    *sec = median(times, 5);
     cudaEventDestroy(a), cudaEventDestroy(b);
+    BENCH_FAIL_IF(rc != 0, "timing with CUDA events", cudaGetErrorString(cudaGetLastError()));
+    *sec = median(times, 5);
+    return 0;
+}
+
+typedef struct {
+    cublasHandle_t blas;
+    const gemm_shape *s;
+    int n_shapes, m;
+    const void *x, *w;
+    float *y;
+    cudaDataType_t t;
+} gemm_work;
+
+/* One step's GEMMs at m rows, the engine's call (row-major x W^T, fp32 out and compute). */
+static int run_gemms(const void *ctx) {
+    const gemm_work *g = ctx;
+    const float one = 1.0f, zero = 0.0f;
+    for (int i = 0; i < g->n_shapes; i++)
+        for (int r = 0; r < g->s[i].count; r++)
+            BENCH_BLAS(cublasGemmEx(g->blas, CUBLAS_OP_T, CUBLAS_OP_N, g->s[i].n, g->m, g->s[i].k,
+                                    &one, g->w, g->t, g->s[i].k, g->x, g->t, g->s[i].k, &zero, g->y,
+                                    CUDA_R_32F, g->s[i].n, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+    return 0;
+}
+
+static int time_gemms(cublasHandle_t blas, cudaStream_t stream, const gemm_shape *s, int n_shapes,
+                      int m, const void *x, const void *w, float *y, psamp_dtype dt, double *sec) {
+    const gemm_work g = {blas, s, n_shapes, m, x, w, y,
+                         dt == PSAMP_F16 ? CUDA_R_16F : dt == PSAMP_BF16 ? CUDA_R_16BF : CUDA_R_32F};
+    return median_seconds(stream, run_gemms, &g, sec);
+}
+
+typedef struct {
+    void *dst;
+    const void *src;
+    size_t bytes;
+    cudaStream_t stream;
+} copy_work;
+
+static int run_copy(const void *ctx) {
+    const copy_work *c = ctx;
+    BENCH_CUDA(cudaMemcpyAsync(c->dst, c->src, c->bytes, cudaMemcpyDeviceToDevice, c->stream));
     return 0;
 }
 
@@ -151,22 +188,12 @@ static int copy_rate(cudaStream_t stream, double *rate) {
     BENCH_CUDA(cudaMalloc(&dst, bytes));
     BENCH_CUDA(cudaMemset(src, 0x5a, bytes));
     BENCH_CUDA(cudaDeviceSynchronize());
-    cudaEvent_t a, b;
-    BENCH_CUDA(cudaEventCreate(&a));
-    BENCH_CUDA(cudaEventCreate(&b));
-    double times[5];
-    for (int pass = -1; pass < 5; pass++) {
-        BENCH_CUDA(cudaEventRecord(a, stream));
-        BENCH_CUDA(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, stream));
-        BENCH_CUDA(cudaEventRecord(b, stream));
-        BENCH_CUDA(cudaEventSynchronize(b));
-        float ms = 0.0f;
-        BENCH_CUDA(cudaEventElapsedTime(&ms, a, b));
-        if (pass >= 0) times[pass] = ms * 1e-3;
-    }
-    *rate = 2.0 * (double)bytes / median(times, 5);
-    cudaEventDestroy(a), cudaEventDestroy(b);
+    const copy_work c = {dst, src, bytes, stream};
+    double sec = 0.0;
+    const int rc = median_seconds(stream, run_copy, &c, &sec);
     cudaFree(src), cudaFree(dst);
+    if (rc) return -1;
+    *rate = 2.0 * (double)bytes / sec;
     return 0;
 }
 

@@ -15,22 +15,28 @@
 #include "engine_slots.h"
 #include "kernels.h"
 
-/* Checks a CUDA runtime call (or a kernel launcher's cudaError_t): on failure, fills err with
- * the call, the error and where, and returns -1 from the enclosing function. */
+/* Returns -1 from the enclosing function with err naming the failed call, its error and
+ * where. */
+#define CUDA_FAIL_IF(err, bad, call, why)                                                    \
+    do {                                                                                     \
+        if (bad)                                                                             \
+            return psamp_fail((err), "cuda engine: %s failed: %s (%s:%d)", call, why,        \
+                              __FILE__, __LINE__);                                           \
+    } while (0)
+
+/* Checks a CUDA runtime call (or a kernel launcher's cudaError_t). */
 #define CUDA_TRY(err, call)                                                                  \
     do {                                                                                     \
         cudaError_t psamp_cu_ = (call);                                                      \
-        if (psamp_cu_ != cudaSuccess)                                                        \
-            return psamp_fail((err), "cuda engine: %s failed: %s (%s:%d)", #call,            \
-                              cudaGetErrorString(psamp_cu_), __FILE__, __LINE__);            \
+        CUDA_FAIL_IF(err, psamp_cu_ != cudaSuccess, #call, cudaGetErrorString(psamp_cu_));   \
     } while (0)
 
+/* Checks a cuBLAS call. */
 #define CUBLAS_TRY(err, call)                                                                \
     do {                                                                                     \
         cublasStatus_t psamp_cb_ = (call);                                                   \
-        if (psamp_cb_ != CUBLAS_STATUS_SUCCESS)                                              \
-            return psamp_fail((err), "cuda engine: %s failed: %s (%s:%d)", #call,            \
-                              cublasGetStatusString(psamp_cb_), __FILE__, __LINE__);         \
+        CUDA_FAIL_IF(err, psamp_cb_ != CUBLAS_STATUS_SUCCESS, #call,                         \
+                     cublasGetStatusString(psamp_cb_));                                      \
     } while (0)
 
 typedef struct {
