@@ -160,7 +160,8 @@ fi
   echo
   echo "==== psamp GPU check: worst error per check (! = over tolerance) ===="
   if [ -f "$OUT/ctest.log" ]; then
-    grep -h "^ROW|" "$OUT/ctest.log" | awk -F'|' '
+    # ctest -V prefixes each test's lines with "NN: ".
+    sed -E 's/^[0-9]+: //' "$OUT/ctest.log" | grep -h "^ROW|" | awk -F'|' '
       { check = $2; dt = $3; n = split(dt, part, "/");
         if (n == 2) { check = check " " part[1]; dt = part[2] }
         key = check " (" $5 ")"
