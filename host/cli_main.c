@@ -13,6 +13,7 @@ typedef struct {
 static const subcommand SUBCOMMANDS[] = {
     {"exact", cli_cmd_exact, "exact answers of a toy world: p^alpha beside temperature 1/alpha"},
     {"generate", cli_cmd_generate, "sample with greedy | temp | power | maxswap | bestofn over many chains"},
+    {"sweep", cli_cmd_sweep, "run a grid of settings into a folder: resumable, shardable (--shard I/N, --merge)"},
     {"score", cli_cmd_score, "per-token log p of a text or token sequence"},
     {NULL, NULL, NULL},
 };
