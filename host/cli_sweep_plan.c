@@ -1,5 +1,6 @@
 /* Opening a sweep: its config, every model once, every prompt under every model, and the
  * grid's points, so that nothing is wrong by the time points start running. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,8 +35,13 @@ static int open_model(cli_sweep_plan *plan, int i, psamp_err *err) {
         int32_t **ids = &plan->prompt_ids[i * n_prompts + j];
         char prompt[64];
         sweep_axis_label(cfg, SWEEP_PROMPT, j, prompt, sizeof prompt);
-        if (psamp_model_encode(plan->models[i], cfg->axes[SWEEP_PROMPT].str[j], ids, &info->n_prompt[j], err) != 0)
-            return psamp_fail_context(err, "%s: %s under %s", cfg->path, prompt, label);
+        if (psamp_model_encode(plan->models[i], cfg->axes[SWEEP_PROMPT].str[j], ids, &info->n_prompt[j], err) != 0) {
+            /* The model layer speaks of --prompt; here the config's key is at fault. */
+            char why[sizeof err->msg];
+            const char *msg = strncmp(err->msg, "--prompt: ", 10) == 0 ? err->msg + 10 : err->msg;
+            snprintf(why, sizeof why, "%s", msg);
+            return psamp_fail(err, "%s: %s (%s): %s", cfg->path, prompt, label, why);
+        }
     }
     return 0;
 }
