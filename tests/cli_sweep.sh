@@ -12,17 +12,7 @@ opt=$PSAMP_FIXTURES/opt-tiny-pre
 # byte-identical samples.
 same_results() {
   checks=$((checks + 1))
-  python3 - "$1" "$2" <<'PY' || fail "sweeps $1 and $2 differ"
-import json, sys, filecmp, os
-timing = {"wall_seconds", "tokens_per_second", "tokens_per_second_per_chain",
-          "proposals_per_second_per_chain", "host_fraction"}
-a, b = (json.load(open(os.path.join(d, "results.json"))) for d in sys.argv[1:3])
-strip = lambda rows: [{k: v for k, v in r.items() if k not in timing} for r in rows]
-ok = a["finished"] == b["finished"] == a["points"] and strip(a["rows"]) == strip(b["rows"])
-for r in a["rows"]:
-    ok = ok and filecmp.cmp(os.path.join(sys.argv[1], r["samples"]), os.path.join(sys.argv[2], r["samples"]), shallow=False)
-sys.exit(0 if ok else 1)
-PY
+  python3 "$src/tests/sweep_compare.py" "$1" "$2" || fail "sweeps $1 and $2 differ"
 }
 
 no_temporaries() {
