@@ -29,7 +29,12 @@ typedef struct {
     value_kind kind;
     double def;          /* numeric default (0: derived later) */
     const char *def_str; /* string default; NULL: the key is required */
+    double max;          /* integers: the largest value accepted (0: INT32_MAX) */
 } axis_spec;
+
+/* Far beyond any machine's memory for KV caches, and small enough that a typo fails here
+ * rather than as an allocation the kernel kills us for. */
+#define MAX_CHAINS (1 << 20)
 
 static const axis_spec AXES[SWEEP_N_AXES] = {
     [SWEEP_MODEL] = {"model", KIND_PATH, 0, NULL},
@@ -42,8 +47,8 @@ static const axis_spec AXES[SWEEP_N_AXES] = {
     [SWEEP_ALPHA] = {"alpha", KIND_POSITIVE, 4, NULL},
     [SWEEP_PROPOSAL_TEMP] = {"proposal_temp", KIND_POSITIVE, 0, NULL},
     [SWEEP_TEMPERATURE] = {"temperature", KIND_POSITIVE, 1, NULL},
-    [SWEEP_BEST_OF] = {"best_of", KIND_COUNT, 8, NULL},
-    [SWEEP_CHAINS] = {"chains", KIND_COUNT, 1, NULL},
+    [SWEEP_BEST_OF] = {"best_of", KIND_COUNT, 8, NULL, 1 << 16},
+    [SWEEP_CHAINS] = {"chains", KIND_COUNT, 1, NULL, MAX_CHAINS},
     [SWEEP_SEED] = {"seed", KIND_SEED, 0, NULL},
 };
 
@@ -72,11 +77,12 @@ void sweep_axis_label(const sweep_config *cfg, sweep_axis_id a, int i, char *buf
     item_label(buf, cap, sweep_axis_name(a), cfg->axes[a].listed, i);
 }
 
-static int check_number(const cJSON *v, value_kind kind, const char *where, const char *label,
-                        double *out, psamp_err *err) {
+static int check_number(const cJSON *v, value_kind kind, double max, const char *where,
+                        const char *label, double *out, psamp_err *err) {
     if (!cJSON_IsNumber(v)) return psamp_fail(err, "%s: %s: expected a number", where, label);
     double x = v->valuedouble;
     int integral = kind != KIND_POSITIVE;
+    if (max <= 0) max = INT32_MAX;
     if (!isfinite(x)) return psamp_fail(err, "%s: %s: must be finite", where, label);
     if (integral && x != floor(x))
         return psamp_fail(err, "%s: %s: must be an integer (got %g)", where, label, x);
@@ -85,14 +91,14 @@ static int check_number(const cJSON *v, value_kind kind, const char *where, cons
         if (!(x > 0)) return psamp_fail(err, "%s: %s: must be > 0 (got %g)", where, label, x);
         break;
     case KIND_COUNT:
-        if (x < 1 || x > INT32_MAX)
-            return psamp_fail(err, "%s: %s: must be an integer from 1 to %d (got %g)", where, label,
-                              INT32_MAX, x);
+        if (x < 1 || x > max)
+            return psamp_fail(err, "%s: %s: must be an integer from 1 to %.0f (got %g)", where, label,
+                              max, x);
         break;
     case KIND_STEPS:
-        if (x < 0 || x > INT32_MAX)
-            return psamp_fail(err, "%s: %s: must be an integer from 0 to %d (got %g)", where, label,
-                              INT32_MAX, x);
+        if (x < 0 || x > max)
+            return psamp_fail(err, "%s: %s: must be an integer from 0 to %.0f (got %g)", where, label,
+                              max, x);
         break;
     case KIND_SEED:
         if (x < 0 || x > 9007199254740992.0)
@@ -164,7 +170,7 @@ static int parse_axis(const cJSON *v, const axis_spec *spec, const char *where, 
             if (check_string(item, spec->kind, where, label, err) != 0) return -1;
             ax->str[i] = strdup(item->valuestring);
             if (!ax->str[i]) return psamp_fail(err, "out of memory");
-        } else if (check_number(item, spec->kind, where, label, &ax->num[i], err) != 0) {
+        } else if (check_number(item, spec->kind, spec->max, where, label, &ax->num[i], err) != 0) {
             return -1;
         }
         ax->n = i + 1;
@@ -196,7 +202,7 @@ static int parse_fixed(const cJSON *item, const char *where, sweep_config *cfg, 
     if (strcmp(key, "threads") == 0) {
         double t;
         if (cJSON_IsArray(item)) return psamp_fail(err, "%s: threads: a fixed setting takes one value", where);
-        if (check_number(item, KIND_STEPS, where, key, &t, err) != 0) return -1;
+        if (check_number(item, KIND_STEPS, 4096, where, key, &t, err) != 0) return -1;
         cfg->threads = (int)t;
         return 0;
     }

@@ -10,6 +10,7 @@
 set -u
 PSAMP=${PSAMP:?run through ctest (PSAMP names the psamp binary)}
 src=${PSAMP_SOURCE_DIR:?}
+export PATH=$PATH:/usr/sbin:/sbin # the daemons live there; not every root PATH has it
 skip() {
   echo "SKIPPED: $*"
   exit 77

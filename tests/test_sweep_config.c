@@ -38,6 +38,7 @@ static void test_bad_configs(psamp_test_state *t) {
     expect_bad(t, "{\"model\": \"" TRAP "\", \"alpha\": \"4\"}", "alpha: expected a number");
     expect_bad(t, "{\"model\": \"" TRAP "\", \"chains\": [10, 2.5]}", "chains[1]: must be an integer");
     expect_bad(t, "{\"model\": \"" TRAP "\", \"chains\": 0}", "chains: must be an integer from 1");
+    expect_bad(t, "{\"model\": \"" TRAP "\", \"chains\": 100000000}", "chains: must be an integer from 1 to 1048576");
     expect_bad(t, "{\"model\": \"" TRAP "\", \"mcmc_steps\": -1}", "mcmc_steps: must be an integer from 0");
     expect_bad(t, "{\"model\": \"" TRAP "\", \"seed\": -3}", "seed: must be an integer from 0");
     expect_bad(t, "{\"model\": \"" TRAP "\", \"method\": [\"power\", \"beam\"]}", "method[1]: unknown method 'beam'");
