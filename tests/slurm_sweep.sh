@@ -125,7 +125,8 @@ out=$tmp/out/sharded
 n1=$(wc -l <"$tmp/shard1")
 [ "$n1" -ge 2 ] || fail "shard 1 has $n1 points; the test needs 2 or more"
 # No GPUs here: --gres=none and one CPU per task override the script's cluster settings.
-PSAMP=$PSAMP sbatch --wait --array=0-2 --gres=none --cpus-per-task=1 --chdir="$tmp" \
+# Every wait below is bounded, so that the trap, not CTest's timeout, ends the test.
+PSAMP=$PSAMP timeout 150 sbatch --wait --array=0-2 --gres=none --cpus-per-task=1 --chdir="$tmp" \
   --output="$tmp/log/task-%a.out" "$src/experiments/slurm/sweep.sbatch" "$tmp/sweep.json" "$out" \
   >"$tmp/sbatch.out" 2>&1 &
 sbatch_pid=$!
@@ -167,7 +168,7 @@ for _ in $(seq 50); do scontrol update JobId="${job}_1" StartTime=now >/dev/null
 
 wait $sbatch_pid
 # sbatch --wait may have seen the array done before the requeue: wait for the task itself.
-for _ in $(seq 600); do
+for _ in $(seq 300); do
   [ -z "$(squeue -h -j "$job" 2>/dev/null)" ] && break
   sleep 0.2
 done
