@@ -124,6 +124,22 @@ same_results "$tmp/whole" "$tmp/gpus"
 checks=$((checks + 1))
 [ -s "$tmp/gpus/logs/shard-1.log" ] && [ -e "$tmp/gpus/shards/shard-1-of-2.json" ] || fail "local-gpus.sh ran no second shard"
 
+# sweep.sbatch maps array tasks to shards (Slurm's variables set by hand here; the real
+# cluster runs in slurm_sweep.sh): task 1 of 0-2 is shard 1/3, an array that is not 0..N-1
+# needs PSAMP_SHARDS.
+sbatch_script=$src/experiments/slurm/sweep.sbatch
+SLURM_ARRAY_TASK_ID=1 SLURM_ARRAY_TASK_MIN=0 SLURM_ARRAY_TASK_MAX=2 SLURM_ARRAY_TASK_COUNT=3 PSAMP=$PSAMP \
+  bash "$sbatch_script" "$toy_config" "$tmp/array" >"$tmp/out" 2>"$tmp/err" || fail "sweep.sbatch task 1: $(cat "$tmp/err")"
+json_check "$tmp/array/shards/shard-1-of-3.json" 'd["state"] == "finished" and d["shard"] == 1 and d["shards"] == 3'
+SLURM_ARRAY_TASK_ID=2 SLURM_ARRAY_TASK_MIN=1 SLURM_ARRAY_TASK_MAX=2 SLURM_ARRAY_TASK_COUNT=2 PSAMP=$PSAMP \
+  bash "$sbatch_script" "$toy_config" "$tmp/array" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+checks=$((checks + 1))
+[ $rc = 2 ] && grep -q "set PSAMP_SHARDS" "$tmp/err" || fail "sweep.sbatch accepted an array 1-2 without PSAMP_SHARDS"
+SLURM_ARRAY_TASK_ID=2 SLURM_ARRAY_TASK_MIN=2 SLURM_ARRAY_TASK_MAX=2 SLURM_ARRAY_TASK_COUNT=1 PSAMP_SHARDS=3 PSAMP=$PSAMP \
+  bash "$sbatch_script" "$toy_config" "$tmp/array" >"$tmp/out" 2>"$tmp/err" || fail "sweep.sbatch with PSAMP_SHARDS: $(cat "$tmp/err")"
+json_check "$tmp/array/shards/shard-2-of-3.json" 'd["state"] == "finished" and d["shards"] == 3'
+
 # Merging in points of another config is refused (by config hash).
 "$PSAMP" sweep --config "$tmp/other.json" --out "$tmp/other" --shard 1/2 >/dev/null 2>&1 || fail "other config shard"
 cp -r "$tmp/sharded" "$tmp/mixed"

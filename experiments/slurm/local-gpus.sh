@@ -29,12 +29,12 @@ fi
 n=${#gpus[@]}
 mkdir -p "$out/logs" || exit 1
 pids=()
+trap 'kill "${pids[@]}" 2>/dev/null; exit 130' INT TERM
 for i in "${!gpus[@]}"; do
   CUDA_VISIBLE_DEVICES=${gpus[$i]} "$psamp" sweep --config "$config" --out "$out" --shard "$i/$n" "$@" \
     >"$out/logs/shard-$i.log" 2>&1 &
   pids+=($!)
 done
-trap 'kill "${pids[@]}" 2>/dev/null; exit 130' INT TERM
 failed=0
 for i in "${!pids[@]}"; do
   if ! wait "${pids[$i]}"; then
