@@ -23,8 +23,10 @@ static int write_trace_line(void *ctx_, const psamp_mh_record *r, psamp_err *err
     FILE *f = ctx->trace;
     if (!f) return 0;
     fprintf(f, "{\"chain\":%llu,\"block\":%d,\"step\":%d,\"idx\":%d,\"len_current\":%d,"
-               "\"len_proposal\":%d,\"logp_current\":",
+               "\"len_proposal\":%d,\"logp_prefix\":",
             (unsigned long long)r->chain, r->block, r->step, r->idx, r->len_current, r->len_proposal);
+    psamp_json_number(f, r->logp_prefix);
+    fputs(",\"logp_current\":", f);
     psamp_json_number(f, r->logp_current);
     fputs(",\"logp_proposal\":", f);
     psamp_json_number(f, r->logp_proposal);

@@ -10,6 +10,9 @@
 #include <unistd.h>
 
 #include "opt_forward_cpu.h"
+
+/* OpenBLAS's own (cblas.h may be the netlib one, which lacks it). */
+void openblas_set_num_threads(int num_threads);
 #include "philox.h"
 #include "sample_row.h"
 
@@ -223,6 +226,11 @@ int psamp_engine_cpu_create(const opt_checkpoint *ck, int32_t n_slots, int32_t m
     if (!e) return psamp_fail(err, "cpu engine: out of memory");
     e->base.ops = &cpu_ops;
     int threads = opts && opts->n_threads > 0 ? opts->n_threads : default_threads();
+    /* The engine splits every GEMM over its own pool, one single-threaded sgemm per task, so
+     * that one set of threads does all the work. OpenBLAS's threads would spin between GEMMs
+     * and take the cores the pool needs for attention and sampling (OpenBLAS's advice for
+     * multi-threaded callers is the same). Process-wide: OpenBLAS has no per-call setting. */
+    openblas_set_num_threads(1);
     int32_t max_rows = n_slots > PREFILL_CHUNK ? n_slots : PREFILL_CHUNK;
     if (opt_weights_f32_load(&e->weights, ck, err) != 0 || cpu_pool_create(&e->pool, threads, err) != 0 ||
         opt_cpu_forward_init(&e->fwd, &e->weights, e->pool, n_slots, max_len, max_rows, err) != 0)

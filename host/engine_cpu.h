@@ -4,7 +4,15 @@
  * Weights are converted to fp32 once. Each slot owns a KV cache of max_len positions. A
  * step runs every requested slot as one batch: one GEMM (OpenBLAS cblas_sgemm) per linear
  * layer over all rows, attention per slot over its own KV, then sampling through
- * host/sample_row.h with the request's Philox draw. Nothing is allocated per step. */
+ * host/sample_row.h with the request's Philox draw. Nothing is allocated per step.
+ *
+ * Threads: one pool of n_threads does everything; each GEMM is split by output columns into
+ * single-threaded cblas_sgemm calls. Creating an engine therefore sets OpenBLAS to one thread
+ * per call (openblas_set_num_threads(1), a process-wide setting).
+ *
+ * Note: Debian 12's OpenBLAS 0.3.21 does not know CPUs newer than Sapphire Rapids and falls
+ * back to its slowest kernels ("Prescott"); psamp_blas_coretype_hint() says when to set
+ * OPENBLAS_CORETYPE before the program starts. */
 #ifndef PSAMP_ENGINE_CPU_H
 #define PSAMP_ENGINE_CPU_H
 
@@ -27,6 +35,11 @@ typedef struct {
  * NULL. */
 int psamp_engine_cpu_create(const opt_checkpoint *ck, int32_t n_slots, int32_t max_len,
                             const psamp_cpu_options *opts, psamp_engine **out, psamp_err *err);
+
+/* NULL when OpenBLAS picked a kernel set that suits this CPU; otherwise the value to put in
+ * OPENBLAS_CORETYPE (read by OpenBLAS when the program loads: re-exec or restart with it),
+ * e.g. "SkylakeX" on an AVX-512 CPU that OpenBLAS detected as "Prescott". */
+const char *psamp_blas_coretype_hint(void);
 
 #ifdef __cplusplus
 }

@@ -9,21 +9,55 @@
 
 #define LN_EPS 1e-5
 
-/* y[n, out] = x[n, in] W^T, or y += x W^T when accumulate: W is [out, in] row-major. */
-static void linear(const float *x, int32_t n, int32_t in, const float *w, int32_t out, float *y,
-                   int accumulate) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, out, in, 1.0f, x, in, w, in,
-                accumulate ? 1.0f : 0.0f, y, out);
+/* Hot loops get AVX2/AVX-512 clones picked at load time; the build itself targets baseline
+ * x86-64 so the binary runs anywhere. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define VECTOR_CLONES
+#endif
+
+/* Output columns per GEMM task: a multiple of the kernels' 16-float tiles, small enough that
+ * every thread gets several tasks (the pool balances them when a core is busy elsewhere). */
+static int32_t linear_chunk(int32_t out, int threads) {
+    int32_t chunk = (out + 4 * threads - 1) / (4 * threads);
+    chunk = (chunk + 63) / 64 * 64;
+    return chunk < 64 ? 64 : chunk;
 }
 
-static void add_bias(float *y, int32_t n, int32_t dim, const float *b, int relu) {
-    for (int32_t r = 0; r < n; r++) {
-        float *row = y + (size_t)r * dim;
-        if (b)
-            for (int32_t i = 0; i < dim; i++) row[i] += b[i];
-        if (relu)
-            for (int32_t i = 0; i < dim; i++) row[i] = row[i] > 0.0f ? row[i] : 0.0f;
+typedef struct {
+    const float *x, *w, *bias;
+    float *y;
+    int32_t n, in, out, chunk;
+    int accumulate, relu;
+} linear_job;
+
+/* Columns [c0, c1) of y = x W^T (+ y), then + bias and ReLU on them while they are hot. */
+static void linear_task(void *ctx, int64_t item, int thread) {
+    const linear_job *j = ctx;
+    const int32_t c0 = (int32_t)item * j->chunk;
+    const int32_t cols = j->out - c0 < j->chunk ? j->out - c0 : j->chunk;
+    (void)thread;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, j->n, cols, j->in, 1.0f, j->x, j->in,
+                j->w + (size_t)c0 * j->in, j->in, j->accumulate ? 1.0f : 0.0f, j->y + c0, j->out);
+    if (!j->bias && !j->relu) return;
+    for (int32_t r = 0; r < j->n; r++) {
+        float *row = j->y + (size_t)r * j->out + c0;
+        if (j->bias)
+            for (int32_t i = 0; i < cols; i++) row[i] += j->bias[c0 + i];
+        if (j->relu)
+            for (int32_t i = 0; i < cols; i++) row[i] = row[i] > 0.0f ? row[i] : 0.0f;
     }
+}
+
+/* y[n, out] = x[n, in] W^T + bias (or y += ... when accumulate), ReLU when asked. W is
+ * [out, in] row-major (HF's layout). The columns are split over the pool; each task is one
+ * single-threaded sgemm. */
+static void linear(opt_cpu_forward *f, const float *x, int32_t n, int32_t in, const float *w,
+                   const float *bias, int32_t out, float *y, int accumulate, int relu) {
+    linear_job j = {x, w, bias, y, n, in, out, linear_chunk(out, cpu_pool_threads(f->pool)),
+                    accumulate, relu};
+    cpu_pool_run(f->pool, (out + j.chunk - 1) / j.chunk, linear_task, &j);
 }
 
 /* dst = LayerNorm(src) row by row (dst may be src); g and b NULL without affine. */
@@ -59,11 +93,25 @@ static void store_kv(opt_cpu_forward *f, int32_t n, int32_t layer) {
         const opt_cpu_row *row = &f->rows[r];
         const float *k = f->qkv + (size_t)r * 3 * h + h, *v = k + h;
         for (int32_t head = 0; head < c->n_heads; head++) {
-            memcpy(kv_at(f, row->slot, layer, 0, head) + (size_t)row->pos * hd, k + head * hd,
-                   (size_t)hd * sizeof(float));
+            float *kt = kv_at(f, row->slot, layer, 0, head) + row->pos;
+            for (int32_t i = 0; i < hd; i++) kt[(size_t)i * f->max_len] = k[head * hd + i];
             memcpy(kv_at(f, row->slot, layer, 1, head) + (size_t)row->pos * hd, v + head * hd,
                    (size_t)hd * sizeof(float));
         }
+    }
+}
+
+/* y[j] = sum_k a[k] m[k * stride + j] for j < len: a weighted sum of n_terms rows, as
+ * contiguous multiply-adds over j that vectorise without reordering any sum. With K stored
+ * transposed this gives the scores (a = q, rows = K's head_dim rows); with V it gives the
+ * mix (a = the attention weights, rows = V[t]). */
+VECTOR_CLONES
+static void weighted_rows(float *restrict y, const float *restrict a, const float *restrict m,
+                          int32_t n_terms, int32_t len, int32_t stride) {
+    for (int32_t j = 0; j < len; j++) y[j] = 0.0f;
+    for (int32_t k = 0; k < n_terms; k++) {
+        const float ak = a[k], *restrict row = m + (size_t)k * stride;
+        for (int32_t j = 0; j < len; j++) y[j] += ak * row[j];
     }
 }
 
@@ -75,28 +123,17 @@ static void attention_task(void *ctx, int64_t item, int thread) {
     const int32_t r = (int32_t)(item / c->n_heads), head = (int32_t)(item % c->n_heads);
     const opt_cpu_row *row = &f->rows[r];
     const int32_t n = row->pos + 1;
-    const float *q = f->qkv + (size_t)r * 3 * h + (size_t)head * hd;
-    const float *keys = kv_at(f, row->slot, f->layer, 0, head);
-    const float *values = kv_at(f, row->slot, f->layer, 1, head);
-    float *s = f->scores + (size_t)thread * f->max_len, max = -INFINITY;
-    for (int32_t t = 0; t < n; t++) {
-        const float *k = keys + (size_t)t * hd;
-        float dot = 0.0f;
-        for (int32_t i = 0; i < hd; i++) dot += q[i] * k[i];
-        s[t] = dot;
-        if (dot > max) max = dot;
-    }
-    float sum = 0.0f;
+    float *s = f->scores + (size_t)thread * f->max_len;
+    weighted_rows(s, f->qkv + (size_t)r * 3 * h + (size_t)head * hd,
+                  kv_at(f, row->slot, f->layer, 0, head), hd, n, f->max_len);
+    float max = -INFINITY, sum = 0.0f;
+    for (int32_t t = 0; t < n; t++) max = s[t] > max ? s[t] : max;
     for (int32_t t = 0; t < n; t++) {
         s[t] = expf(s[t] - max);
         sum += s[t];
     }
     float *out = f->attn + (size_t)r * h + (size_t)head * hd;
-    memset(out, 0, (size_t)hd * sizeof *out);
-    for (int32_t t = 0; t < n; t++) {
-        const float *v = values + (size_t)t * hd, p = s[t];
-        for (int32_t i = 0; i < hd; i++) out[i] += p * v[i];
-    }
+    weighted_rows(out, s, kv_at(f, row->slot, f->layer, 1, head), n, hd, hd);
     const float inv = 1.0f / sum;
     for (int32_t i = 0; i < hd; i++) out[i] *= inv;
 }
@@ -111,13 +148,11 @@ static void decoder_layer(opt_cpu_forward *f, int32_t n, int32_t layer) {
         layer_norm(f->xn, f->x, n, h, L->attn_ln_w, L->attn_ln_b);
         in = f->xn;
     }
-    linear(in, n, h, L->qkv_w, 3 * h, f->qkv, 0);
-    add_bias(f->qkv, n, 3 * h, L->qkv_b, 0);
+    linear(f, in, n, h, L->qkv_w, L->qkv_b, 3 * h, f->qkv, 0, 0);
     store_kv(f, n, layer);
     f->layer = layer;
     cpu_pool_run(f->pool, (int64_t)n * c->n_heads, attention_task, f);
-    linear(f->attn, n, h, L->o_w, h, f->x, 1);
-    add_bias(f->x, n, h, L->o_b, 0);
+    linear(f, f->attn, n, h, L->o_w, L->o_b, h, f->x, 1, 0);
     if (!c->pre_ln) layer_norm(f->x, f->x, n, h, L->attn_ln_w, L->attn_ln_b);
     /* MLP block */
     in = f->x;
@@ -125,10 +160,8 @@ static void decoder_layer(opt_cpu_forward *f, int32_t n, int32_t layer) {
         layer_norm(f->xn, f->x, n, h, L->ffn_ln_w, L->ffn_ln_b);
         in = f->xn;
     }
-    linear(in, n, h, L->fc1_w, c->ffn_dim, f->ffn, 0);
-    add_bias(f->ffn, n, c->ffn_dim, L->fc1_b, 1);
-    linear(f->ffn, n, c->ffn_dim, L->fc2_w, h, f->x, 1);
-    add_bias(f->x, n, h, L->fc2_b, 0);
+    linear(f, in, n, h, L->fc1_w, L->fc1_b, c->ffn_dim, f->ffn, 0, 1);
+    linear(f, f->ffn, n, c->ffn_dim, L->fc2_w, L->fc2_b, h, f->x, 1, 0);
     if (!c->pre_ln) layer_norm(f->x, f->x, n, h, L->ffn_ln_w, L->ffn_ln_b);
 }
 
@@ -139,7 +172,7 @@ static void embed_rows(opt_cpu_forward *f, const opt_cpu_row *rows, int32_t n) {
     for (int32_t r = 0; r < n; r++)
         memcpy(tok + (size_t)r * proj, w->embed_tokens + (size_t)rows[r].token * proj,
                (size_t)proj * sizeof(float));
-    if (w->project_in) linear(f->embed, n, proj, w->project_in, h, f->x, 0);
+    if (w->project_in) linear(f, f->embed, n, proj, w->project_in, NULL, h, f->x, 0, 0);
     for (int32_t r = 0; r < n; r++) {
         const float *pos = w->embed_positions + (size_t)(rows[r].pos + 2) * h;
         float *x = f->x + (size_t)r * h;
@@ -161,10 +194,10 @@ void opt_cpu_forward_rows(opt_cpu_forward *f, const opt_cpu_row *rows, int32_t n
         out = f->xn;
     }
     if (w->project_out) {
-        linear(out, n, c->hidden, w->project_out, c->word_embed_proj_dim, f->embed, 0);
+        linear(f, out, n, c->hidden, w->project_out, NULL, c->word_embed_proj_dim, f->embed, 0, 0);
         out = f->embed;
     }
-    linear(out, n, c->word_embed_proj_dim, w->lm_head, c->vocab_size, f->logits, 0);
+    linear(f, out, n, c->word_embed_proj_dim, w->lm_head, NULL, c->vocab_size, f->logits, 0, 0);
 }
 
 void opt_cpu_forward_copy_kv(opt_cpu_forward *f, int32_t dst, int32_t src, int32_t n) {
@@ -172,10 +205,15 @@ void opt_cpu_forward_copy_kv(opt_cpu_forward *f, int32_t dst, int32_t src, int32
     const size_t hd = (size_t)(c->hidden / c->n_heads);
     if (n <= 0 || dst == src) return;
     for (int32_t layer = 0; layer < c->n_layers; layer++)
-        for (int kind = 0; kind < 2; kind++)
-            for (int32_t head = 0; head < c->n_heads; head++)
-                memcpy(kv_at(f, dst, layer, kind, head), kv_at(f, src, layer, kind, head),
-                       (size_t)n * hd * sizeof(float));
+        for (int32_t head = 0; head < c->n_heads; head++) {
+            const float *k_src = kv_at(f, src, layer, 0, head);
+            float *k_dst = kv_at(f, dst, layer, 0, head);
+            for (size_t i = 0; i < hd; i++)
+                memcpy(k_dst + i * (size_t)f->max_len, k_src + i * (size_t)f->max_len,
+                       (size_t)n * sizeof(float));
+            memcpy(kv_at(f, dst, layer, 1, head), kv_at(f, src, layer, 1, head),
+                   (size_t)n * hd * sizeof(float));
+        }
 }
 
 void opt_cpu_forward_free(opt_cpu_forward *f) {

@@ -3,8 +3,8 @@
  * attends over its own slot's positions 0..pos, so a batch may hold one token from each of
  * many slots (a decode step) or consecutive tokens of one slot (a prefill chunk).
  *
- * KV cache layout, per slot: [layer][k|v][head][position][head_dim], so one head's keys are
- * contiguous for the dot products. */
+ * KV cache layout, per slot and layer and head: K transposed [head_dim][max_len] (the scores
+ * q.K[t] become head_dim contiguous multiply-adds over t) and V [max_len][head_dim]. */
 #ifndef PSAMP_OPT_FORWARD_CPU_H
 #define PSAMP_OPT_FORWARD_CPU_H
 

@@ -85,7 +85,9 @@ typedef struct {
 void psamp_run_result_free(psamp_run_result *r);
 
 /* One MH step of one chain, for the correction tracker (--trace). Suffix arrays hold the
- * tokens from idx to each sequence's own end. */
+ * tokens from idx to each sequence's own end; the prefix (tokens [0, idx)) is what both
+ * sequences share, so prefix + suffix is the whole sequence and logp_prefix + logp_* its
+ * total log p: a record alone tells the chain's state before and after the decision. */
 typedef struct {
     uint64_t chain;
     int32_t block, step, idx;
@@ -94,6 +96,8 @@ typedef struct {
     double log_r;
     int32_t accepted;
     const int32_t *suffix_current, *suffix_proposal;
+    const int32_t *prefix;               /* the idx generated tokens before the suffixes */
+    double logp_prefix;                  /* sum of log p over the prefix */
 } psamp_mh_record;
 
 typedef struct {

@@ -118,7 +118,8 @@ static int decide(sampler_chain *ch, const psamp_sampler_config *cfg,
     ch->proposal_tokens += y->len - ch->idx;
     if (hooks && hooks->on_mh_step) {
         psamp_mh_record rec = {ch->chain, ch->block, ch->step, ch->idx, x->len, y->len, lp_x, lp_y,
-                               log_r, accepted, x->tok + ch->idx, y->tok + ch->idx};
+                               log_r, accepted, x->tok + ch->idx, y->tok + ch->idx, x->tok,
+                               sum_range(x->lp, 0, ch->idx)};
         if (hooks->on_mh_step(hooks->ctx, &rec, err) != 0) return -1;
     }
     if (accepted) {

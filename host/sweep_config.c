@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "file_read.h"
+#include "exp_config.h"
 #include "sampler.h"
 
 typedef enum {
@@ -110,19 +110,6 @@ static int check_number(const cJSON *v, value_kind kind, double max, const char 
     return 0;
 }
 
-/* The folder of the config file joined with a relative path; absolute paths stay. */
-static char *resolve_path(const char *config_path, const char *p) {
-    const char *slash = strrchr(config_path, '/');
-    size_t dir_len = slash ? (size_t)(slash - config_path) + 1 : 0;
-    if (p[0] == '/') dir_len = 0;
-    size_t n = dir_len + strlen(p) + 1;
-    char *out = malloc(n);
-    if (!out) return NULL;
-    memcpy(out, config_path, dir_len);
-    memcpy(out + dir_len, p, strlen(p) + 1);
-    return out;
-}
-
 static int check_string(const cJSON *v, value_kind kind, const char *where, const char *label,
                         psamp_err *err) {
     if (!cJSON_IsString(v)) return psamp_fail(err, "%s: %s: expected a string", where, label);
@@ -210,20 +197,22 @@ static int parse_fixed(const cJSON *item, const char *where, sweep_config *cfg, 
     return 0;
 }
 
-static int parse_root(const cJSON *root, const char *where, sweep_config *cfg, psamp_err *err) {
-    if (!cJSON_IsObject(root)) return psamp_fail(err, "%s: expected a JSON object", where);
-    for (const cJSON *item = root->child; item; item = item->next) {
-        for (const cJSON *prev = root->child; prev != item; prev = prev->next)
-            if (strcmp(prev->string, item->string) == 0)
-                return psamp_fail(err, "%s: %s: key given twice", where, item->string);
+static const char *const FIXED_KEYS[] = {"name", "backend", "dtype", "threads"};
+
+static int parse_root(const exp_config *ec, sweep_config *cfg, psamp_err *err) {
+    const char *where = ec->path;
+    const char *allowed[SWEEP_N_AXES + sizeof FIXED_KEYS / sizeof FIXED_KEYS[0] + 1];
+    size_t n_allowed = 0;
+    for (int a = 0; a < SWEEP_N_AXES; a++) allowed[n_allowed++] = AXES[a].name;
+    for (size_t k = 0; k < sizeof FIXED_KEYS / sizeof FIXED_KEYS[0]; k++) allowed[n_allowed++] = FIXED_KEYS[k];
+    allowed[n_allowed] = NULL;
+    if (exp_config_check_keys(ec, ec->root, "", allowed, err) != 0) return -1;
+    for (const cJSON *item = ec->root->child; item; item = item->next) {
         int handled;
         if (parse_fixed(item, where, cfg, &handled, err) != 0) return -1;
         if (handled) continue;
         int a = 0;
-        while (a < SWEEP_N_AXES && strcmp(item->string, AXES[a].name) != 0) a++;
-        if (a == SWEEP_N_AXES)
-            return psamp_fail(err, "%s: unknown key '%s' (see experiments/README.md, Sweeps)", where,
-                              item->string);
+        while (strcmp(item->string, AXES[a].name) != 0) a++; /* known: checked above */
         if (parse_axis(item, &AXES[a], where, &cfg->axes[a], err) != 0) return -1;
     }
     if (cfg->axes[SWEEP_BLOCK_SIZE].given && cfg->axes[SWEEP_BLOCKS].given)
@@ -237,7 +226,7 @@ static int parse_root(const cJSON *root, const char *where, sweep_config *cfg, p
     return 0;
 }
 
-static int resolve_models(sweep_config *cfg, psamp_err *err) {
+static int resolve_models(sweep_config *cfg, const char *dir, psamp_err *err) {
     const sweep_axis *m = &cfg->axes[SWEEP_MODEL];
     cfg->model_paths = calloc((size_t)m->n, sizeof *cfg->model_paths);
     if (!cfg->model_paths) return psamp_fail(err, "out of memory");
@@ -245,7 +234,7 @@ static int resolve_models(sweep_config *cfg, psamp_err *err) {
         char label[96];
         struct stat st;
         sweep_axis_label(cfg, SWEEP_MODEL, i, label, sizeof label);
-        cfg->model_paths[i] = resolve_path(cfg->path, m->str[i]);
+        cfg->model_paths[i] = exp_config_resolve(dir, m->str[i]);
         if (!cfg->model_paths[i]) return psamp_fail(err, "out of memory");
         if (stat(cfg->model_paths[i], &st) != 0)
             return psamp_fail(err, "%s: %s: '%s' does not exist (%s)", cfg->path, label,
@@ -254,55 +243,37 @@ static int resolve_models(sweep_config *cfg, psamp_err *err) {
     return 0;
 }
 
-int sweep_config_parse(const char *json, size_t len, const char *path, sweep_config *cfg,
-                       psamp_err *err) {
-    memset(cfg, 0, sizeof *cfg);
-    cfg->path = strdup(path);
+/* Fills cfg from a loaded config (ec is left to the caller). */
+static int from_exp_config(const exp_config *ec, sweep_config *cfg, psamp_err *err) {
+    cfg->path = strdup(ec->path);
     cfg->name = strdup("");
     cfg->backend = strdup("auto");
     cfg->dtype = strdup("fp16");
-    if (!cfg->path || !cfg->name || !cfg->backend || !cfg->dtype) {
-        sweep_config_free(cfg);
-        return psamp_fail(err, "out of memory");
-    }
-    const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(json, len, &end, 0);
-    if (!root) {
-        size_t at = end ? (size_t)(end - json) : 0;
-        psamp_fail(err, "%s: not valid JSON (near byte %zu)", path, at);
-        sweep_config_free(cfg);
-        return -1;
-    }
-    for (const char *p = end; p && p < json + len; p++)
-        if (*p != ' ' && *p != '\n' && *p != '\r' && *p != '\t') {
-            cJSON_Delete(root);
-            psamp_fail(err, "%s: trailing text after the JSON object (byte %zu)", path, (size_t)(p - json));
-            sweep_config_free(cfg);
-            return -1;
-        }
-    int rc = parse_root(root, path, cfg, err);
-    if (rc == 0) {
-        cfg->canonical = cJSON_PrintUnformatted(root);
-        if (!cfg->canonical) rc = psamp_fail(err, "out of memory");
-    }
-    cJSON_Delete(root);
-    if (rc == 0) rc = resolve_models(cfg, err);
-    if (rc != 0) {
-        sweep_config_free(cfg);
-        return -1;
-    }
+    if (!cfg->path || !cfg->name || !cfg->backend || !cfg->dtype) return psamp_fail(err, "out of memory");
+    if (parse_root(ec, cfg, err) != 0) return -1;
+    cfg->canonical = cJSON_PrintUnformatted(ec->root);
+    if (!cfg->canonical) return psamp_fail(err, "out of memory");
     cfg->hash = sweep_hash_text(cfg->canonical, strlen(cfg->canonical));
-    return 0;
+    return resolve_models(cfg, ec->dir, err);
+}
+
+int sweep_config_parse(const char *json, const char *path, sweep_config *cfg, psamp_err *err) {
+    exp_config ec;
+    memset(cfg, 0, sizeof *cfg);
+    if (exp_config_parse(&ec, json, path, err) != 0) return -1;
+    int rc = from_exp_config(&ec, cfg, err);
+    exp_config_free(&ec);
+    if (rc != 0) sweep_config_free(cfg);
+    return rc;
 }
 
 int sweep_config_load(const char *path, sweep_config *cfg, psamp_err *err) {
-    char *text;
-    size_t len;
+    exp_config ec;
     memset(cfg, 0, sizeof *cfg);
-    if (psamp_read_file(path, (size_t)1 << 26, &text, &len, err) != 0)
-        return psamp_fail_context(err, "--config");
-    int rc = sweep_config_parse(text, len, path, cfg, err);
-    free(text);
+    if (exp_config_load(&ec, path, err) != 0) return psamp_fail_context(err, "--config");
+    int rc = from_exp_config(&ec, cfg, err);
+    exp_config_free(&ec);
+    if (rc != 0) sweep_config_free(cfg);
     return rc;
 }
 

@@ -55,10 +55,10 @@ typedef struct {
 
 /* Loads and checks a config file. On failure *cfg is left empty (safe to free). */
 int sweep_config_load(const char *path, sweep_config *cfg, psamp_err *err);
-/* The same from JSON text; `path` names it in messages and relative model paths resolve
- * against its folder. */
-int sweep_config_parse(const char *json, size_t len, const char *path, sweep_config *cfg,
-                       psamp_err *err);
+/* The same from JSON text (NUL-terminated); `path` names it in messages and relative model
+ * paths resolve against its folder. Reading, key checks and paths go through exp_config.h,
+ * as for every experiment config. */
+int sweep_config_parse(const char *json, const char *path, sweep_config *cfg, psamp_err *err);
 void sweep_config_free(sweep_config *cfg);
 
 /* The key's name in the config ("alpha"). */

@@ -39,7 +39,7 @@ bad 1 "bad.json: prompt (model): no token" "{\"model\": \"$trap_world\", \"promp
 bad 1 "bad.json: model: .*config.json" "{\"model\": \"$tmp\"}"
 bad 1 "bad.json: prompt: .* tokens leave no room" "{\"model\": \"$opt\", \"prompt\": \"$(printf 'word %.0s' $(seq 200))\"}"
 bad 1 "bad.json: not valid JSON" "{\"model\": "
-expect_error 1 "cannot read" -- sweep --config "$tmp/none.json" --out "$tmp/bad_out"
+expect_error 1 "\-\-config: .*none.json: cannot open" -- sweep --config "$tmp/none.json" --out "$tmp/bad_out"
 : >"$tmp/a_file"
 expect_error 1 "\-\-out: '$tmp/a_file' is not a directory" -- sweep --config "$toy_config" --out "$tmp/a_file/sub"
 for spec in 3/2 0/0 x/4 -1/4 2/2 1/; do

@@ -15,7 +15,7 @@
 #define EOSW PSAMP_SOURCE_DIR "/experiments/toy/eos_world.json"
 
 static int parse(const char *json, sweep_config *cfg, psamp_err *err) {
-    return sweep_config_parse(json, strlen(json), "sweep.json", cfg, err);
+    return sweep_config_parse(json, "sweep.json", cfg, err);
 }
 
 /* The config fails with a message containing `want`, on one line. */
@@ -46,14 +46,13 @@ static void test_bad_configs(psamp_test_state *t) {
     expect_bad(t, "{\"model\": \"" TRAP "\", \"backend\": \"tpu\"}", "backend: unknown value 'tpu'");
     expect_bad(t, "{\"model\": \"" TRAP "\", \"backend\": [\"cpu\"]}", "backend: a fixed setting");
     expect_bad(t, "{\"model\": \"" TRAP "\", \"threads\": [1, 2]}", "threads: a fixed setting");
-    expect_bad(t, "{\"model\": \"" TRAP "\", \"alpha\": 1, \"alpha\": 2}", "alpha: key given twice");
+    expect_bad(t, "{\"model\": \"" TRAP "\", \"alpha\": 1, \"alpha\": 2}", "alpha is given twice");
     expect_bad(t, "{\"alpha\": 2}", "model: missing");
     expect_bad(t, "{\"model\": []}", "model: empty list");
     expect_bad(t, "{\"model\": [\"" TRAP "\", \"/no/such/world.json\"]}", "model[1]: '/no/such/world.json' does not exist");
     expect_bad(t, "{\"model\": \"" TRAP "\", \"prompt\": 3}", "prompt: expected a string");
-    expect_bad(t, "[1, 2]", "expected a JSON object");
+    expect_bad(t, "[1, 2]", "must be a JSON object");
     expect_bad(t, "{\"model\": ", "not valid JSON");
-    expect_bad(t, "{\"model\": \"" TRAP "\"} x", "trailing text");
 }
 
 /* Toy worlds as the CLI would describe them: the greedy trap has 8 positions. */
