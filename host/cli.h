@@ -54,5 +54,6 @@ int cli_cmd_exact(int argc, char **argv);
 int cli_cmd_h1(int argc, char **argv);
 int cli_cmd_h2(int argc, char **argv);
 int cli_cmd_toyexp(int argc, char **argv);
+int cli_cmd_sweep(int argc, char **argv);
 
 #endif

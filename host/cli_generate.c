@@ -56,31 +56,6 @@ static void on_progress(void *ctx_, double fraction) {
     cli_progress_update(&ctx->progress, fraction);
 }
 
-static int write_samples(FILE *f, const psamp_model *m, const psamp_run_result *r, psamp_err *err) {
-    for (int32_t c = 0; c < r->n_chains; c++) {
-        const psamp_chain_result *ch = &r->chains[c];
-        char *text;
-        size_t len;
-        if (psamp_model_decode(m, ch->tokens, ch->n_tokens, &text, &len, err) != 0) return -1;
-        fprintf(f, "{\"chain\":%llu,\"tokens\":", (unsigned long long)ch->chain);
-        psamp_json_int_array(f, ch->tokens, ch->n_tokens);
-        fputs(",\"text\":", f);
-        psamp_json_string(f, text, len);
-        free(text);
-        fputs(",\"logp\":", f);
-        psamp_json_number(f, ch->logp_sum);
-        fputs(",\"token_logp\":", f);
-        psamp_json_float_array(f, ch->logp, ch->n_tokens);
-        fprintf(f, ",\"n_tokens\":%d,\"ended\":%s,\"accept_rate\":", ch->n_tokens,
-                ch->ended ? "true" : "false");
-        psamp_json_number(f, ch->proposals ? (double)ch->accepted / (double)ch->proposals : NAN);
-        fprintf(f, ",\"proposals\":%lld,\"proposal_tokens\":%lld,\"tokens_decoded\":%lld}\n",
-                (long long)ch->proposals, (long long)ch->proposal_tokens, (long long)ch->tokens_decoded);
-    }
-    if (ferror(f)) return psamp_fail(err, "--samples-out: write failed");
-    return 0;
-}
-
 static void print_summary(const cli_run_options *o, const psamp_engine *e, const psamp_model *m,
                           const psamp_run_result *r, const cli_run_stats *s, int as_json) {
     const psamp_sampler_config *c = &o->sampler;
@@ -188,7 +163,7 @@ int cli_cmd_generate(int argc, char **argv) {
     }
     cli_progress_finish(&ctx.progress);
     cli_run_summarise(m, &res, cli_now() - t0, &stats);
-    if (samples.f && write_samples(samples.f, m, &res, &err) != 0) goto done;
+    if (samples.f && cli_run_write_samples(samples.f, m, &res, "--samples-out", &err) != 0) goto done;
     if (samples.f && psamp_atomic_commit(&samples, &err) != 0) goto done;
     if (trace.f && psamp_atomic_commit(&trace, &err) != 0) goto done;
     print_summary(&o, e, m, &res, &stats, o.json);

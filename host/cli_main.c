@@ -16,6 +16,7 @@ static const subcommand SUBCOMMANDS[] = {
     {"h1", cli_cmd_h1, "H1: sequence log p gaps under power vs temperature, fitted per T"},
     {"h2", cli_cmd_h2, "H2: where MH resamples and accepts, log p over steps (trace or run)"},
     {"score", cli_cmd_score, "per-token log p of a text or token sequence"},
+    {"sweep", cli_cmd_sweep, "run a grid of settings into a folder: resumable, shardable (--shard I/N, --merge)"},
     {"toyexp", cli_cmd_toyexp, "toy-world experiments: TV/KL vs MH steps, success vs alpha and budget"},
     {NULL, NULL, NULL},
 };

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "json_write.h"
 
 static const char RUN_DETAILS[] =
     "methods:\n"
@@ -145,4 +146,30 @@ void cli_run_summarise(const psamp_model *m, const psamp_run_result *r, double w
     s->tokens_per_second = wall_seconds > 0 ? (double)s->tokens_decoded / wall_seconds : NAN;
     s->proposals_per_second = wall_seconds > 0 ? (double)s->proposals / wall_seconds : NAN;
     s->host_fraction = r->engine_seconds > 0 ? r->host_seconds / r->engine_seconds : NAN;
+}
+
+int cli_run_write_samples(FILE *f, const psamp_model *m, const psamp_run_result *r, const char *what,
+                          psamp_err *err) {
+    for (int32_t c = 0; c < r->n_chains; c++) {
+        const psamp_chain_result *ch = &r->chains[c];
+        char *text;
+        size_t len;
+        if (psamp_model_decode(m, ch->tokens, ch->n_tokens, &text, &len, err) != 0) return -1;
+        fprintf(f, "{\"chain\":%llu,\"tokens\":", (unsigned long long)ch->chain);
+        psamp_json_int_array(f, ch->tokens, ch->n_tokens);
+        fputs(",\"text\":", f);
+        psamp_json_string(f, text, len);
+        free(text);
+        fputs(",\"logp\":", f);
+        psamp_json_number(f, ch->logp_sum);
+        fputs(",\"token_logp\":", f);
+        psamp_json_float_array(f, ch->logp, ch->n_tokens);
+        fprintf(f, ",\"n_tokens\":%d,\"ended\":%s,\"accept_rate\":", ch->n_tokens,
+                ch->ended ? "true" : "false");
+        psamp_json_number(f, ch->proposals ? (double)ch->accepted / (double)ch->proposals : NAN);
+        fprintf(f, ",\"proposals\":%lld,\"proposal_tokens\":%lld,\"tokens_decoded\":%lld}\n",
+                (long long)ch->proposals, (long long)ch->proposal_tokens, (long long)ch->tokens_decoded);
+    }
+    if (ferror(f)) return psamp_fail(err, "%s: write failed", what);
+    return 0;
 }

@@ -4,6 +4,7 @@
 #define PSAMP_CLI_RUN_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "error.h"
 #include "model.h"
@@ -35,6 +36,9 @@ int cli_run_engine(const cli_run_options *o, psamp_model *m, int32_t n_prompt, p
 /* Parses --backend/--dtype/--threads into engine options. */
 int cli_backend_options(const char *backend, const char *dtype, int threads,
                         psamp_backend_options *out, psamp_err *err);
+/* One JSON line per chain (the --samples-out format of README.md); err names `what`. */
+int cli_run_write_samples(FILE *f, const psamp_model *m, const psamp_run_result *r, const char *what,
+                          psamp_err *err);
 void cli_run_summarise(const psamp_model *m, const psamp_run_result *r, double wall_seconds,
                        cli_run_stats *s);
 
