@@ -185,3 +185,13 @@ int expt_apply_args(const cli_command *cmd, const expt_args *a, experiment_confi
     if (c->methods.n == 0) return method_list_from_text(default_methods, "default methods", &c->methods, err);
     return 0;
 }
+
+int expt_prepare(const cli_command *cmd, const expt_args *a, experiment_kind kind, const char *default_methods,
+                 experiment_config *c, psamp_err *err) {
+    if (experiment_config_init(c, kind, err) != 0) return -1;
+    if (expt_apply_args(cmd, a, c, default_methods, err) != 0 || experiment_config_check(c, err) != 0) {
+        experiment_config_free(c);
+        return -1;
+    }
+    return 0;
+}

@@ -70,5 +70,9 @@ void expt_common_options(expt_args *a, cli_option *opts, const char *tasks_optio
  * default_methods when neither names any. */
 int expt_apply_args(const cli_command *cmd, const expt_args *a, experiment_config *c, const char *default_methods,
                     psamp_err *err);
+/* The whole config of a parsed command line: init, expt_apply_args, experiment_config_check.
+ * On failure c is freed. */
+int expt_prepare(const cli_command *cmd, const expt_args *a, experiment_kind kind, const char *default_methods,
+                 experiment_config *c, psamp_err *err);
 
 #endif

@@ -281,8 +281,11 @@ int cli_cmd_h3(int argc, char **argv) {
         fprintf(stderr, "psamp h3: --out DIR is required\n");
         return 2;
     }
-    if (experiment_config_init(&c, EXPERIMENT_H3, &err) != 0 || expt_apply_args(&cmd, &a, &c, H3_DEFAULT_METHODS, &err) != 0 ||
-        experiment_config_check(&c, &err) != 0 || run_h3(&c, dir, &err) != 0) {
+    if (expt_prepare(&cmd, &a, EXPERIMENT_H3, H3_DEFAULT_METHODS, &c, &err) != 0) {
+        fprintf(stderr, "psamp h3: %s\n", err.msg);
+        return 1;
+    }
+    if (run_h3(&c, dir, &err) != 0) {
         fprintf(stderr, "psamp h3: %s\n", err.msg);
         experiment_config_free(&c);
         return 1;

@@ -243,8 +243,11 @@ int cli_cmd_passk(int argc, char **argv) {
         fprintf(stderr, "%s\n", err.msg);
         return 2;
     }
-    if (experiment_config_init(&c, EXPERIMENT_PASSK, &err) != 0 || expt_apply_args(&cmd, &a.common, &c, PASSK_DEFAULT_METHODS, &err) != 0 ||
-        experiment_config_check(&c, &err) != 0 || run_passk(&c, &a, &err) != 0) {
+    if (expt_prepare(&cmd, &a.common, EXPERIMENT_PASSK, PASSK_DEFAULT_METHODS, &c, &err) != 0) {
+        fprintf(stderr, "psamp passk: %s\n", err.msg);
+        return 1;
+    }
+    if (run_passk(&c, &a, &err) != 0) {
         fprintf(stderr, "psamp passk: %s\n", err.msg);
         experiment_config_free(&c);
         return 1;

@@ -78,7 +78,7 @@ cat >"$tmp/tasks.jsonl" <<'T'
 {"id": "letter", "prompt": "The capital of France is", "regex": "^[a-z]"}
 {"id": "word", "prompt": "The", "answer": "t"}
 T
-expect_ok passk --model "$opt" --tasks "$tmp/tasks.jsonl" --samples 12 --max-new-tokens 6 \
+expect_ok passk --model "$opt" --tasks "$tmp/tasks.jsonl" --samples 12 --max-new-tokens 6 --backend cpu \
   --methods "greedy temp power:block-size=3,mcmc-steps=2 bestofn:best-of=2" --out "$tmp/opt.json" \
   --samples-out "$tmp/opt.jsonl"
 checks=$((checks + 1))
