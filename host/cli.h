@@ -55,5 +55,8 @@ int cli_cmd_h1(int argc, char **argv);
 int cli_cmd_h2(int argc, char **argv);
 int cli_cmd_toyexp(int argc, char **argv);
 int cli_cmd_sweep(int argc, char **argv);
+int cli_cmd_passk(int argc, char **argv);
+int cli_cmd_h3(int argc, char **argv);
+int cli_cmd_bench(int argc, char **argv);
 
 #endif

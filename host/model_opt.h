@@ -21,4 +21,9 @@ int psamp_opt_model_decode(const psamp_opt_model *m, const int32_t *ids, int32_t
 int psamp_opt_model_engine(psamp_opt_model *m, const psamp_backend_options *opts, int32_t n_slots,
                            int32_t max_len, psamp_engine **out, psamp_err *err);
 
+/* The engine opts->backend names over any checkpoint (a loaded one or an in-memory random
+ * one, as psamp bench uses). */
+int psamp_opt_checkpoint_engine(const opt_checkpoint *ck, const psamp_backend_options *opts, int32_t n_slots,
+                                int32_t max_len, psamp_engine **out, psamp_err *err);
+
 #endif
