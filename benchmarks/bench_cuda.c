@@ -6,7 +6,10 @@
  * forked from it at random lengths in [33, 264] (one batched fork), then the whole batch is
  * stepped (tau = 1, each slot its own Philox stream): 3 warm-up steps (the first captures the
  * bucket's graph), then `steps` timed steps, host clock around each engine call (H2D, graph,
- * D2H, sync), median reported.
+ * D2H, sync), median reported. Each size is timed once per kernel variant (column
+ * "kernels": split+cublas, the first version; warp+gemv, the default; warp+cublas where the
+ * GEMV applies), each from a fresh fork at the same lengths; then one layer's attention is
+ * timed alone in both variants at those lengths (bench_cuda_kernels.c), with its KV rate.
  *
  * Floor of a step = max(FLOP time, byte time), both from rates measured here:
  *   FLOPs: 2 per multiply-add of the linear layers and lm_head over n rows, plus attention
@@ -14,23 +17,21 @@
  *          shapes at M = 4096 rows (the engine's call, dtype inputs, fp32 output/compute).
  *   bytes: every weight matrix once + every active slot's K and V read once; rate: a 1 GiB
  *          device-to-device copy, counting bytes read + written.
- * ratio = measured step / floor (goal: <= 1.5 at 1024 slots). "gemm ms" is cuBLAS alone on
- * the step's GEMM shapes at M = n: the step's time minus it is attention, sampling and the
- * small kernels.
+ * ratio = measured step / floor (goal: <= 1.5 at 1024 slots). "gemm ms" is the variant's
+ * GEMMs alone (cuBLAS, or the GEMV at <= 8 rows) on the step's shapes at M = n: the step's
+ * time minus it is attention, sampling and the small kernels.
  *
  * usage: bench_cuda [--dtype fp16|bf16|fp32] [--steps N] [slots ...]  (default 1 64 256 1024 4096)
  * Lines starting "BENCH" are the machine-readable summary (tests/gpu/check.sh). */
-#include <cublas_v2.h>
-#include <cuda_runtime_api.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "bench_cuda.h"
 #include "engine_cuda.h"
+#include "kernels.h"
 #include "opt_checkpoint.h"
 #include "philox.h"
-#include "tensor_narrow.h"
 
 #define PROMPT 32
 #define NEW_TOKENS 256
@@ -38,73 +39,6 @@
 #define WARMUP 3
 #define RATE_ROWS 4096
 #define MAX_SIZES 16
-
-/* Returns -1 from the enclosing function, naming the failed call, its error and where. */
-#define BENCH_FAIL_IF(bad, call, why)                                                        \
-    do {                                                                                     \
-        if (bad) {                                                                           \
-            fprintf(stderr, "bench_cuda: %s failed: %s (%s:%d)\n", call, why, __FILE__,      \
-                    __LINE__);                                                               \
-            return -1;                                                                       \
-        }                                                                                    \
-    } while (0)
-#define BENCH_CUDA(call)                                                                     \
-    do {                                                                                     \
-        cudaError_t rc_ = (call);                                                            \
-        BENCH_FAIL_IF(rc_ != cudaSuccess, #call, cudaGetErrorString(rc_));                   \
-    } while (0)
-#define BENCH_BLAS(call)                                                                     \
-    do {                                                                                     \
-        cublasStatus_t rc_ = (call);                                                         \
-        BENCH_FAIL_IF(rc_ != CUBLAS_STATUS_SUCCESS, #call, cublasGetStatusString(rc_));      \
-    } while (0)
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    const double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *x, int n) {
-    qsort(x, (size_t)n, sizeof *x, cmp_double);
-    return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
-}
-
-static uint64_t splitmix64(uint64_t *s) {
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-/* Device buffers of random dtype values (never zeros: they can run faster than real data). */
-static int random_device(void **dev, size_t n, psamp_dtype dt, uint64_t seed) {
-    const size_t es = dt == PSAMP_F32 ? 4 : 2;
-    float *f = malloc(n * sizeof *f);
-    void *bits = malloc(n * es);
-    if (!f || !bits) {
-        free(f), free(bits);
-        fprintf(stderr, "bench_cuda: out of host memory\n");
-        return -1;
-    }
-    for (size_t i = 0; i < n; i++) f[i] = (float)((double)(splitmix64(&seed) >> 11) * 0x1p-53 - 0.5);
-    psamp_f32_to_dtype(f, n, dt, bits);
-    cudaError_t rc = cudaMalloc(dev, n * es);
-    if (rc == cudaSuccess) rc = cudaMemcpy(*dev, bits, n * es, cudaMemcpyHostToDevice);
-    free(f), free(bits);
-    BENCH_CUDA(rc);
-    return 0;
-}
-
-typedef struct {
-    int n, k;  /* output features, input features of one linear layer */
-    int count; /* how many per step */
-} gemm_shape;
 
 /* The step's GEMMs (engine_cuda_forward.c): per layer qkv, out, fc1, fc2, then lm_head. */
 static int model_shapes(const opt_config *c, gemm_shape *s) {
@@ -115,28 +49,6 @@ static int model_shapes(const opt_config *c, gemm_shape *s) {
     s[3] = (gemm_shape){h, f, l};
     s[4] = (gemm_shape){c->vocab_size, c->word_embed_proj_dim, 1};
     return 5;
-}
-
-/* Median seconds of 5 runs of work(ctx) enqueued on stream, after one warm-up run, timed
- * with events around each. */
-static int median_seconds(cudaStream_t stream, int (*work)(const void *ctx), const void *ctx,
-                          double *sec) {
-    cudaEvent_t a, b;
-    BENCH_CUDA(cudaEventCreate(&a));
-    BENCH_CUDA(cudaEventCreate(&b));
-    double times[5];
-    int rc = 0;
-    for (int pass = -1; pass < 5 && rc == 0; pass++) {
-        float ms = 0.0f;
-        rc = cudaEventRecord(a, stream) != cudaSuccess || work(ctx) != 0 ||
-             cudaEventRecord(b, stream) != cudaSuccess || cudaEventSynchronize(b) != cudaSuccess ||
-             cudaEventElapsedTime(&ms, a, b) != cudaSuccess;
-        if (pass >= 0) times[pass] = ms * 1e-3;
-    }
-    cudaEventDestroy(a), cudaEventDestroy(b);
-    BENCH_FAIL_IF(rc != 0, "timing with CUDA events", cudaGetErrorString(cudaGetLastError()));
-    *sec = median(times, 5);
-    return 0;
 }
 
 typedef struct {
@@ -238,61 +150,106 @@ static int measure_ceilings(const opt_config *c, psamp_dtype dt, int rows, ceili
     return copy_rate(m->stream, &m->copy_rate);
 }
 
+/* One step's GEMMs through the GEMV at n rows, on the ceilings' buffers. */
+static int time_gvs(const ceilings *m, int n, psamp_dtype dt, double *sec) {
+    return time_gemvs(m->stream, m->shapes, m->n_shapes, n, m->x, m->w, m->y, dt, sec);
+}
+
 static void free_ceilings(ceilings *m) {
     cudaFree(m->x), cudaFree(m->w), cudaFree(m->y);
     if (m->blas) cublasDestroy(m->blas);
     if (m->stream) cudaStreamDestroy(m->stream);
 }
 
-/* Forks slots 0..n-1 from the template at random lengths and times `steps` batched steps. */
-static int run_size(psamp_engine *e, const opt_config *c, psamp_dtype dt, int n, int steps,
-                    int32_t template_slot, const ceilings *m, uint64_t *rng) {
+/* Forks slots 0..n-1 from the template (slot i keeps keep[i] tokens) and times `steps`
+ * batched steps after WARMUP (the first captures the bucket's graph): median seconds. */
+static int time_steps(psamp_engine *e, int n, int steps, int32_t template_slot, const int *keep,
+                      double *step_s) {
     psamp_err err = {{0}};
     psamp_fork_request *forks = malloc((size_t)n * sizeof *forks);
     psamp_step_request *reqs = malloc((size_t)n * sizeof *reqs);
     psamp_step_result *res = malloc((size_t)n * sizeof *res);
     double *times = malloc((size_t)steps * sizeof *times);
-    if (!forks || !reqs || !res || !times) {
-        free(forks), free(reqs), free(res), free(times);
+    int rc = -1;
+    if (forks && reqs && res && times) {
+        for (int i = 0; i < n; i++) forks[i] = (psamp_fork_request){i, template_slot, keep[i]};
+        rc = e->ops->fork(e, forks, n, &err);
+        for (int s = 0; rc == 0 && s < WARMUP + steps; s++) {
+            for (int i = 0; i < n; i++)
+                reqs[i] = (psamp_step_request){i, 1.0f, 42, psamp_stream_tokens((uint64_t)i), (uint64_t)s};
+            const double t0 = now_s();
+            rc = e->ops->step(e, reqs, n, res, &err);
+            if (s >= WARMUP) times[s - WARMUP] = now_s() - t0;
+        }
+        if (rc != 0) fprintf(stderr, "bench_cuda: %d slots: %s\n", n, err.msg);
+        else *step_s = median(times, steps);
+    } else {
+        fprintf(stderr, "bench_cuda: out of host memory\n");
+    }
+    free(forks), free(reqs), free(res), free(times);
+    return rc;
+}
+
+/* The kernel variants each size is timed with: the first GPU version (split attention,
+ * cuBLAS only), the new default, and where the GEMV applies (<= PSAMP_GEMV_MAX_ROWS rows)
+ * warp attention with cuBLAS, to tell the two changes apart. */
+static const psamp_cuda_variants VARIANTS[] = {{PSAMP_CUDA_ATTN_SPLIT, PSAMP_CUDA_GEMM_CUBLAS},
+                                               {PSAMP_CUDA_ATTN_WARP, PSAMP_CUDA_GEMM_CUBLAS},
+                                               {PSAMP_CUDA_ATTN_WARP, PSAMP_CUDA_GEMM_GEMV}};
+
+/* Slot lengths drawn once for size n, then the same steps timed with each variant: one
+ * table row per variant, and one layer's attention alone in both variants. */
+static int run_size(psamp_engine *e, const opt_config *c, psamp_dtype dt, int n, int steps,
+                    int32_t template_slot, const ceilings *m, uint64_t *rng) {
+    int *keep = malloc((size_t)n * sizeof *keep), *len = malloc((size_t)n * sizeof *len);
+    if (!keep || !len) {
+        free(keep), free(len);
         fprintf(stderr, "bench_cuda: out of host memory\n");
         return -1;
     }
     const int max_keep = MAX_LEN - WARMUP - steps - 1;
     double kv_positions = 0.0; /* sum of the slots' KV lengths over the timed steps */
     for (int i = 0; i < n; i++) {
-        const int keep = PROMPT + 1 + (int)(splitmix64(rng) % (uint64_t)(max_keep - PROMPT));
-        forks[i] = (psamp_fork_request){i, template_slot, keep};
+        keep[i] = PROMPT + 1 + (int)(splitmix64(rng) % (uint64_t)(max_keep - PROMPT));
         /* A step at length len reads len KV positions (the pending token's included). */
-        kv_positions += (double)steps * (keep + WARMUP) + 0.5 * steps * (steps - 1.0);
+        kv_positions += (double)steps * (keep[i] + WARMUP) + 0.5 * steps * (steps - 1.0);
+        len[i] = keep[i] + WARMUP + steps / 2; /* a middle timed step's length */
     }
-    int rc = e->ops->fork(e, forks, n, &err);
-    for (int s = 0; rc == 0 && s < WARMUP + steps; s++) {
-        for (int i = 0; i < n; i++)
-            reqs[i] = (psamp_step_request){i, 1.0f, 42, psamp_stream_tokens((uint64_t)i), (uint64_t)s};
-        const double t0 = now_s();
-        rc = e->ops->step(e, reqs, n, res, &err);
-        if (s >= WARMUP) times[s - WARMUP] = now_s() - t0;
+    const size_t es = dt == PSAMP_F32 ? 4 : 2;
+    const double kv_per_step = kv_positions / steps; /* summed over slots */
+    const double flops = m->gemm_flops_per_row * n + 4.0 * c->hidden * c->n_layers * kv_per_step;
+    const double bytes = m->weight_bytes + 2.0 * c->n_layers * c->hidden * (double)es * kv_per_step;
+    const double flop_s = flops / m->gemm_rate, byte_s = bytes / m->copy_rate;
+    const double floor = flop_s > byte_s ? flop_s : byte_s;
+    double blas_s = -1e-3, gemv_s = -1e-3; /* -1 ms printed when a timing failed */
+    if (time_gemms(m->blas, m->stream, m->shapes, m->n_shapes, n, m->x, m->w, m->y, dt, &blas_s))
+        blas_s = -1e-3;
+    const int gemv_applies = n <= PSAMP_GEMV_MAX_ROWS;
+    if (gemv_applies && time_gvs(m, n, dt, &gemv_s)) gemv_s = -1e-3;
+    int rc = 0;
+    for (size_t v = 0; rc == 0 && v < sizeof VARIANTS / sizeof VARIANTS[0]; v++) {
+        const psamp_cuda_variants *var = &VARIANTS[v];
+        if (var->gemm == PSAMP_CUDA_GEMM_CUBLAS && var->attention == PSAMP_CUDA_ATTN_WARP &&
+            !gemv_applies)
+            continue; /* the same kernels as warp+gemv at this size */
+        psamp_err err = {{0}};
+        double step = 0.0;
+        rc = psamp_engine_cuda_set_variants(e, var, &err);
+        if (rc) fprintf(stderr, "bench_cuda: %s\n", err.msg);
+        if (rc == 0) rc = time_steps(e, n, steps, template_slot, keep, &step);
+        if (rc) break;
+        const char *name = psamp_cuda_variants_name(var);
+        const double gemm_s = var->gemm == PSAMP_CUDA_GEMM_GEMV && gemv_applies ? gemv_s : blas_s;
+        printf("%6d %-13s %9.3f %11.0f %9.1f %8.3f %8.3f %8.3f %8.3f %6.2f %s\n", n, name,
+               step * 1e3, n / step, 1.0 / step, gemm_s * 1e3, flop_s * 1e3, byte_s * 1e3,
+               floor * 1e3, step / floor, flop_s > byte_s ? "flops" : "bytes");
+        printf("BENCH slots=%d kernels=%s step_ms=%.3f tok_s=%.0f gemm_ms=%.3f floor_ms=%.3f "
+               "ratio=%.2f bound=%s\n",
+               n, name, step * 1e3, n / step, gemm_s * 1e3, floor * 1e3, step / floor,
+               flop_s > byte_s ? "flops" : "bytes");
     }
-    if (rc != 0) {
-        fprintf(stderr, "bench_cuda: %d slots: %s\n", n, err.msg);
-    } else {
-        const size_t es = dt == PSAMP_F32 ? 4 : 2;
-        const double step = median(times, steps);
-        const double kv_per_step = kv_positions / steps; /* summed over slots */
-        const double flops = m->gemm_flops_per_row * n + 4.0 * c->hidden * c->n_layers * kv_per_step;
-        const double bytes = m->weight_bytes + 2.0 * c->n_layers * c->hidden * (double)es * kv_per_step;
-        const double flop_s = flops / m->gemm_rate, byte_s = bytes / m->copy_rate;
-        const double floor = flop_s > byte_s ? flop_s : byte_s;
-        double gemm_s = 0.0;
-        if (time_gemms(m->blas, m->stream, m->shapes, m->n_shapes, n, m->x, m->w, m->y, dt, &gemm_s))
-            gemm_s = -1.0;
-        printf("%6d %9.3f %11.0f %9.1f %8.3f %8.3f %8.3f %8.3f %6.2f %s\n", n, step * 1e3,
-               n / step, 1.0 / step, gemm_s * 1e3, flop_s * 1e3, byte_s * 1e3, floor * 1e3,
-               step / floor, flop_s > byte_s ? "flops" : "bytes");
-        printf("BENCH slots=%d step_ms=%.3f tok_s=%.0f floor_ms=%.3f ratio=%.2f bound=%s\n", n,
-               step * 1e3, n / step, floor * 1e3, step / floor, flop_s > byte_s ? "flops" : "bytes");
-    }
-    free(forks), free(reqs), free(res), free(times);
+    if (rc == 0) rc = time_attention(m->stream, n, len, MAX_LEN, dt);
+    free(keep), free(len);
     return rc;
 }
 
@@ -368,8 +325,8 @@ int main(int argc, char **argv) {
         if (rc) fprintf(stderr, "bench_cuda: prefill: %s\n", err.msg);
     }
     if (rc == 0)
-        printf("%6s %9s %11s %9s %8s %8s %8s %8s %6s %s\n", "slots", "step ms", "tok/s", "tok/s/sl",
-               "gemm ms", "flop ms", "byte ms", "floor ms", "ratio", "bound");
+        printf("%6s %-13s %9s %11s %9s %8s %8s %8s %8s %6s %s\n", "slots", "kernels", "step ms",
+               "tok/s", "tok/s/sl", "gemm ms", "flop ms", "byte ms", "floor ms", "ratio", "bound");
     for (int i = 0; rc == 0 && i < n_sizes; i++) {
         uint64_t rng = 1000 + (uint64_t)i;
         rc = run_size(e, &cfg, dt, sizes[i], steps, max_n, &m, &rng);

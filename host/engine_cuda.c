@@ -207,9 +207,10 @@ static int describe(cuda_engine *e, psamp_err *err) {
     const opt_config *c = &e->cfg;
     psamp_engine_info *info = &e->base.info;
     info->backend = "cuda";
-    snprintf(info->detail, sizeof info->detail,
+    snprintf(e->detail_base, sizeof e->detail_base,
              "OPT %d layers, hidden %d, vocab %d, %s on %.60s (device %d)", c->n_layers,
              c->hidden, c->vocab_size, dtype_name(e->dtype), prop.name, e->device);
+    cuda_describe_variants(e);
     info->vocab_size = c->vocab_size;
     info->n_slots = e->slots.n_slots;
     info->max_len = e->slots.max_len;
@@ -234,7 +235,8 @@ int psamp_engine_cuda_create(const opt_checkpoint *ck, int32_t n_slots, int32_t 
     e->head_dim = ck->cfg.hidden / ck->cfg.n_heads;
     e->rows_cap = rows_capacity(n_slots, max_len);
     e->use_graphs = 1;
-    if (setup_device(e, err) || check_memory(e, n_slots, max_len, err) ||
+    if (psamp_cuda_variants_from_env(&e->variants, err) || setup_device(e, err) ||
+        check_memory(e, n_slots, max_len, err) ||
         cuda_weights_upload(e, ck, err) || alloc_state(e, n_slots, max_len, err) ||
         psamp_slots_init(&e->slots, "cuda engine", n_slots, max_len, ck->cfg.vocab_size,
                          ck->cfg.eos_id, err) ||

@@ -34,6 +34,32 @@ int psamp_engine_cuda_create(const opt_checkpoint *ck, int32_t n_slots, int32_t 
                              const psamp_cuda_options *opts, psamp_engine **out,
                              psamp_err *err);
 
+/* Kernel variants, switchable on a live engine for A/B comparisons (bench_cuda, the GPU
+ * tests). An engine starts with the environment's choice (psamp_cuda_variants_from_env). */
+typedef enum {
+    PSAMP_CUDA_ATTN_WARP = 0, /* kernels/attention_warp.cu: warps per (row, head), one launch */
+    PSAMP_CUDA_ATTN_SPLIT = 1 /* kernels/attention.cu: 128-position splits, then a combine */
+} psamp_cuda_attention;
+typedef enum {
+    PSAMP_CUDA_GEMM_GEMV = 0,  /* batches of at most 8 rows through kernels/gemv.cu, the rest cuBLAS */
+    PSAMP_CUDA_GEMM_CUBLAS = 1 /* every GEMM through cuBLAS */
+} psamp_cuda_gemm;
+typedef struct {
+    psamp_cuda_attention attention;
+    psamp_cuda_gemm gemm;
+} psamp_cuda_variants;
+
+/* PSAMP_ATTN (warp | split) and PSAMP_GEMM (gemv | cublas) from the environment, unset or
+ * empty meaning the first (the default); any other value fails naming the variable. */
+int psamp_cuda_variants_from_env(psamp_cuda_variants *out, psamp_err *err);
+/* "warp+gemv", "split+cublas", ...; "?" for values outside the enums. */
+const char *psamp_cuda_variants_name(const psamp_cuda_variants *v);
+/* Switches e's kernels from the next call on; graphs captured so far are dropped (each
+ * batch size captures again on its next step). e must come from psamp_engine_cuda_create. */
+int psamp_engine_cuda_set_variants(psamp_engine *e, const psamp_cuda_variants *v,
+                                   psamp_err *err);
+psamp_cuda_variants psamp_engine_cuda_variants(const psamp_engine *e);
+
 /* Steps replay CUDA graphs by default; off launches every kernel directly (for debugging
  * and for tests that compare the two). e must come from psamp_engine_cuda_create. */
 void psamp_engine_cuda_use_graphs(psamp_engine *e, int on);

@@ -19,9 +19,15 @@ static cudaDataType_t cuda_type(psamp_dtype d) {
 }
 
 /* y[m, n] (fp32) = x[m, k] W[n, k]^T with x and W in the engine dtype, fp32 accumulation.
- * cuBLAS is column-major: it computes y^T = W x^T, reading W as a k x n matrix transposed. */
+ * A few rows go through psamp's GEMV (variant gemv: each weight read once, no cuBLAS
+ * launch overhead); otherwise cuBLAS, which is column-major: it computes y^T = W x^T,
+ * reading W as a k x n matrix transposed. */
 static int gemm(cuda_engine *e, const void *x, const void *w, float *y, int32_t m, int32_t n,
                 int32_t k, psamp_err *err) {
+    if (e->variants.gemm == PSAMP_CUDA_GEMM_GEMV && m <= PSAMP_GEMV_MAX_ROWS) {
+        K_TRY(err, psamp_k_gemv(x, w, y, m, n, k, e->dtype, e->stream));
+        return 0;
+    }
     const float one = 1.0f, zero = 0.0f;
     const cudaDataType_t t = cuda_type(e->dtype);
     CUBLAS_TRY(err, cublasGemmEx(e->blas, CUBLAS_OP_T, CUBLAS_OP_N, n, m, k, &one, w, t, k, x, t, k,
@@ -81,8 +87,14 @@ static int attention_block(cuda_engine *e, int32_t l, int32_t n, residual *res, 
     /* q's scaling is folded into the weights (engine_cuda_weights.c). */
     K_TRY(err, psamp_k_kv_append(d->y, w->qkv_b, d->q, k_layer, v_layer, d->rows, n, h,
                                  e->slots.max_len, 1.0f, e->dtype, e->stream));
-    K_TRY(err, psamp_k_attention(d->q, k_layer, v_layer, d->h, d->partial, d->rows, n,
-                                 c->n_heads, e->head_dim, e->slots.max_len, e->dtype, e->stream));
+    if (e->variants.attention == PSAMP_CUDA_ATTN_WARP)
+        K_TRY(err, psamp_k_attention_warp(d->q, k_layer, v_layer, d->h, d->partial, d->rows, n,
+                                          c->n_heads, e->head_dim, e->slots.max_len, 0, e->dtype,
+                                          e->stream));
+    else
+        K_TRY(err, psamp_k_attention(d->q, k_layer, v_layer, d->h, d->partial, d->rows, n,
+                                     c->n_heads, e->head_dim, e->slots.max_len, e->dtype,
+                                     e->stream));
     if (gemm(e, d->h, w->o_w, d->y, n, h, h, err)) return -1;
     *res = (residual){1, w->o_b};
     if (c->pre_ln) return norm(e, n, res, w->ffn_ln_w, w->ffn_ln_b, NULL, err);

@@ -2,7 +2,8 @@
  *   engine_cuda.c          create / destroy, the memory plan, device count
  *   engine_cuda_weights.c  weights to the device
  *   engine_cuda_forward.c  one forward pass over a batch of rows (the only kernel caller)
- *   engine_cuda_ops.c      prefill / fork / step and the CUDA graphs of the step */
+ *   engine_cuda_ops.c      prefill / fork / step and the CUDA graphs of the step
+ *   engine_cuda_variants.c the kernel variants (A/B switch) */
 #ifndef PSAMP_ENGINE_CUDA_INTERNAL_H
 #define PSAMP_ENGINE_CUDA_INTERNAL_H
 
@@ -89,6 +90,7 @@ typedef struct {
     int32_t head_dim;
     int32_t rows_cap;         /* rows one forward pass may carry */
     int32_t use_graphs;
+    psamp_cuda_variants variants;
     cudaStream_t stream;
     cublasHandle_t blas;
     void *blas_workspace;
@@ -103,6 +105,7 @@ typedef struct {
     cuda_bucket *buckets;
     int32_t n_buckets;
     psamp_slot_table slots;
+    char detail_base[128];    /* info.detail before the variants' name */
     void **allocs;            /* every device allocation, freed by destroy */
     int32_t n_allocs, cap_allocs;
 } cuda_engine;
@@ -130,5 +133,10 @@ extern const psamp_engine_ops cuda_engine_ops;
 /* Buckets of padded batch sizes for the step graphs, for a table of n_slots slots. */
 int cuda_buckets_init(cuda_engine *e, psamp_err *err);
 void cuda_buckets_free(cuda_engine *e);
+/* Drops every captured step graph (the kernels they hold changed). */
+void cuda_buckets_reset(cuda_engine *e);
+
+/* engine_cuda_variants.c: info.detail = detail_base + the variants' name. */
+void cuda_describe_variants(cuda_engine *e);
 
 #endif

@@ -35,9 +35,15 @@ int cuda_buckets_init(cuda_engine *e, psamp_err *err) {
     return 0;
 }
 
-void cuda_buckets_free(cuda_engine *e) {
-    for (int32_t i = 0; i < e->n_buckets; i++)
+void cuda_buckets_reset(cuda_engine *e) {
+    for (int32_t i = 0; i < e->n_buckets; i++) {
         if (e->buckets[i].exec) (void)cudaGraphExecDestroy(e->buckets[i].exec);
+        e->buckets[i].exec = NULL;
+    }
+}
+
+void cuda_buckets_free(cuda_engine *e) {
+    cuda_buckets_reset(e);
     free(e->buckets);
     e->buckets = NULL;
     e->n_buckets = 0;

@@ -99,6 +99,31 @@ cudaError_t psamp_k_attention(const float *q, const void *k_cache, const void *v
                               int32_t n_rows, int32_t n_heads, int32_t head_dim,
                               int32_t max_len, psamp_dtype dtype, cudaStream_t stream);
 
+/* attention_warp.cu: the same contract as psamp_k_attention (same partial scratch, used
+ * only when it falls back to it), computed with warps_per_row warps per (row, head) over
+ * each row's positions and no combine launch: lanes in groups of 16-byte loads, online
+ * softmax in registers. warps_per_row: 0 picks it from the batch (the engine's choice),
+ * else 1, 2, 4 or 8. Head dims other than 16/32/64/128, or caches/out not 16-byte
+ * aligned, run psamp_k_attention instead. */
+cudaError_t psamp_k_attention_warp(const float *q, const void *k_cache, const void *v_cache,
+                                   void *out, float *partial, const psamp_k_row *rows,
+                                   int32_t n_rows, int32_t n_heads, int32_t head_dim,
+                                   int32_t max_len, int32_t warps_per_row, psamp_dtype dtype,
+                                   cudaStream_t stream);
+/* The warps per (row, head) psamp_k_attention_warp picks for these sizes (0: it falls back
+ * to psamp_k_attention). */
+int32_t psamp_attention_warps_per_row(int32_t n_rows, int32_t n_heads, int32_t head_dim,
+                                      int32_t max_len, psamp_dtype dtype);
+
+/* Most rows psamp_k_gemv takes. */
+#define PSAMP_GEMV_MAX_ROWS 8
+
+/* gemv.cu: y[m, n] (fp32, row stride n) = x[m, k] w[n, k]^T with x and w in dtype and fp32
+ * accumulation, for 1 <= m <= PSAMP_GEMV_MAX_ROWS (a linear layer at a small batch: each
+ * weight read once). Any k; 16-byte loads when k and the pointers allow. */
+cudaError_t psamp_k_gemv(const void *x, const void *w, float *y, int32_t m, int32_t n, int32_t k,
+                         psamp_dtype dtype, cudaStream_t stream);
+
 /* sample.cu: one block per row of logits [rows, vocab] (fp32, row stride ld): log-softmax
  * and a draw from softmax(logits / tau) by inverse CDF in id order with the row's Philox
  * uniform (the same rule as host/sample_row.c), or the argmax (tau <= 0, lowest id on

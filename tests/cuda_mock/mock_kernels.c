@@ -276,6 +276,29 @@ cudaError_t psamp_k_attention(const float *q, const void *k_cache, const void *v
     return SUBMIT(run_attention, a);
 }
 
+#ifndef PSAMP_MOCK_EMULATED_KERNELS /* tests/cuda_emu runs kernels/attention_warp.cu itself */
+/* The warp variant computes the same function; the mock keeps its argument checks. */
+cudaError_t psamp_k_attention_warp(const float *q, const void *k_cache, const void *v_cache,
+                                   void *out, float *partial, const psamp_k_row *rows,
+                                   int32_t n_rows, int32_t n_heads, int32_t head_dim,
+                                   int32_t max_len, int32_t warps_per_row, psamp_dtype dtype,
+                                   cudaStream_t stream) {
+    if (warps_per_row != 0 && warps_per_row != 1 && warps_per_row != 2 && warps_per_row != 4 &&
+        warps_per_row != 8)
+        return cudaErrorInvalidValue;
+    return psamp_k_attention(q, k_cache, v_cache, out, partial, rows, n_rows, n_heads, head_dim,
+                             max_len, dtype, stream);
+}
+
+/* The mock has no warps: 1 wherever the real launcher would not fall back. */
+int32_t psamp_attention_warps_per_row(int32_t n_rows, int32_t n_heads, int32_t head_dim,
+                                      int32_t max_len, psamp_dtype dtype) {
+    (void)max_len, (void)dtype;
+    const int supported = head_dim == 16 || head_dim == 32 || head_dim == 64 || head_dim == 128;
+    return supported && n_rows > 0 && n_heads > 0 ? 1 : 0;
+}
+#endif
+
 typedef struct {
     void *k, *v;
     const int32_t *pairs;
@@ -307,6 +330,42 @@ cudaError_t psamp_k_kv_fork(void *k_cache, void *v_cache, const int32_t *pairs,
                    dtype == PSAMP_F32 ? (size_t)4 : (size_t)2};
     return SUBMIT(run_fork, a);
 }
+
+/* ---- GEMV ------------------------------------------------------------------------- */
+#ifndef PSAMP_MOCK_EMULATED_KERNELS /* tests/cuda_emu runs kernels/gemv.cu itself */
+typedef struct {
+    const void *x, *w;
+    float *y;
+    int32_t m, n, k;
+    psamp_dtype dt;
+} gemv_args;
+
+static void run_gemv(const void *p) {
+    const gemv_args *a = p;
+    float *xr = scratch((size_t)a->k * (size_t)a->m), *wr = scratch((size_t)a->k);
+    mock_load(a->x, a->dt, 0, (size_t)a->k * (size_t)a->m, xr);
+    for (int32_t j = 0; j < a->n; j++) {
+        mock_load(a->w, a->dt, (size_t)j * (size_t)a->k, (size_t)a->k, wr);
+        for (int32_t i = 0; i < a->m; i++) {
+            float s = 0.0f;
+            for (int32_t q = 0; q < a->k; q++) s += xr[(size_t)i * a->k + q] * wr[q];
+            a->y[(size_t)i * a->n + j] = s;
+        }
+    }
+    free(xr), free(wr);
+}
+
+cudaError_t psamp_k_gemv(const void *x, const void *w, float *y, int32_t m, int32_t n, int32_t k,
+                         psamp_dtype dtype, cudaStream_t stream) {
+    (void)stream;
+    if (m <= 0 || n <= 0) return cudaSuccess;
+    if (m > PSAMP_GEMV_MAX_ROWS || k <= 0 ||
+        (dtype != PSAMP_F32 && dtype != PSAMP_F16 && dtype != PSAMP_BF16))
+        return cudaErrorInvalidValue;
+    gemv_args a = {x, w, y, m, n, k, dtype};
+    return SUBMIT(run_gemv, a);
+}
+#endif
 
 /* ---- sampling, Philox --------------------------------------------------------------- */
 typedef struct {

@@ -74,8 +74,11 @@ cudaError_t cudaMemGetInfo(size_t *free_bytes, size_t *total_bytes) {
     *total_bytes = (size_t)16 << 30;
     return cudaSuccess;
 }
+/* 256-byte aligned like cudaMalloc, and exactly `size` bytes, so that AddressSanitizer sees
+ * a kernel reading past the end of a buffer. */
 cudaError_t cudaMalloc(void **ptr, size_t size) {
-    *ptr = aligned_alloc(256, (size + 255) / 256 * 256);
+    *ptr = NULL;
+    if (posix_memalign(ptr, 256, size ? size : 1) != 0) *ptr = NULL;
     return *ptr ? cudaSuccess : cudaErrorMemoryAllocation;
 }
 cudaError_t cudaFree(void *ptr) {

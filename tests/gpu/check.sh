@@ -13,11 +13,14 @@
 #   3. configure a fresh build-gpu-check/ with -DPSAMP_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90
 #      (-DPSAMP_WERROR=OFF: another gcc than CI's may warn; warnings stay in build.log), and
 #      build -j16 only the gpu-labelled tests and bench_cuda.
-#   4. ctest -L gpu: kernels vs CPU references, sampling vs host/sample_row.c, the engine vs
-#      the CPU engine on the fixtures.
-#   5. bench_cuda: decode-step throughput at 1..4096 slots with the measured roofline.
+#   4. ctest -L gpu: kernels vs CPU references (both attention variants, the GEMV), sampling
+#      vs host/sample_row.c, the engine vs the CPU engine on the fixtures with each set of
+#      kernel variants (warp+gemv, the default; split+cublas, the first version).
+#   5. bench_cuda: decode-step throughput at 1..4096 slots with the measured roofline, each
+#      size timed with each kernel variant, and one layer's attention alone in both.
 #   6. compute-sanitizer: memcheck on the kernel tests and a short engine run (graphs and
-#      cuBLAS included), racecheck on the attention and sampling kernels (shared memory);
+#      cuBLAS included, both variant sets), racecheck on the attention and sampling kernels
+#      (shared memory);
 #      runs that would start past 420 s are skipped, and the table says so.
 # Last, a short table: every check with its worst error per dtype, then the benchmark.
 # Exit status 0 only when every step passed.
@@ -149,7 +152,8 @@ if [ -x "$BUILD/tests/test_gpu_engine" ] && command -v compute-sanitizer > /dev/
   sanitize memcheck "$BUILD/tests/test_gpu_engine" --quick
   sanitize memcheck "$BUILD/tests/test_gpu_kernels"
   sanitize memcheck "$BUILD/tests/test_gpu_attention"
-  sanitize racecheck "$BUILD/tests/test_gpu_attention"
+  sanitize memcheck "$BUILD/tests/test_gpu_gemv"
+  sanitize racecheck "$BUILD/tests/test_gpu_attention" --quick
   sanitize racecheck "$BUILD/tests/test_gpu_sample" --quick
 elif ! command -v compute-sanitizer > /dev/null; then
   fail "compute-sanitizer" "not on PATH"
@@ -163,6 +167,7 @@ fi
     # ctest -V prefixes each test's lines with "NN: ".
     sed -E 's/^[0-9]+: //' "$OUT/ctest.log" | grep -h "^ROW|" | awk -F'|' '
       { check = $2; dt = $3; n = split(dt, part, "/");
+        sub(/ warp\/[0-9]+ /, " warp/1,2,4,8 ", check) # forced warps per row: one line, the worst
         if (n == 2) { check = check " " part[1]; dt = part[2] }
         key = check " (" $5 ")"
         if (!(key in seen)) { seen[key] = 1; order[++count] = key }
@@ -191,6 +196,19 @@ fi
   if [ -f "$OUT/bench.log" ]; then
     grep -E "^bench_cuda:|^measured:" "$OUT/bench.log"
     sed -n '/^ *slots /,$p' "$OUT/bench.log" | grep -v "^BENCH"
+    echo
+    echo "==== first version (split+cublas) vs default (warp+gemv): step ms, ratio to floor, attention alone ===="
+    awk '/^BENCH slots=/ { for (i = 2; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+           n = f["slots"]; if (!(n in seen)) { seen[n] = 1; order[++count] = n }
+           step[n, f["kernels"]] = f["step_ms"]; ratio[n, f["kernels"]] = f["ratio"] }
+         /^BENCH attention / { for (i = 3; i <= NF; i++) { split($i, kv, "="); g[kv[1]] = kv[2] }
+           a_split[g["slots"]] = g["split_gbs"]; a_warp[g["slots"]] = g["warp_gbs"] }
+         END {
+           printf "%6s %12s %6s %12s %6s %8s %16s\n", "slots", "split+cublas", "ratio", "warp+gemv",
+                  "ratio", "speedup", "attn GB/s s->w";
+           for (i = 1; i <= count; i++) { n = order[i]; a = step[n, "split+cublas"]; b = step[n, "warp+gemv"];
+             printf "%6s %12s %6s %12s %6s %7.2fx %7s->%-7s\n", n, a, ratio[n, "split+cublas"], b,
+                    ratio[n, "warp+gemv"], (b > 0 ? a / b : 0), a_split[n], a_warp[n] } }' "$OUT/bench.log"
   fi
   echo
   echo "==== steps ===="

@@ -1,9 +1,14 @@
-/* The split attention kernel against a float64 CPU reference, in fp32, fp16 and bf16, for
- * head dims that take each code path (64: the unrolled 16-byte path of every OPT size; 16
- * and 128: 16-byte loads with a run-time dim; 12 and 5: scalar loads in 16-bit dtypes),
- * over decode rows at ragged lengths around the 128-position split boundaries, prefill rows
- * (consecutive positions of one slot) and padding rows (zero output). Outputs and the
- * split scratch are poisoned with NaN before each launch. */
+/* Both attention variants against a float64 CPU reference, in fp32, fp16 and bf16: the
+ * split kernels (attention.cu) and the warp kernel (attention_warp.cu) with the warps per
+ * (row, head) it picks and with each of 1, 2, 4 and 8 forced. Head dims take each code path
+ * (64: every OPT size; 16 and 128: the other warp layouts, and a run-time dim in the split
+ * kernel; 12 and 5: scalar loads in the split kernel, where the warp launcher falls back to
+ * it). Rows: decode rows at ragged lengths around the 128-position split boundaries (and
+ * lengths 1 and 2, shorter than one warp iteration), prefill rows (consecutive positions of
+ * one slot) and padding rows (zero output). Outputs and the split scratch are poisoned with
+ * NaN before each launch.
+ * Usage: test_gpu_attention [--quick]   (--quick: head dims 64 and 128 in fp16 only, every
+ * variant: for compute-sanitizer's racecheck) */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,18 +110,54 @@ static void check_attention(psamp_test_state *t, test_rng *rng, psamp_dtype dt, 
     GPU_OK(t, gpu_upload(k_d, k, cache_n, dt));
     GPU_OK(t, gpu_upload(v_d, v, cache_n, dt));
     GPU_OK(t, cudaMemcpy(rows_d, rows, sizeof rows, cudaMemcpyHostToDevice));
-    GPU_OK(t, psamp_k_attention(q_d, k_d, v_d, out_d, part_d, rows_d, n_rows, n_heads, hd, max_len,
-                                dt, 0));
-    GPU_OK(t, cudaDeviceSynchronize());
-    GPU_OK(t, gpu_download(out, out_d, out_n, dt));
-    char name[48];
-    snprintf(name, sizeof name, "attention %dx%d len %d", n_heads, hd, max_len);
-    report_row(t, name, dtype_label(dt), "rel_err", rel_error(out, ref, out_n), out_tol(dt));
+    /* -1: the split kernels; 0: the warp kernel's own choice; else forced warps per row. */
+    const int variants[] = {-1, 0, 1, 2, 4, 8};
+    for (size_t vi = 0; vi < sizeof variants / sizeof variants[0]; vi++) {
+        const int warps = variants[vi];
+        GPU_OK(t, gpu_poison(out_d, out_n * es));
+        GPU_OK(t, gpu_poison(part_d, partial_n * 4));
+        if (warps < 0)
+            GPU_OK(t, psamp_k_attention(q_d, k_d, v_d, out_d, part_d, rows_d, n_rows, n_heads, hd,
+                                        max_len, dt, 0));
+        else
+            GPU_OK(t, psamp_k_attention_warp(q_d, k_d, v_d, out_d, part_d, rows_d, n_rows, n_heads,
+                                             hd, max_len, warps, dt, 0));
+        GPU_OK(t, cudaDeviceSynchronize());
+        GPU_OK(t, gpu_download(out, out_d, out_n, dt));
+        char name[48];
+        if (warps < 0)
+            snprintf(name, sizeof name, "attention split %dx%d len %d", n_heads, hd, max_len);
+        else if (warps == 0)
+            snprintf(name, sizeof name, "attention warp %dx%d len %d", n_heads, hd, max_len);
+        else
+            snprintf(name, sizeof name, "attention warp/%d %dx%d len %d", warps, n_heads, hd,
+                     max_len);
+        report_row(t, name, dtype_label(dt), "rel_err", rel_error(out, ref, out_n), out_tol(dt));
+    }
     cudaFree(q_d), cudaFree(part_d), cudaFree(k_d), cudaFree(v_d), cudaFree(out_d), cudaFree(rows_d);
     free(q), free(k), free(v), free(out), free(ref);
 }
 
-int main(void) {
+/* The warp launcher's choice is one of its layouts (0 only where it falls back), and it
+ * refuses other forced counts. */
+static void check_warp_choice(psamp_test_state *t) {
+    const int32_t rows[] = {1, 8, 64, 1024, 4096};
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        const int32_t w = psamp_attention_warps_per_row(rows[i], 12, 64, 288, PSAMP_F16);
+        CHECK(t, w == 1 || w == 2 || w == 4 || w == 8, "warps per row for %d rows: %d", rows[i], w);
+        printf("  attention warp: %d rows x 12 heads of dim 64, max_len 288: %d warps per row\n",
+               rows[i], w);
+    }
+    CHECK(t, psamp_attention_warps_per_row(8, 3, 12, 150, PSAMP_F16) == 0,
+          "head dim 12 falls back to the split kernels");
+    CHECK(t, psamp_k_attention_warp(NULL, NULL, NULL, NULL, NULL, NULL, 1, 12, 64, 288, 3,
+                                    PSAMP_F16, 0) == cudaErrorInvalidValue,
+          "3 warps per row must be refused");
+    (void)cudaGetLastError();
+}
+
+int main(int argc, char **argv) {
+    const int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
     const int gate = gpu_test_begin("test_gpu_attention");
     if (gate) return gate;
     psamp_test_state t = {0, 0};
@@ -125,7 +166,11 @@ int main(void) {
         int heads, dim, max_len;
     } shapes[] = {{12, 64, 300}, {4, 16, 140}, {2, 128, 260}, {3, 12, 150}, {1, 5, 70}};
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
-        for (int d = 0; d < 3; d++)
+        for (int d = 0; d < 3; d++) {
+            if (quick && (DTYPES[d] != PSAMP_F16 || (shapes[s].dim != 64 && shapes[s].dim != 128)))
+                continue;
             check_attention(&t, &rng, DTYPES[d], shapes[s].heads, shapes[s].dim, shapes[s].max_len);
+        }
+    check_warp_choice(&t);
     return psamp_test_finish(&t, "test_gpu_attention");
 }

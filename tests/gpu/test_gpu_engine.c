@@ -1,5 +1,7 @@
 /* The CUDA engine against the fp32 CPU engine on the fixture models (pre-LN; post-LN with
- * project_in/out; pre-LN stored as bf16), in fp32, fp16 and bf16:
+ * project_in/out; pre-LN stored as bf16), in fp32, fp16 and bf16, with each set of kernel
+ * variants (warp attention + GEMV for small batches, the default; split attention + cuBLAS
+ * only, the first version):
  * - prefill log p per token (prompts of 1 to 95 tokens, chunked past 64 rows);
  * - greedy continuations: the same tokens; in 16-bit dtypes a different token is allowed
  *   only as a near tie (the CPU scores both within the dtype's tolerance), which ends that
@@ -10,7 +12,8 @@
  * launches bit for bit (and within tolerance for a padded batch), EOS ends a sequence, and
  * bad arguments and an impossible KV plan fail with one-line errors. Where two runs take
  * different GEMM shapes, 16-bit dtypes may differ in one draw (allowed_flips).
- * Usage: test_gpu_engine [--quick]   (--quick: one model in fp16, for compute-sanitizer) */
+ * Usage: test_gpu_engine [--quick]   (--quick: one model in fp16, both variant sets, for
+ * compute-sanitizer) */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,9 +39,14 @@ typedef struct {
     psamp_test_state *t;
     const char *model;
     psamp_dtype dt;
+    psamp_cuda_variants variants;
     psamp_engine *cpu, *gpu;
     char label[48];
 } pair;
+
+static const psamp_cuda_variants VARIANTS[] = {{PSAMP_CUDA_ATTN_WARP, PSAMP_CUDA_GEMM_GEMV},
+                                               {PSAMP_CUDA_ATTN_SPLIT, PSAMP_CUDA_GEMM_CUBLAS}};
+#define N_VARIANTS 2
 
 static int open_model(const char *name, opt_checkpoint *ck, psamp_err *err) {
     char dir[4096];
@@ -47,12 +55,14 @@ static int open_model(const char *name, opt_checkpoint *ck, psamp_err *err) {
 }
 
 static psamp_engine *make_gpu(psamp_test_state *t, const opt_checkpoint *ck, int32_t n_slots,
-                              psamp_dtype dt, int graphs) {
+                              psamp_dtype dt, const psamp_cuda_variants *v, int graphs) {
     psamp_cuda_options o = {dt, 0};
     psamp_engine *e = NULL;
     psamp_err err = {{0}};
     CHECK(t, psamp_engine_cuda_create(ck, n_slots, MAX_LEN, &o, &e, &err) == 0,
           "cuda engine (%s): %s", dtype_label(dt), err.msg);
+    if (e && v)
+        CHECK(t, psamp_engine_cuda_set_variants(e, v, &err) == 0, "variants: %s", err.msg);
     psamp_engine_cuda_use_graphs(e, graphs);
     return e;
 }
@@ -229,7 +239,7 @@ static void check_batch_and_graphs(pair *p, const opt_checkpoint *ck) {
         compare_schedules(p->t, "engine batched==single", p->label, batched, single, N_SLOTS, tol,
                           flips);
     /* The same schedule without graphs: identical shapes, so identical numbers. */
-    psamp_engine *plain = make_gpu(p->t, ck, N_SLOTS, p->dt, 0);
+    psamp_engine *plain = make_gpu(p->t, ck, N_SLOTS, p->dt, &p->variants, 0);
     if (!plain) return;
     run_schedule(plain, 1, N_SLOTS, NULL, eager, &err, &ok);
     CHECK(p->t, ok, "%s: eager schedule: %s", p->label, err.msg);
@@ -284,6 +294,65 @@ static void expect_fail(psamp_test_state *t, int rc, const psamp_err *err, const
     printf("  %-24s %s\n", what, err->msg);
 }
 
+/* Switching kernels on a live engine (its step graphs dropped and captured again) gives
+ * the same greedy step in fp32; bad variants fail, and so does a bad PSAMP_ATTN at
+ * creation. first: engine a's greedy step from BOS in slot 0 with its first variants. */
+static void check_variant_switch(psamp_test_state *t, psamp_engine *a, psamp_step_result first) {
+    psamp_err err = {{0}};
+    const int32_t bos = 2;
+    for (int round = 0; round < 2; round++) /* the second round replays the new graph */
+        for (int v = 0; v < N_VARIANTS; v++) {
+            psamp_step_request q = req(0, 0.0f, 0, 0);
+            psamp_step_result r;
+            const int ok = psamp_engine_cuda_set_variants(a, &VARIANTS[v], &err) == 0 &&
+                           a->ops->prefill(a, 0, &bos, 1, 1.0f, NULL, &err) == 0 &&
+                           a->ops->step(a, &q, 1, &r, &err) == 0;
+            CHECK(t, ok, "variant switch: %s", err.msg);
+            if (!ok) return;
+            CHECK(t, r.token == first.token && fabs(r.logp - first.logp) < 1e-4,
+                  "%s: greedy step %d (log p %.6f) vs %d (%.6f)", psamp_cuda_variants_name(&VARIANTS[v]),
+                  r.token, r.logp, first.token, first.logp);
+            const psamp_cuda_variants now = psamp_engine_cuda_variants(a);
+            CHECK(t, now.attention == VARIANTS[v].attention && now.gemm == VARIANTS[v].gemm &&
+                         strstr(a->info.detail, psamp_cuda_variants_name(&VARIANTS[v])),
+                  "variants reported: %s", a->info.detail);
+        }
+    const psamp_cuda_variants bad = {(psamp_cuda_attention)5, PSAMP_CUDA_GEMM_GEMV};
+    expect_fail(t, psamp_engine_cuda_set_variants(a, &bad, &err), &err, "bad variants", "variants");
+}
+
+/* PSAMP_ATTN / PSAMP_GEMM pick the variants at creation; bad values fail naming them. */
+static void check_variant_env(psamp_test_state *t, const opt_checkpoint *ck) {
+    const char *saved_attn = getenv("PSAMP_ATTN"), *saved_gemm = getenv("PSAMP_GEMM");
+    char attn[64] = "", gemm[64] = "";
+    if (saved_attn) snprintf(attn, sizeof attn, "%s", saved_attn);
+    if (saved_gemm) snprintf(gemm, sizeof gemm, "%s", saved_gemm);
+    psamp_cuda_options o = {PSAMP_F32, 0};
+    psamp_engine *e = NULL;
+    psamp_err err = {{0}};
+    setenv("PSAMP_ATTN", "split", 1);
+    setenv("PSAMP_GEMM", "cublas", 1);
+    CHECK(t, psamp_engine_cuda_create(ck, 2, 16, &o, &e, &err) == 0, "env variants: %s", err.msg);
+    if (e) {
+        const psamp_cuda_variants v = psamp_engine_cuda_variants(e);
+        CHECK(t, v.attention == PSAMP_CUDA_ATTN_SPLIT && v.gemm == PSAMP_CUDA_GEMM_CUBLAS,
+              "PSAMP_ATTN=split PSAMP_GEMM=cublas: got %s", psamp_cuda_variants_name(&v));
+        psamp_engine_destroy(e);
+        e = NULL;
+    }
+    setenv("PSAMP_ATTN", "fast", 1);
+    expect_fail(t, psamp_engine_cuda_create(ck, 2, 16, &o, &e, &err), &err, "bad PSAMP_ATTN",
+                "PSAMP_ATTN=fast");
+    setenv("PSAMP_ATTN", "warp", 1);
+    setenv("PSAMP_GEMM", "gemm", 1);
+    expect_fail(t, psamp_engine_cuda_create(ck, 2, 16, &o, &e, &err), &err, "bad PSAMP_GEMM",
+                "PSAMP_GEMM=gemm");
+    if (saved_attn) setenv("PSAMP_ATTN", attn, 1);
+    else unsetenv("PSAMP_ATTN");
+    if (saved_gemm) setenv("PSAMP_GEMM", gemm, 1);
+    else unsetenv("PSAMP_GEMM");
+}
+
 static void check_errors_and_eos(psamp_test_state *t, opt_checkpoint *ck) {
     psamp_err err = {{0}};
     psamp_engine *e = NULL;
@@ -297,7 +366,7 @@ static void check_errors_and_eos(psamp_test_state *t, opt_checkpoint *ck) {
     expect_fail(t, psamp_engine_cuda_create(ck, 2, 16, &o, &e, &err), &err, "bad dtype", "dtype");
     CHECK(t, e == NULL, "no engine on failure");
     /* EOS set to the greedy first token ends the sequence there. */
-    psamp_engine *a = make_gpu(t, ck, 2, PSAMP_F32, 1);
+    psamp_engine *a = make_gpu(t, ck, 2, PSAMP_F32, NULL, 1);
     if (!a) return;
     int32_t bos = 2;
     psamp_step_request q = req(0, 0.0f, 0, 0);
@@ -309,10 +378,11 @@ static void check_errors_and_eos(psamp_test_state *t, opt_checkpoint *ck) {
     float logp[1];
     expect_fail(t, a->ops->prefill(a, 1, &bos, 1, 0.0f, logp, &err), &err, "score at tau 0",
                 "temperature");
+    check_variant_switch(t, a, r);
     psamp_engine_destroy(a);
     const int32_t saved = ck->cfg.eos_id;
     ck->cfg.eos_id = r.token;
-    psamp_engine *b = make_gpu(t, ck, 2, PSAMP_F32, 1);
+    psamp_engine *b = make_gpu(t, ck, 2, PSAMP_F32, NULL, 1);
     ck->cfg.eos_id = saved;
     if (!b) return;
     q.slot = 0;
@@ -322,18 +392,20 @@ static void check_errors_and_eos(psamp_test_state *t, opt_checkpoint *ck) {
     psamp_engine_destroy(b);
 }
 
-static void check_model(psamp_test_state *t, const char *model, psamp_dtype dt, int quick) {
+static void check_model(psamp_test_state *t, const char *model, psamp_dtype dt,
+                        const psamp_cuda_variants *v, int quick) {
     opt_checkpoint ck;
     psamp_err err = {{0}};
     const int opened = open_model(model, &ck, &err) == 0;
     CHECK(t, opened, "%s: %s", model, err.msg);
     if (!opened) return;
-    pair p = {t, model, dt, NULL, NULL, {0}};
-    snprintf(p.label, sizeof p.label, "%s/%s", model + 4, dtype_label(dt)); /* drop "opt-" */
+    pair p = {t, model, dt, *v, NULL, NULL, {0}};
+    snprintf(p.label, sizeof p.label, "%s %s/%s", model + 4, psamp_cuda_variants_name(v),
+             dtype_label(dt)); /* drop "opt-" */
     psamp_cpu_options co = {2};
     CHECK(t, psamp_engine_cpu_create(&ck, N_SLOTS, MAX_LEN, &co, &p.cpu, &err) == 0, "cpu engine: %s",
           err.msg);
-    p.gpu = make_gpu(t, &ck, N_SLOTS, dt, 1);
+    p.gpu = make_gpu(t, &ck, N_SLOTS, dt, v, 1);
     if (p.cpu && p.gpu) {
         printf("%s: %s\n", p.label, p.gpu->info.detail);
         check_prefill(&p);
@@ -358,14 +430,17 @@ int main(int argc, char **argv) {
     const char *models[] = {"opt-tiny-pre", "opt-tiny-post", "opt-tiny-pre-bf16"};
     const psamp_dtype dtypes[] = {PSAMP_F32, PSAMP_F16, PSAMP_BF16};
     if (quick) {
-        check_model(&t, "opt-tiny-post", PSAMP_F16, 1);
+        for (int v = 0; v < N_VARIANTS; v++) check_model(&t, "opt-tiny-post", PSAMP_F16, &VARIANTS[v], 1);
     } else {
         for (int m = 0; m < 3; m++)
-            for (int d = 0; d < 3; d++) check_model(&t, models[m], dtypes[d], 0);
+            for (int d = 0; d < 3; d++)
+                for (int v = 0; v < N_VARIANTS; v++)
+                    check_model(&t, models[m], dtypes[d], &VARIANTS[v], 0);
         opt_checkpoint ck;
         psamp_err err = {{0}};
         if (open_model("opt-tiny-pre", &ck, &err) == 0) {
             check_errors_and_eos(&t, &ck);
+            check_variant_env(&t, &ck);
             opt_checkpoint_close(&ck);
         }
     }
