@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 scripts/deps.sh
+# The Slurm test's one-node cluster (tests/slurm_sweep.sh, skipped without it): as root only.
+if [ "$(id -u)" -eq 0 ]; then scripts/deps.sh slurm-wlm munge; fi
 jobs=$(nproc)
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DPSAMP_CUDA=AUTO
 cmake --build build -j"$jobs"

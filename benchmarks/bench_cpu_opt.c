@@ -133,7 +133,7 @@ static int bench_chains(const opt_checkpoint *ck, int chains, int threads, bench
         prompt[0] = c->bos_id;
         for (int i = 1; i < PROMPT; i++)
             prompt[i] = (int32_t)(psamp_philox_u32(9, (uint64_t)s, (uint64_t)i) % (uint32_t)c->vocab_size);
-        if (e->ops->prefill(e, s, prompt, PROMPT, NULL, &err) != 0) goto fail;
+        if (e->ops->prefill(e, s, prompt, PROMPT, 1.0f, NULL, &err) != 0) goto fail;
     }
     for (int step = 0; step < DECODE; step++) {
         for (int s = 0; s < chains; s++)

@@ -51,5 +51,12 @@ int cli_parse_double(const char *s, const char *what, double *out, psamp_err *er
 int cli_cmd_generate(int argc, char **argv);
 int cli_cmd_score(int argc, char **argv);
 int cli_cmd_exact(int argc, char **argv);
+int cli_cmd_h1(int argc, char **argv);
+int cli_cmd_h2(int argc, char **argv);
+int cli_cmd_toyexp(int argc, char **argv);
+int cli_cmd_sweep(int argc, char **argv);
+int cli_cmd_passk(int argc, char **argv);
+int cli_cmd_h3(int argc, char **argv);
+int cli_cmd_bench(int argc, char **argv);
 
 #endif

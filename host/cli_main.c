@@ -11,6 +11,16 @@ typedef struct {
 } subcommand;
 
 static const subcommand SUBCOMMANDS[] = {
+    {"bench", cli_cmd_bench, "throughput per chain against chain count (tokens/s, proposals/s, host time)"},
+    {"exact", cli_cmd_exact, "exact answers of a toy world: p^alpha beside temperature 1/alpha"},
+    {"generate", cli_cmd_generate, "sample with greedy | temp | power | maxswap | bestofn over many chains"},
+    {"h1", cli_cmd_h1, "H1: sequence log p gaps under power vs temperature, fitted per T"},
+    {"h2", cli_cmd_h2, "H2: where MH resamples and accepts, log p over steps (trace or run)"},
+    {"h3", cli_cmd_h3, "greedy vs power and others at equal length: log p and repetition"},
+    {"passk", cli_cmd_passk, "pass@k curves of several methods over toy worlds or a task file"},
+    {"score", cli_cmd_score, "per-token log p of a text or token sequence"},
+    {"sweep", cli_cmd_sweep, "run a grid of settings into a folder: resumable, shardable (--shard I/N, --merge)"},
+    {"toyexp", cli_cmd_toyexp, "toy-world experiments: TV/KL vs MH steps, success vs alpha and budget"},
     {NULL, NULL, NULL},
 };
 

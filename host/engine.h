@@ -57,11 +57,14 @@ typedef struct {
 
 typedef struct {
     void (*destroy)(psamp_engine *e);
-    /* Sets slot to tokens[0..n). With logp non-NULL, logp[i] = log p(tokens[i] |
-     * tokens[0..i)) for i in [0, n); logp[0] is 0 where the first token is given context
-     * that the model does not predict (the BOS of OPT). */
+    /* Sets slot to tokens[0..n). With logp non-NULL it also scores them (DESIGN's
+     * `score`): logp[i] = log softmax(logits_i / tau)[tokens[i]], the log-probability of
+     * tokens[i] after tokens[0..i) at temperature tau > 0 (tau = 1: the model's own log p,
+     * what `psamp score` prints; other tau: the per-token renormalised temperature
+     * distribution, for H1). logp[0] is 0 where the first token is given context that the
+     * model does not predict (the BOS of OPT). tau is ignored when logp is NULL. */
     int (*prefill)(psamp_engine *e, int32_t slot, const int32_t *tokens, int32_t n,
-                   float *logp, psamp_err *err);
+                   float tau, float *logp, psamp_err *err);
     int (*fork)(psamp_engine *e, const psamp_fork_request *forks, int32_t n, psamp_err *err);
     /* Decodes one token for each request (distinct slots), all in one batch. */
     int (*step)(psamp_engine *e, const psamp_step_request *reqs, int32_t n,

@@ -35,6 +35,7 @@ typedef struct {
     /* prefill log p */
     const int32_t *targets;
     float *logp_out;
+    float score_tau;   /* prefill's scoring temperature */
 } cpu_engine;
 
 static cpu_engine *as_cpu(psamp_engine *e) { return (cpu_engine *)e; }
@@ -69,20 +70,21 @@ static int32_t next_stamp(cpu_engine *e) {
     return ++e->stamp;
 }
 
-/* log softmax(logits of row r)[targets[r]] in double, for prefill's log p. */
+/* log softmax(logits of row r / tau)[targets[r]] in double, for prefill's scores. */
 static void logp_task(void *ctx, int64_t r, int thread) {
     cpu_engine *e = ctx;
     const int32_t v = e->base.info.vocab_size;
     const float *row = e->fwd.logits + (size_t)r * v;
+    const double inv_tau = 1.0 / (double)e->score_tau;
     float max = row[0];
     for (int32_t i = 1; i < v; i++) max = row[i] > max ? row[i] : max;
     double sum = 0.0;
-    for (int32_t i = 0; i < v; i++) sum += exp((double)row[i] - max);
-    e->logp_out[r] = (float)((double)row[e->targets[r]] - max - log(sum));
+    for (int32_t i = 0; i < v; i++) sum += exp(((double)row[i] - max) * inv_tau);
+    e->logp_out[r] = (float)(((double)row[e->targets[r]] - max) * inv_tau - log(sum));
 }
 
 static int cpu_prefill(psamp_engine *base, int32_t slot, const int32_t *tokens, int32_t n,
-                       float *logp, psamp_err *err) {
+                       float tau, float *logp, psamp_err *err) {
     cpu_engine *e = as_cpu(base);
     const psamp_engine_info *info = &base->info;
     if (check_slot(e, slot, "prefill", err)) return -1;
@@ -93,6 +95,9 @@ static int cpu_prefill(psamp_engine *base, int32_t slot, const int32_t *tokens, 
         if (tokens[i] < 0 || tokens[i] >= info->vocab_size)
             return psamp_fail(err, "cpu engine: prefill of slot %d: token %d at index %d is outside the vocabulary [0, %d)",
                               slot, tokens[i], i, info->vocab_size);
+    if (logp && !(tau > 0.0f))
+        return psamp_fail(err, "cpu engine: prefill of slot %d: scoring temperature %g is not positive", slot, tau);
+    e->score_tau = tau;
     int32_t *seq = e->tokens + (size_t)slot * info->max_len;
     memmove(seq, tokens, (size_t)n * sizeof *seq);
     e->length[slot] = n;

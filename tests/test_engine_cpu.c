@@ -47,7 +47,7 @@ static void check_step_continues_prefill(psamp_test_state *t, psamp_engine *e, c
     float logp[64], step_logp[64];
     psamp_err err = {{0}};
     prompt_of(seq, 9, 1);
-    CHECK(t, e->ops->prefill(e, 0, seq, 9, NULL, &err) == 0, "%s: prefill: %s", name, err.msg);
+    CHECK(t, e->ops->prefill(e, 0, seq, 9, 1.0f, NULL, &err) == 0, "%s: prefill: %s", name, err.msg);
     int n = 9;
     for (int i = 0; i < 6; i++) {
         psamp_step_request q = req(0, 1.0f, 0, (uint64_t)i);
@@ -57,8 +57,24 @@ static void check_step_continues_prefill(psamp_test_state *t, psamp_engine *e, c
         step_logp[n] = r.logp;
         seq[n++] = r.token;
     }
-    CHECK(t, e->ops->prefill(e, 1, seq, n, logp, &err) == 0, "%s: long prefill: %s", name, err.msg);
+    CHECK(t, e->ops->prefill(e, 1, seq, n, 1.0f, logp, &err) == 0, "%s: long prefill: %s", name, err.msg);
     for (int i = 9; i < n; i++) CHECK_NEAR(t, step_logp[i], logp[i], TOL, "step log p vs prefill log p");
+
+    /* Scoring at a temperature gives the log q that sampling at that temperature reports. */
+    float step_logq[64];
+    n = 9;
+    for (int i = 0; i < 6; i++) {
+        psamp_step_request q = req(0, 0.5f, 1, (uint64_t)i);
+        psamp_step_result r;
+        if (i == 0) e->ops->prefill(e, 0, seq, 9, 1.0f, NULL, &err);
+        CHECK(t, e->ops->step(e, &q, 1, &r, &err) == 0, "%s: step at tau 0.5: %s", name, err.msg);
+        step_logq[n] = r.logq;
+        seq[n++] = r.token;
+    }
+    CHECK(t, e->ops->prefill(e, 1, seq, n, 0.5f, logp, &err) == 0, "%s: prefill at tau 0.5: %s", name, err.msg);
+    for (int i = 9; i < n; i++) CHECK_NEAR(t, step_logq[i], logp[i], TOL, "step log q vs prefill at tau 0.5");
+    CHECK(t, e->ops->prefill(e, 1, seq, n, 0.0f, logp, &err) == -1 && strstr(err.msg, "temperature"),
+          "%s: scoring at tau 0 is refused", name);
 }
 
 /* Slot 0 holds a 20-token sequence; forks and truncations then one step must equal a fresh
@@ -70,13 +86,13 @@ static void check_fork(psamp_test_state *t, psamp_engine *e, const char *name) {
     const int keeps[] = {1, 2, 7, 19, 20};
     for (int k = 0; k < 5; k++) {
         int keep = keeps[k];
-        e->ops->prefill(e, 0, seq, 20, NULL, &err);
-        e->ops->prefill(e, 3, seq, 5, NULL, &err); /* dst had other contents */
+        e->ops->prefill(e, 0, seq, 20, 1.0f, NULL, &err);
+        e->ops->prefill(e, 3, seq, 5, 1.0f, NULL, &err); /* dst had other contents */
         /* A fork, then a truncation in place (two calls: a call's dsts may not be its srcs). */
         psamp_fork_request forks[2] = {{3, 0, keep}, {0, 0, keep}};
         CHECK(t, e->ops->fork(e, &forks[0], 1, &err) == 0, "%s: fork: %s", name, err.msg);
         CHECK(t, e->ops->fork(e, &forks[1], 1, &err) == 0, "%s: truncate: %s", name, err.msg);
-        CHECK(t, e->ops->prefill(e, 5, seq, keep, NULL, &err) == 0, "%s: prefill: %s", name, err.msg);
+        CHECK(t, e->ops->prefill(e, 5, seq, keep, 1.0f, NULL, &err) == 0, "%s: prefill: %s", name, err.msg);
         psamp_step_request q[3] = {req(3, 0.7f, 9, 0), req(0, 0.7f, 9, 0), req(5, 0.7f, 9, 0)};
         psamp_step_result r[3];
         for (int i = 0; i < 3; i++)
@@ -98,7 +114,7 @@ static void check_batch(psamp_test_state *t, psamp_engine *e, const char *name) 
         for (int s = 0; s < N_SLOTS; s++) {
             int32_t p[64];
             prompt_of(p, 1 + 8 * s, s);
-            e->ops->prefill(e, s, p, 1 + 8 * s, NULL, &err);
+            e->ops->prefill(e, s, p, 1 + 8 * s, 1.0f, NULL, &err);
         }
         for (int round = 0; round < 5; round++) {
             /* Requests out of slot order, with their own temperatures and chains. */
@@ -135,7 +151,7 @@ static void check_determinism(psamp_test_state *t, const char *name) {
         if (!e) return;
         psamp_err err = {{0}};
         int32_t p[4] = {2, 10, 20, 30};
-        for (int s = 0; s < N_SLOTS; s++) e->ops->prefill(e, s, p, 4, NULL, &err);
+        for (int s = 0; s < N_SLOTS; s++) e->ops->prefill(e, s, p, 4, 1.0f, NULL, &err);
         for (int round = 0; round < 10; round++) {
             psamp_step_request q[N_SLOTS];
             psamp_step_result r[N_SLOTS];
@@ -164,16 +180,16 @@ static void check_errors(psamp_test_state *t, psamp_engine *e) {
     psamp_err err = {{0}};
     int32_t p[MAX_LEN + 1];
     prompt_of(p, MAX_LEN + 1, 3);
-    expect_fail(t, e->ops->prefill(e, N_SLOTS, p, 4, NULL, &err), &err, "prefill bad slot", "slot 8");
-    expect_fail(t, e->ops->prefill(e, 0, p, 0, NULL, &err), &err, "empty prefill", "0 tokens");
-    expect_fail(t, e->ops->prefill(e, 0, p, MAX_LEN + 1, NULL, &err), &err, "prefill too long", "max_len");
+    expect_fail(t, e->ops->prefill(e, N_SLOTS, p, 4, 1.0f, NULL, &err), &err, "prefill bad slot", "slot 8");
+    expect_fail(t, e->ops->prefill(e, 0, p, 0, 1.0f, NULL, &err), &err, "empty prefill", "0 tokens");
+    expect_fail(t, e->ops->prefill(e, 0, p, MAX_LEN + 1, 1.0f, NULL, &err), &err, "prefill too long", "max_len");
     p[3] = 1024;
-    expect_fail(t, e->ops->prefill(e, 0, p, 5, NULL, &err), &err, "token outside vocabulary", "index 3");
+    expect_fail(t, e->ops->prefill(e, 0, p, 5, 1.0f, NULL, &err), &err, "token outside vocabulary", "index 3");
     p[3] = -1;
-    expect_fail(t, e->ops->prefill(e, 0, p, 5, NULL, &err), &err, "negative token", "vocabulary");
+    expect_fail(t, e->ops->prefill(e, 0, p, 5, 1.0f, NULL, &err), &err, "negative token", "vocabulary");
     prompt_of(p, MAX_LEN, 3);
-    CHECK(t, e->ops->prefill(e, 0, p, 6, NULL, &err) == 0, "prefill: %s", err.msg);
-    CHECK(t, e->ops->prefill(e, 1, p, MAX_LEN, NULL, &err) == 0, "full prefill: %s", err.msg);
+    CHECK(t, e->ops->prefill(e, 0, p, 6, 1.0f, NULL, &err) == 0, "prefill: %s", err.msg);
+    CHECK(t, e->ops->prefill(e, 1, p, MAX_LEN, 1.0f, NULL, &err) == 0, "full prefill: %s", err.msg);
     psamp_fork_request f = {2, 0, 7};
     expect_fail(t, e->ops->fork(e, &f, 1, &err), &err, "fork keep > length", "keep 7");
     psamp_fork_request two[2] = {{2, 0, 3}, {2, 0, 2}};
@@ -195,7 +211,7 @@ static void check_errors(psamp_test_state *t, psamp_engine *e) {
     psamp_step_result a, b;
     q = req(0, 1.0f, 5, 5);
     e->ops->step(e, &q, 1, &a, &err);
-    e->ops->prefill(e, 3, p, 6, NULL, &err);
+    e->ops->prefill(e, 3, p, 6, 1.0f, NULL, &err);
     q.slot = 3;
     e->ops->step(e, &q, 1, &b, &err);
     CHECK(t, a.token == b.token, "failed calls left slot 0 alone");
@@ -219,12 +235,12 @@ static void check_ended(psamp_test_state *t, const char *name) {
     psamp_step_request q = req(0, 0.0f, 0, 0);
     psamp_step_result r;
     if (!e) return;
-    e->ops->prefill(e, 0, p, 1, NULL, &err);
+    e->ops->prefill(e, 0, p, 1, 1.0f, NULL, &err);
     e->ops->step(e, &q, 1, &r, &err);
     psamp_engine_destroy(e);
     e = make_engine(t, name, 1, 1, r.token);
     if (!e) return;
-    e->ops->prefill(e, 0, p, 1, NULL, &err);
+    e->ops->prefill(e, 0, p, 1, 1.0f, NULL, &err);
     psamp_step_result again;
     e->ops->step(e, &q, 1, &again, &err);
     CHECK(t, again.token == r.token && again.ended == 1 && r.ended == (r.token == 2),
@@ -241,8 +257,8 @@ static void check_chunked_prefill(psamp_test_state *t, const char *name) {
     psamp_err err = {{0}};
     prompt_of(p, 90, 4);
     if (small && big) {
-        CHECK(t, small->ops->prefill(small, 0, p, 90, a, &err) == 0, "chunked prefill: %s", err.msg);
-        CHECK(t, big->ops->prefill(big, 0, p, 90, b, &err) == 0, "whole prefill: %s", err.msg);
+        CHECK(t, small->ops->prefill(small, 0, p, 90, 1.0f, a, &err) == 0, "chunked prefill: %s", err.msg);
+        CHECK(t, big->ops->prefill(big, 0, p, 90, 1.0f, b, &err) == 0, "whole prefill: %s", err.msg);
         for (int i = 0; i < 90; i++) CHECK_NEAR(t, a[i], b[i], TOL, "chunked vs whole prefill log p");
         /* and the caches agree: the next greedy token is the same */
         psamp_step_request q = req(0, 0.0f, 0, 0);

@@ -42,7 +42,7 @@ static void check_sequences(psamp_test_state *t, psamp_engine *e, const char *mo
         int n = to_ints(cJSON_GetObjectItem(s, "tokens"), tokens, MAX_TOKENS);
         const cJSON *ref = cJSON_GetObjectItem(s, "logp");
         psamp_err err = {{0}};
-        int rc = e->ops->prefill(e, 0, tokens, n, logp, &err);
+        int rc = e->ops->prefill(e, 0, tokens, n, 1.0f, logp, &err);
         CHECK(t, rc == 0, "%s: prefill of %d tokens: %s", model, n, err.msg);
         if (rc != 0) continue;
         for (int i = 0; i < n; i++) {
@@ -65,7 +65,7 @@ static void check_greedy(psamp_test_state *t, psamp_engine *e, const char *model
         int np = to_ints(cJSON_GetObjectItem(g, "prompt"), prompt, MAX_TOKENS);
         int nw = to_ints(cJSON_GetObjectItem(g, "continuation"), want, MAX_TOKENS);
         psamp_err err = {{0}};
-        if (e->ops->prefill(e, 1, prompt, np, NULL, &err) != 0) {
+        if (e->ops->prefill(e, 1, prompt, np, 1.0f, NULL, &err) != 0) {
             CHECK(t, 0, "%s: greedy prefill: %s", model, err.msg);
             continue;
         }

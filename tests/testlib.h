@@ -13,6 +13,8 @@ typedef struct {
 void psamp_test_fail(psamp_test_state *t, const char *file, int line, const char *fmt, ...);
 /* Prints a summary; returns 0 when every check passed, 1 otherwise. */
 int psamp_test_finish(const psamp_test_state *t, const char *name);
+/* The whole file, malloc'd and NUL-terminated (*len excludes the NUL); NULL if unreadable. */
+char *psamp_test_read_file(const char *path, size_t *len);
 /* Exit code CTest reports as "skipped" (SKIP_RETURN_CODE). */
 #define PSAMP_TEST_SKIP 77
 

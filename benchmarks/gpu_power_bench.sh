@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# On a lent GPU, after tests/gpu/check.sh built build-gpu-check/: power sampling throughput
+# per chain on the CUDA engine (issue 4's workload: random OPT-125M in memory, alpha 4,
+# B 64, N 4, 256 new tokens, 1..4096 chains), then the peer comparison on the same GPU
+# (Hugging Face generate, batch 1, a fresh generate per MH step) on one random checkpoint
+# that both read. Writes JSON under $OUT and prints a short table last.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+OUT=${OUT:-$PWD/out/gpu-bench}
+mkdir -p "$OUT"
+PSAMP=${PSAMP:-build-gpu-check/psamp}
+CHAINS=${CHAINS:-1,64,256,1024,4096}
+status=0
+
+echo "== psamp bench --backend cuda, chains $CHAINS" >&2
+timeout 240 "$PSAMP" bench --backend cuda --chains "$CHAINS" --alpha 4 --block-size 64 \
+  --mcmc-steps 4 --max-new-tokens 256 --prompt-len 32 --out "$OUT/psamp_bench_cuda.json" \
+  > /dev/null 2> "$OUT/psamp_bench_cuda.log" || { echo "psamp bench failed: $(tail -2 "$OUT/psamp_bench_cuda.log")"; status=1; }
+
+echo "== peer comparison (cuda)" >&2
+MODEL=/tmp/opt-125m-random PSAMP=$PSAMP BACKEND=cuda B=64 N=4 T=256 PROMPT_LEN=32 \
+  CHAINS=${PEER_PSAMP_CHAINS:-1,1024} PEER_CHAINS=1 \
+  timeout 300 benchmarks/run_peer_comparison.sh "$OUT/peer" > "$OUT/peer_table.txt" 2> "$OUT/peer.log" ||
+  { echo "peer comparison failed: $(tail -3 "$OUT/peer.log")"; status=1; }
+
+python3 - "$OUT/psamp_bench_cuda.json" <<'PY'
+import json, sys
+try:
+    d = json.load(open(sys.argv[1]))
+except Exception as e:
+    print(f"no psamp bench report: {e}"); sys.exit()
+print(f"psamp bench: {d.get('engine', '?')}")
+print("| chains | tokens/s | tokens/s per chain | proposals/s | host/engine |")
+print("|---|---|---|---|---|")
+for r in d["runs"]:
+    print(f"| {r['chains']} | {r['tokens_per_second']:.0f} | {r['tokens_per_second_per_chain']:.1f} | "
+          f"{r['proposals_per_second']:.1f} | {100 * r['host_fraction']:.2f}% |")
+PY
+cat "$OUT/peer_table.txt" 2>/dev/null
+exit $status

@@ -1,0 +1,71 @@
+#!/usr/bin/env python3
+"""H3 figure from `psamp h3 --out DIR`: per method, at equal length, the per-token log p
+(mean over prompts, with the spread across prompts) beside repetition (distinct-2 and the
+longest repeated loop as a fraction of the length). Writes DIR/h3.png and DIR/h3.svg.
+
+    python3 experiments/h3/plot_h3.py DIR
+"""
+import json
+import os
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+
+def per_prompt(method, key):
+    return [p[key] for p in method["per_prompt"] if p["full"] > 0 and p[key] is not None]
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit("usage: plot_h3.py DIR   (DIR written by psamp h3 --out DIR)")
+    out_dir = sys.argv[1]
+    d = json.load(open(os.path.join(out_dir, "h3.json")))
+    methods = d["methods"]
+    labels = [m["label"] for m in methods]
+    lengths = {p["length"] for p in d["prompts"]}
+    length = lengths.pop() if len(lengths) == 1 else None
+    x = range(len(methods))
+    fig, axes = plt.subplots(1, 3, figsize=(13, 4.2))
+
+    ax = axes[0]
+    for i, m in enumerate(methods):
+        ys = per_prompt(m, "logp_per_token")
+        ax.scatter([i] * len(ys), ys, s=12, alpha=0.5, color="gray")
+        ax.bar(i, m["summary"]["logp_per_token"] or 0.0, color="C0", alpha=0.7)
+    ax.set_ylabel("log p per token (equal length)")
+    ax.set_title("likelihood" + (f", {length} tokens" if length else ""))
+
+    ax = axes[1]
+    for k, color in ((1, "C1"), (2, "C2"), (3, "C3")):
+        ax.plot(list(x), [m["summary"][f"distinct_{k}"] for m in methods], "o-", color=color, label=f"distinct-{k}")
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("unique n-grams / n-grams")
+    ax.set_title("diversity within a sample")
+    ax.legend(fontsize=8)
+
+    ax = axes[2]
+    denom = length or 1
+    ax.bar(list(x), [(m["summary"]["loop_tokens"] or 0.0) / denom for m in methods], color="C4", alpha=0.7,
+           label="mean")
+    ax.plot(list(x), [m["summary"]["loop_tokens_max"] / denom for m in methods], "k_", markersize=14, label="max")
+    ax.set_ylabel("longest repeated loop" + (" / length" if length else " (tokens)"))
+    ax.set_title("repetition")
+    ax.legend(fontsize=8)
+
+    for ax in axes:
+        ax.set_xticks(list(x))
+        ax.set_xticklabels(labels, rotation=30, ha="right", fontsize=8)
+    counts = ", ".join(f"{m['label']} {m['summary']['full']}" for m in methods)
+    fig.suptitle(f"H3 at equal length: {len(d['prompts'])} prompts; full-length samples: {counts}", fontsize=9)
+    fig.tight_layout()
+    for ext in ("png", "svg"):
+        fig.savefig(os.path.join(out_dir, f"h3.{ext}"), dpi=130)
+    print(f"wrote {out_dir}/h3.png and h3.svg")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+/* What pass@k and H3 share once their config is read: the problems (toy worlds, or the
+ * prompts of a task file on one model), one engine per model sized for every method, one
+ * sampler run of a method on a problem, and judging a sample. */
+#ifndef PSAMP_CLI_EXPERIMENT_H
+#define PSAMP_CLI_EXPERIMENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cli.h"
+#include "experiment_config.h"
+#include "model.h"
+#include "passk_tasks.h"
+#include "sampler.h"
+
+typedef struct {
+    const char *id;           /* the task's id or the world's name */
+    const char *prompt_text;  /* "" for a toy world */
+    const passk_task *task;   /* NULL: judged by the toy world's `correct` set */
+    int32_t model;            /* index into expt_set.models */
+    int32_t *prompt, n_prompt;
+    int32_t max_new_tokens;
+} expt_problem;
+
+typedef struct {
+    psamp_model **models;
+    psamp_engine **engines;   /* one per model */
+    char **model_paths;       /* borrowed from the config */
+    int32_t n_models;
+    passk_task_set tasks;
+    expt_problem *problems;
+    int32_t n_problems;
+} expt_set;
+
+/* Opens every model and the task file, encodes the prompts, settles each problem's new
+ * tokens (the config's, else a toy world's length, else default_opt_tokens), checks every
+ * method against every problem and makes the engines, all before any sampling.
+ * require_check: pass@k needs a way to judge each problem (answer/regex or `correct`). */
+int expt_open(const experiment_config *c, int require_check, int32_t default_opt_tokens, expt_set *s,
+              psamp_err *err);
+void expt_close(expt_set *s);
+
+/* Chains a method really runs for n samples: greedy is deterministic, so it runs once and
+ * stands for all n. */
+int32_t expt_chains_for(const method_spec *m, int32_t n_samples);
+
+/* Runs method m with n chains on problem p. */
+int expt_run(expt_set *s, int32_t p, const method_spec *m, int32_t n_chains, uint64_t seed,
+             psamp_run_result *out, psamp_err *err);
+
+/* The completion's text (a final EOS token of an OPT model left out), malloc'd. */
+int expt_completion_text(const expt_set *s, int32_t p, const psamp_chain_result *ch, char **text,
+                         size_t *len, psamp_err *err);
+/* 1 when the chain's sample is right for problem p, 0 when not. */
+int expt_judge(const expt_set *s, int32_t p, const psamp_chain_result *ch, int *correct, psamp_err *err);
+
+/* The command-line options pass@k and H3 share; strings stay NULL when not given. */
+typedef struct {
+    const char *config, *model, *worlds, *tasks, *ks, *methods, *backend, *dtype;
+    int samples, max_new_tokens, threads;
+    uint64_t seed;
+    char tokens_help[96];
+} expt_args;
+
+#define EXPT_COMMON_OPTIONS 11
+/* Fills opts[0..EXPT_COMMON_OPTIONS) with the shared options writing into a; the command
+ * appends its own. tasks_option is "tasks" or "prompts"; default_tokens is said in help. */
+void expt_common_options(expt_args *a, cli_option *opts, const char *tasks_option, const char *default_tokens);
+/* Reads --config (if given), then lays the given options over it; methods default to
+ * default_methods when neither names any. */
+int expt_apply_args(const cli_command *cmd, const expt_args *a, experiment_config *c, const char *default_methods,
+                    psamp_err *err);
+/* The whole config of a parsed command line: init, expt_apply_args, experiment_config_check.
+ * On failure c is freed. */
+int expt_prepare(const cli_command *cmd, const expt_args *a, experiment_kind kind, const char *default_methods,
+                 experiment_config *c, psamp_err *err);
+
+#endif

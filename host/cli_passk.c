@@ -1,0 +1,257 @@
+/* psamp passk: n samples per problem per method, and the unbiased pass@k for k = 1..n
+ * (passk_estimator.h). Problems are toy worlds (judged by their `correct` set) or the
+ * prompts of a task file (passk_tasks.h). Everything -- config, tasks, regexes, k values,
+ * models, output paths -- is checked before the first sample is drawn. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "atomic_file.h"
+#include "cli.h"
+#include "cli_experiment.h"
+#include "cli_progress.h"
+#include "csv_write.h"
+#include "json_write.h"
+#include "passk_estimator.h"
+
+#define PASSK_DEFAULT_OPT_TOKENS 16
+#define PASSK_DEFAULT_METHODS "greedy temp power"
+
+typedef struct {
+    int64_t *correct; /* per problem, out of the config's samples */
+    int64_t tokens_decoded, proposals, accepted;
+    double wall_seconds;
+    psamp_sampler_config run; /* the settings of the first problem's run, for the report */
+} method_tally;
+
+typedef struct {
+    expt_args common;
+    const char *out, *csv, *samples_out;
+    int json;
+} passk_args;
+
+static const char PASSK_DETAILS[] =
+    "pass@k = mean over problems of 1 - C(n-c, k) / C(n, k), n samples of which c are correct\n"
+    "(the unbiased estimator of Chen et al. 2021, computed as a product).\n"
+    "--methods takes space-separated specs METHOD[:key=value,...], keys label, alpha,\n"
+    "temperature, proposal-temp, block-size, blocks, mcmc-steps, best-of; e.g.\n"
+    "  --methods 'greedy temp:temperature=0.25 power:alpha=4,block-size=2,mcmc-steps=30'\n"
+    "(default: " PASSK_DEFAULT_METHODS "). Greedy is deterministic: it runs once and stands for all n.\n"
+    "A task file is JSONL: {\"id\", \"prompt\", \"answer\" | \"regex\"}; see experiments/README.md.\n"
+    "Options given beside --config override the file's values.";
+
+static void write_sample_line(FILE *f, const char *label, const expt_set *s, int32_t p, const psamp_chain_result *ch,
+                              const char *text, size_t len, int correct) {
+    fputs("{\"method\":", f);
+    psamp_json_string(f, label, strlen(label));
+    fputs(",\"problem\":", f);
+    psamp_json_string(f, s->problems[p].id, strlen(s->problems[p].id));
+    fprintf(f, ",\"chain\":%llu,\"tokens\":", (unsigned long long)ch->chain);
+    psamp_json_int_array(f, ch->tokens, ch->n_tokens);
+    fputs(",\"text\":", f);
+    psamp_json_string(f, text, len);
+    fputs(",\"logp\":", f);
+    psamp_json_number(f, ch->logp_sum);
+    fprintf(f, ",\"correct\":%s}\n", correct ? "true" : "false");
+}
+
+/* Runs one method on one problem and counts its correct samples. */
+static int run_one(expt_set *s, const experiment_config *c, int32_t p, const method_spec *m, method_tally *t,
+                   FILE *samples, psamp_err *err) {
+    psamp_run_result r = {0, NULL, 0, 0.0, 0.0};
+    int32_t chains = expt_chains_for(m, c->samples);
+    double t0 = cli_now();
+    if (expt_run(s, p, m, chains, c->seed, &r, err) != 0) return -1;
+    t->wall_seconds += cli_now() - t0;
+    int64_t correct = 0;
+    for (int32_t i = 0; i < r.n_chains; i++) {
+        const psamp_chain_result *ch = &r.chains[i];
+        int ok;
+        if (expt_judge(s, p, ch, &ok, err) != 0) goto fail;
+        correct += ok;
+        t->tokens_decoded += ch->tokens_decoded;
+        t->proposals += ch->proposals;
+        t->accepted += ch->accepted;
+        if (samples) {
+            char *text;
+            size_t len;
+            if (expt_completion_text(s, p, ch, &text, &len, err) != 0) goto fail;
+            write_sample_line(samples, m->label, s, p, ch, text, len, ok);
+            free(text);
+        }
+    }
+    /* A deterministic method ran once for all n samples. */
+    t->correct[p] = correct * (c->samples / chains);
+    psamp_run_result_free(&r);
+    return 0;
+fail:
+    psamp_run_result_free(&r);
+    return -1;
+}
+
+static void write_json(FILE *f, const experiment_config *c, const expt_set *s, const method_tally *t) {
+    fputs("{\"command\":\"passk\",\"samples\":", f);
+    fprintf(f, "%d,\"seed\":%llu,\"problems\":[", c->samples, (unsigned long long)c->seed);
+    for (int32_t p = 0; p < s->n_problems; p++) {
+        const expt_problem *pr = &s->problems[p];
+        fputs(p ? ",{\"id\":" : "{\"id\":", f);
+        psamp_json_string(f, pr->id, strlen(pr->id));
+        fputs(",\"model\":", f);
+        psamp_json_string(f, s->model_paths[pr->model], strlen(s->model_paths[pr->model]));
+        fputs(",\"prompt\":", f);
+        psamp_json_string(f, pr->prompt_text, strlen(pr->prompt_text));
+        if (pr->task && pr->task->answer) {
+            fputs(",\"answer\":", f);
+            psamp_json_string(f, pr->task->answer, strlen(pr->task->answer));
+        } else if (pr->task) {
+            fputs(",\"regex\":", f);
+            psamp_json_string(f, pr->task->regex, strlen(pr->task->regex));
+        }
+        fprintf(f, ",\"max_new_tokens\":%d}", pr->max_new_tokens);
+    }
+    fputs("],\"k\":", f);
+    psamp_json_int_array(f, c->ks, c->n_ks);
+    fputs(",\"methods\":[", f);
+    for (int32_t k = 0; k < c->methods.n; k++) {
+        const method_tally *mt = &t[k];
+        int64_t total = 0;
+        for (int32_t p = 0; p < s->n_problems; p++) total += mt->correct[p];
+        fputs(k ? ",{" : "{", f);
+        method_spec_write_json(f, &c->methods.items[k], &mt->run);
+        fprintf(f, ",\"samples_per_problem\":%d,\"chains_run\":%d,\"correct\":[", c->samples,
+                expt_chains_for(&c->methods.items[k], c->samples));
+        for (int32_t p = 0; p < s->n_problems; p++) fprintf(f, p ? ",%lld" : "%lld", (long long)mt->correct[p]);
+        fprintf(f, "],\"correct_total\":%lld,\"pass_at_k\":[", (long long)total);
+        for (int32_t i = 0; i < c->n_ks; i++) {
+            if (i) fputc(',', f);
+            psamp_json_number(f, passk_mean(c->samples, mt->correct, s->n_problems, c->ks[i]));
+        }
+        fprintf(f, "],\"tokens_decoded\":%lld,\"accept_rate\":", (long long)mt->tokens_decoded);
+        psamp_json_number(f, mt->proposals ? (double)mt->accepted / (double)mt->proposals : NAN);
+        fputs(",\"wall_seconds\":", f);
+        psamp_json_number(f, mt->wall_seconds);
+        fputc('}', f);
+    }
+    fputs("]}\n", f);
+}
+
+static void write_csv(FILE *f, const experiment_config *c, const expt_set *s, const method_tally *t) {
+    fputs("method,k,pass_at_k,samples_per_problem,problems,correct_total\n", f);
+    for (int32_t m = 0; m < c->methods.n; m++) {
+        int64_t total = 0;
+        for (int32_t p = 0; p < s->n_problems; p++) total += t[m].correct[p];
+        for (int32_t i = 0; i < c->n_ks; i++) {
+            psamp_csv_field(f, c->methods.items[m].label);
+            fprintf(f, ",%d,", c->ks[i]);
+            psamp_csv_number(f, passk_mean(c->samples, t[m].correct, s->n_problems, c->ks[i]));
+            fprintf(f, ",%d,%d,%lld\n", c->samples, s->n_problems, (long long)total);
+        }
+    }
+}
+
+/* The table on stdout: pass@k at up to 8 of the k values (1, 2, 4, ... and the last). */
+static void print_table(const experiment_config *c, const expt_set *s, const method_tally *t) {
+    int32_t shown[8], n_shown = 0;
+    for (int32_t i = 0; i < c->n_ks && n_shown < 7; i++)
+        if ((c->ks[i] & (c->ks[i] - 1)) == 0 || i == 0) shown[n_shown++] = i;
+    if (shown[n_shown - 1] != c->n_ks - 1) shown[n_shown++] = c->n_ks - 1;
+    printf("pass@k over %d problem(s), %d samples each\n%-28s", s->n_problems, c->samples, "method");
+    for (int32_t j = 0; j < n_shown; j++) printf(" %9s%-4d", "pass@", c->ks[shown[j]]);
+    putchar('\n');
+    for (int32_t m = 0; m < c->methods.n; m++) {
+        printf("%-28.28s", c->methods.items[m].label);
+        for (int32_t j = 0; j < n_shown; j++)
+            printf(" %13.4f", passk_mean(c->samples, t[m].correct, s->n_problems, c->ks[shown[j]]));
+        putchar('\n');
+    }
+}
+
+static int run_passk(const experiment_config *c, const passk_args *a, psamp_err *err) {
+    expt_set s;
+    psamp_atomic_file out = {0}, csv = {0}, samples = {0};
+    method_tally *t = NULL;
+    int rc = -1;
+    memset(&s, 0, sizeof s);
+    /* Outputs first: an unwritable path fails before a large model is loaded. */
+    if ((a->out && psamp_atomic_open(&out, a->out, "--out", err) != 0) ||
+        (a->csv && psamp_atomic_open(&csv, a->csv, "--csv", err) != 0) ||
+        (a->samples_out && psamp_atomic_open(&samples, a->samples_out, "--samples-out", err) != 0) ||
+        expt_open(c, 1, PASSK_DEFAULT_OPT_TOKENS, &s, err) != 0)
+        goto done;
+    t = calloc((size_t)c->methods.n, sizeof *t);
+    if (!t) goto oom;
+    for (int32_t m = 0; m < c->methods.n; m++) {
+        t[m].correct = calloc((size_t)s.n_problems, sizeof *t[m].correct);
+        if (!t[m].correct) goto oom;
+        if (method_spec_config(&c->methods.items[m], s.problems[0].max_new_tokens, c->samples, c->seed, &t[m].run, err))
+            goto done;
+    }
+    cli_progress progress;
+    cli_progress_init(&progress, "psamp passk");
+    for (int32_t p = 0; p < s.n_problems; p++)
+        for (int32_t m = 0; m < c->methods.n; m++) {
+            if (run_one(&s, c, p, &c->methods.items[m], &t[m], samples.f, err) != 0) {
+                cli_progress_finish(&progress);
+                goto done;
+            }
+            cli_progress_update(&progress, (double)(p * c->methods.n + m + 1) / (s.n_problems * c->methods.n));
+        }
+    cli_progress_finish(&progress);
+    if (out.f) write_json(out.f, c, &s, t);
+    if (csv.f) write_csv(csv.f, c, &s, t);
+    if ((out.f && psamp_atomic_commit(&out, err) != 0) || (csv.f && psamp_atomic_commit(&csv, err) != 0) ||
+        (samples.f && psamp_atomic_commit(&samples, err) != 0))
+        goto done;
+    if (a->json) write_json(stdout, c, &s, t);
+    else print_table(c, &s, t);
+    rc = 0;
+    goto done;
+oom:
+    psamp_fail(err, "out of memory");
+done:
+    psamp_atomic_abort(&out);
+    psamp_atomic_abort(&csv);
+    psamp_atomic_abort(&samples);
+    if (t)
+        for (int32_t m = 0; m < c->methods.n; m++) free(t[m].correct);
+    free(t);
+    expt_close(&s);
+    return rc;
+}
+
+int cli_cmd_passk(int argc, char **argv) {
+    passk_args a;
+    memset(&a, 0, sizeof a);
+    cli_option opts[EXPT_COMMON_OPTIONS + 5];
+    expt_common_options(&a.common, opts, "tasks", "toy length; OPT 16");
+    cli_option own[] = {
+        {"k", CLI_STRING, &a.common.ks, "LIST", "k values, e.g. 1,2,4,8 (default 1..N)", 0},
+        {"out", CLI_STRING, &a.out, "FILE.json", "write the results as JSON", 0},
+        {"csv", CLI_STRING, &a.csv, "FILE.csv", "write one row per method and k", 0},
+        {"samples-out", CLI_STRING, &a.samples_out, "FILE.jsonl", "write every sample with its verdict", 0},
+        {"json", CLI_FLAG, &a.json, NULL, "print the JSON results instead of the table", 0},
+    };
+    memcpy(opts + EXPT_COMMON_OPTIONS, own, sizeof own);
+    cli_command cmd = {"passk", "pass@k curves: n samples per problem per method, unbiased estimator",
+                       "(--config FILE | --model PATH [--tasks FILE] | --worlds A,B) [options]", PASSK_DETAILS, opts,
+                       (int)(sizeof opts / sizeof opts[0])};
+    psamp_err err = {{0}};
+    experiment_config c;
+    int rc = cli_parse(&cmd, argc, argv, &err);
+    if (rc != 0) {
+        if (rc > 0) return 0;
+        fprintf(stderr, "%s\n", err.msg);
+        return 2;
+    }
+    if (expt_prepare(&cmd, &a.common, EXPERIMENT_PASSK, PASSK_DEFAULT_METHODS, &c, &err) != 0) {
+        fprintf(stderr, "psamp passk: %s\n", err.msg);
+        return 1;
+    }
+    if (run_passk(&c, &a, &err) != 0) {
+        fprintf(stderr, "psamp passk: %s\n", err.msg);
+        experiment_config_free(&c);
+        return 1;
+    }
+    experiment_config_free(&c);
+    return 0;
+}

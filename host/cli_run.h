@@ -1,0 +1,45 @@
+/* What every sampling command shares: the options of a run (model, prompt, method and its
+ * settings, backend, outputs), opening the model and its engine, and the run's summary. */
+#ifndef PSAMP_CLI_RUN_H
+#define PSAMP_CLI_RUN_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "error.h"
+#include "model.h"
+#include "sampler.h"
+
+typedef struct {
+    const char *model, *prompt, *method, *backend, *dtype, *acceptance;
+    const char *samples_out, *trace;
+    int json, threads;
+    psamp_sampler_config sampler;
+} cli_run_options;
+
+typedef struct {
+    double accept_rate, mean_logp, mean_length;
+    int64_t tokens_decoded, proposal_tokens, proposals;
+    double wall_seconds, tokens_per_second, proposals_per_second, host_fraction;
+    double correct_rate; /* toy worlds with a `correct` set: fraction of chains in it; else NaN */
+} cli_run_stats;
+
+/* Parses a sampling command line. 0: parsed; 1: --help was printed; -1: err says why. */
+int cli_run_parse(cli_run_options *o, const char *name, const char *summary, int argc,
+                  char **argv, psamp_err *err);
+/* Opens the model and encodes the prompt; fills max_new_tokens when not given. */
+int cli_run_open(cli_run_options *o, psamp_model **m, int32_t **prompt, int32_t *n_prompt,
+                 psamp_err *err);
+/* Makes the engine a run of o->sampler needs. */
+int cli_run_engine(const cli_run_options *o, psamp_model *m, int32_t n_prompt, psamp_engine **e,
+                   psamp_err *err);
+/* Parses --backend/--dtype/--threads into engine options. */
+int cli_backend_options(const char *backend, const char *dtype, int threads,
+                        psamp_backend_options *out, psamp_err *err);
+/* One JSON line per chain (the --samples-out format of README.md); err names `what`. */
+int cli_run_write_samples(FILE *f, const psamp_model *m, const psamp_run_result *r, const char *what,
+                          psamp_err *err);
+void cli_run_summarise(const psamp_model *m, const psamp_run_result *r, double wall_seconds,
+                       cli_run_stats *s);
+
+#endif

@@ -1,0 +1,250 @@
+/* The CUDA engine's life cycle: argument checks, the memory plan against the card's free
+ * memory, allocation of weights, KV cache and per-call buffers, and their release. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_cuda_internal.h"
+
+/* Room left free on the card for the CUDA context's own needs, cuBLAS and the graphs. */
+#define MEMORY_MARGIN ((size_t)512 << 20)
+#define BLAS_WORKSPACE_BYTES ((size_t)32 << 20)
+/* Prefill chunks carry at most this many rows unless n_slots is larger. */
+#define PREFILL_ROWS 64
+
+int psamp_cuda_device_count(void) {
+    int n = 0;
+    if (cudaGetDeviceCount(&n) != cudaSuccess) {
+        (void)cudaGetLastError(); /* no driver or no device: not an error here */
+        return 0;
+    }
+    return n;
+}
+
+int cuda_engine_alloc(cuda_engine *e, void **ptr, size_t bytes, const char *what,
+                      psamp_err *err) {
+    *ptr = NULL;
+    if (bytes == 0) return 0;
+    if (e->n_allocs == e->cap_allocs) {
+        int32_t cap = e->cap_allocs ? 2 * e->cap_allocs : 64;
+        void **grown = realloc(e->allocs, (size_t)cap * sizeof *grown);
+        if (!grown) return psamp_fail(err, "cuda engine: out of host memory");
+        e->allocs = grown;
+        e->cap_allocs = cap;
+    }
+    cudaError_t rc = cudaMalloc(ptr, bytes);
+    if (rc != cudaSuccess) {
+        *ptr = NULL;
+        return psamp_fail(err, "cuda engine: cudaMalloc of %.1f MiB for %s failed: %s (%s:%d)",
+                          (double)bytes / 1048576.0, what, cudaGetErrorString(rc), __FILE__,
+                          __LINE__);
+    }
+    e->allocs[e->n_allocs++] = *ptr;
+    CUDA_TRY(err, cudaMemset(*ptr, 0, bytes));
+    return 0;
+}
+
+void cuda_engine_destroy(psamp_engine *base) {
+    cuda_engine *e = (cuda_engine *)base;
+    if (!e) return;
+    (void)cudaSetDevice(e->device);
+    if (e->stream) (void)cudaStreamSynchronize(e->stream);
+    cuda_buckets_free(e);
+    for (int32_t i = 0; i < e->n_allocs; i++) (void)cudaFree(e->allocs[i]);
+    free(e->allocs);
+    if (e->rows_host) (void)cudaFreeHost(e->rows_host);
+    if (e->results_host) (void)cudaFreeHost(e->results_host);
+    if (e->forks_host) (void)cudaFreeHost(e->forks_host);
+    if (e->blas) (void)cublasDestroy(e->blas);
+    if (e->stream) (void)cudaStreamDestroy(e->stream);
+    (void)cudaGetLastError(); /* leave no error behind for the next user of the device */
+    free(e->w.layers);
+    psamp_slots_free(&e->slots);
+    free(e);
+}
+
+static const char *dtype_name(psamp_dtype d) {
+    return d == PSAMP_F16 ? "fp16" : d == PSAMP_BF16 ? "bf16" : "fp32";
+}
+
+static int32_t max3(int32_t a, int32_t b, int32_t c) {
+    int32_t m = a > b ? a : b;
+    return m > c ? m : c;
+}
+
+/* Device bytes of the per-call buffers for `rows` rows. */
+static size_t buffer_bytes(const opt_config *c, size_t elem, int32_t rows, int32_t max_len) {
+    const size_t h = (size_t)c->hidden;
+    const size_t wide_h = (size_t)max3(c->hidden, c->ffn_dim, c->word_embed_proj_dim);
+    const size_t wide_y = (size_t)max3(3 * c->hidden, c->ffn_dim, c->word_embed_proj_dim);
+    const size_t per_row = sizeof(psamp_k_row) + sizeof(psamp_k_result) + h * 4 + wide_h * elem +
+                           wide_y * 4 + h * 4 + (size_t)c->vocab_size * 4;
+    const size_t partial =
+        psamp_attention_partial_floats(rows, c->n_heads, c->hidden / c->n_heads, max_len) * 4;
+    return (size_t)rows * per_row + partial;
+}
+
+static size_t kv_bytes_per_slot(const opt_config *c, size_t elem, int32_t max_len) {
+    return 2 * (size_t)c->n_layers * (size_t)max_len * (size_t)c->hidden * elem;
+}
+
+static int32_t rows_capacity(int32_t n_slots, int32_t max_len) {
+    int32_t prefill = max_len - 1 < PREFILL_ROWS ? max_len - 1 : PREFILL_ROWS;
+    int32_t rows = n_slots > prefill ? n_slots : prefill;
+    return rows > 0 ? rows : 1;
+}
+
+/* Fails with the number of slots that would fit when the plan exceeds free memory. */
+static int check_memory(const cuda_engine *e, int32_t n_slots, int32_t max_len, psamp_err *err) {
+    size_t free_b = 0, total_b = 0;
+    CUDA_TRY(err, cudaMemGetInfo(&free_b, &total_b));
+    const opt_config *c = &e->cfg;
+    const size_t weights = cuda_weights_bytes(c, e->elem);
+    const size_t kv = kv_bytes_per_slot(c, e->elem, max_len) * (size_t)n_slots;
+    const size_t buffers = buffer_bytes(c, e->elem, e->rows_cap, max_len) +
+                           (size_t)n_slots * 3 * sizeof(int32_t);
+    const size_t need = weights + kv + buffers + BLAS_WORKSPACE_BYTES + MEMORY_MARGIN;
+    if (need <= free_b) return 0;
+    /* Each extra slot costs its KV and one row of buffers. */
+    const size_t fixed = weights + BLAS_WORKSPACE_BYTES + MEMORY_MARGIN +
+                         buffer_bytes(c, e->elem, rows_capacity(1, max_len), max_len);
+    const size_t per_slot = kv_bytes_per_slot(c, e->elem, max_len) +
+                            buffer_bytes(c, e->elem, 1, max_len) + 3 * sizeof(int32_t);
+    const size_t fit = free_b > fixed ? (free_b - fixed) / per_slot : 0;
+    return psamp_fail(err,
+                      "cuda engine: %d slots x %d tokens need %.2f GiB on device %d (KV cache "
+                      "%.2f GiB, weights %.2f GiB) but only %.2f GiB of %.2f GiB is free: at "
+                      "most %zu slots of %d tokens would fit",
+                      n_slots, max_len, (double)need / 1073741824.0, e->device,
+                      (double)kv / 1073741824.0, (double)weights / 1073741824.0,
+                      (double)free_b / 1073741824.0, (double)total_b / 1073741824.0, fit, max_len);
+}
+
+static int check_args(const opt_checkpoint *ck, int32_t n_slots, int32_t max_len,
+                      const psamp_cuda_options *o, psamp_err *err) {
+    const opt_config *c = &ck->cfg;
+    if (n_slots < 1) return psamp_fail(err, "cuda engine: n_slots must be >= 1, got %d", n_slots);
+    if (max_len < 1 || max_len > c->max_positions)
+        return psamp_fail(err, "cuda engine: max_len %d outside [1, %d] (max_position_embeddings)",
+                          max_len, c->max_positions);
+    if (o->dtype != PSAMP_F16 && o->dtype != PSAMP_BF16 && o->dtype != PSAMP_F32)
+        return psamp_fail(err, "cuda engine: dtype %d is not fp16, bf16 or fp32", (int)o->dtype);
+    if (c->n_heads < 1 || c->hidden % c->n_heads != 0 ||
+        c->hidden / c->n_heads > PSAMP_ATTN_MAX_HEAD_DIM)
+        return psamp_fail(err, "cuda engine: head dim %d (hidden %d / %d heads) is not supported "
+                          "(at most %d)", c->n_heads > 0 ? c->hidden / c->n_heads : 0, c->hidden,
+                          c->n_heads, PSAMP_ATTN_MAX_HEAD_DIM);
+    /* The attention grid and buffer offsets are 32-bit in places: keep sizes in range. */
+    if ((int64_t)n_slots * max_len > INT32_MAX / 4)
+        return psamp_fail(err, "cuda engine: %d slots x %d tokens is too many positions", n_slots,
+                          max_len);
+    const int count = psamp_cuda_device_count();
+    if (o->device < 0 || o->device >= count)
+        return psamp_fail(err, "cuda engine: no CUDA device %d (%d found)", o->device, count);
+    return 0;
+}
+
+static int setup_device(cuda_engine *e, psamp_err *err) {
+    CUDA_TRY(err, cudaSetDevice(e->device));
+    CUDA_TRY(err, cudaStreamCreateWithFlags(&e->stream, cudaStreamNonBlocking));
+    CUBLAS_TRY(err, cublasCreate(&e->blas));
+    CUBLAS_TRY(err, cublasSetStream(e->blas, e->stream));
+    /* fp32 means fp32: no TF32 tensor-core shortcut (the engine test holds it to 1e-4). */
+    if (e->dtype == PSAMP_F32) CUBLAS_TRY(err, cublasSetMathMode(e->blas, CUBLAS_PEDANTIC_MATH));
+    /* A fixed workspace keeps cuBLAS from allocating inside graph capture. */
+    e->blas_workspace_bytes = BLAS_WORKSPACE_BYTES;
+    if (cuda_engine_alloc(e, &e->blas_workspace, e->blas_workspace_bytes, "cuBLAS workspace", err))
+        return -1;
+    CUBLAS_TRY(err, cublasSetWorkspace(e->blas, e->blas_workspace, e->blas_workspace_bytes));
+    return 0;
+}
+
+static int alloc_state(cuda_engine *e, int32_t n_slots, int32_t max_len, psamp_err *err) {
+    const opt_config *c = &e->cfg;
+    const size_t r = (size_t)e->rows_cap, h = (size_t)c->hidden;
+    const size_t wide_h = (size_t)max3(c->hidden, c->ffn_dim, c->word_embed_proj_dim);
+    const size_t wide_y = (size_t)max3(3 * c->hidden, c->ffn_dim, c->word_embed_proj_dim);
+    e->kv_layer_bytes = (size_t)n_slots * (size_t)max_len * h * e->elem;
+    cuda_buffers *d = &e->d;
+    void *p[9];
+    if (cuda_engine_alloc(e, &e->k_cache, e->kv_layer_bytes * (size_t)c->n_layers, "K cache", err) ||
+        cuda_engine_alloc(e, &e->v_cache, e->kv_layer_bytes * (size_t)c->n_layers, "V cache", err) ||
+        cuda_engine_alloc(e, &p[0], r * sizeof(psamp_k_row), "rows", err) ||
+        cuda_engine_alloc(e, &p[1], r * sizeof(psamp_k_result), "results", err) ||
+        cuda_engine_alloc(e, &p[2], r * h * 4, "residual stream", err) ||
+        cuda_engine_alloc(e, &p[3], r * wide_h * e->elem, "GEMM inputs", err) ||
+        cuda_engine_alloc(e, &p[4], r * wide_y * 4, "GEMM outputs", err) ||
+        cuda_engine_alloc(e, &p[5], r * h * 4, "queries", err) ||
+        cuda_engine_alloc(e, &p[6], r * (size_t)c->vocab_size * 4, "logits", err) ||
+        cuda_engine_alloc(e, &p[7],
+                          psamp_attention_partial_floats(e->rows_cap, c->n_heads, e->head_dim,
+                                                         max_len) * 4,
+                          "attention splits", err) ||
+        cuda_engine_alloc(e, &p[8], (size_t)n_slots * 3 * sizeof(int32_t), "fork list", err))
+        return -1;
+    d->rows = p[0];
+    d->results = p[1];
+    d->x = p[2];
+    d->h = p[3];
+    d->y = p[4];
+    d->q = p[5];
+    d->logits = p[6];
+    d->partial = p[7];
+    d->forks = p[8];
+    CUDA_TRY(err, cudaMallocHost((void **)&e->rows_host, r * sizeof(psamp_k_row)));
+    CUDA_TRY(err, cudaMallocHost((void **)&e->results_host, r * sizeof(psamp_k_result)));
+    CUDA_TRY(err, cudaMallocHost((void **)&e->forks_host, (size_t)n_slots * 3 * sizeof(int32_t)));
+    /* The uploads and memsets ran on the legacy stream, which the engine's non-blocking
+     * stream does not wait for. */
+    CUDA_TRY(err, cudaDeviceSynchronize());
+    return 0;
+}
+
+static int describe(cuda_engine *e, psamp_err *err) {
+    struct cudaDeviceProp prop;
+    CUDA_TRY(err, cudaGetDeviceProperties(&prop, e->device));
+    const opt_config *c = &e->cfg;
+    psamp_engine_info *info = &e->base.info;
+    info->backend = "cuda";
+    snprintf(e->detail_base, sizeof e->detail_base,
+             "OPT %d layers, hidden %d, vocab %d, %s on %.60s (device %d)", c->n_layers,
+             c->hidden, c->vocab_size, dtype_name(e->dtype), prop.name, e->device);
+    cuda_describe_variants(e);
+    info->vocab_size = c->vocab_size;
+    info->n_slots = e->slots.n_slots;
+    info->max_len = e->slots.max_len;
+    info->min_prompt = 1;
+    return 0;
+}
+
+int psamp_engine_cuda_create(const opt_checkpoint *ck, int32_t n_slots, int32_t max_len,
+                             const psamp_cuda_options *opts, psamp_engine **out,
+                             psamp_err *err) {
+    *out = NULL;
+    const psamp_cuda_options defaults = {PSAMP_F16, 0};
+    const psamp_cuda_options *o = opts ? opts : &defaults;
+    if (check_args(ck, n_slots, max_len, o, err)) return -1;
+    cuda_engine *e = calloc(1, sizeof *e);
+    if (!e) return psamp_fail(err, "cuda engine: out of host memory");
+    e->base.ops = &cuda_engine_ops;
+    e->cfg = ck->cfg;
+    e->dtype = o->dtype;
+    e->elem = o->dtype == PSAMP_F32 ? 4 : 2;
+    e->device = o->device;
+    e->head_dim = ck->cfg.hidden / ck->cfg.n_heads;
+    e->rows_cap = rows_capacity(n_slots, max_len);
+    e->use_graphs = 1;
+    if (psamp_cuda_variants_from_env(&e->variants, err) || setup_device(e, err) ||
+        check_memory(e, n_slots, max_len, err) ||
+        cuda_weights_upload(e, ck, err) || alloc_state(e, n_slots, max_len, err) ||
+        psamp_slots_init(&e->slots, "cuda engine", n_slots, max_len, ck->cfg.vocab_size,
+                         ck->cfg.eos_id, err) ||
+        cuda_buckets_init(e, err) || describe(e, err))
+        goto fail;
+    *out = &e->base;
+    return 0;
+fail:
+    cuda_engine_destroy(&e->base);
+    return -1;
+}

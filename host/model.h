@@ -1,0 +1,49 @@
+/* What `--model PATH` names: a toy-world spec (a .json file) or a Hugging Face OPT
+ * checkpoint directory (config.json, model.safetensors, vocab.json, merges.txt). This is
+ * the one place that knows both, so commands can encode prompts, decode samples and make
+ * an engine without caring which it is. */
+#ifndef PSAMP_MODEL_H
+#define PSAMP_MODEL_H
+
+#include <stdint.h>
+
+#include "engine.h"
+#include "error.h"
+#include "opt_checkpoint.h"
+#include "toy_world.h"
+
+typedef struct psamp_model psamp_model;
+
+typedef struct {
+    const char *backend; /* "auto" (cuda when a GPU is present, else cpu), "cpu", "cuda" */
+    psamp_dtype dtype;   /* cuda weights: PSAMP_F16 or PSAMP_BF16 */
+    int n_threads;       /* cpu: BLAS threads (0 = library default) */
+} psamp_backend_options;
+
+int psamp_model_open(psamp_model **out, const char *path, psamp_err *err);
+void psamp_model_close(psamp_model *m);
+
+/* The toy world behind the model, or NULL for an OPT checkpoint. */
+const toy_world *psamp_model_toy(const psamp_model *m);
+/* The OPT checkpoint behind the model, or NULL for a toy world. */
+const opt_checkpoint *psamp_model_opt(const psamp_model *m);
+/* Longest sequence (prompt included) the model can take. */
+int32_t psamp_model_max_len(const psamp_model *m);
+int32_t psamp_model_vocab_size(const psamp_model *m);
+
+/* Prompt text to ids: OPT prepends </s> (the BOS) to the BPE ids; a toy world reads the
+ * text as a concatenation of its token strings (longest match first; "" is empty). */
+int psamp_model_encode(const psamp_model *m, const char *text, int32_t **ids, int32_t *n,
+                       psamp_err *err);
+/* ids to text (malloc'd, NUL-terminated; *len excludes the NUL). */
+int psamp_model_decode(const psamp_model *m, const int32_t *ids, int32_t n, char **text,
+                       size_t *len, psamp_err *err);
+/* Checks every id is in the vocabulary; err names the first bad one. */
+int psamp_model_check_ids(const psamp_model *m, const int32_t *ids, int32_t n, psamp_err *err);
+
+/* An engine over the model with n_slots slots of max_len tokens. For a toy world the
+ * backend is always "toy". */
+int psamp_model_engine(psamp_model *m, const psamp_backend_options *opts, int32_t n_slots,
+                       int32_t max_len, psamp_engine **out, psamp_err *err);
+
+#endif

@@ -1,0 +1,98 @@
+/* An OPT checkpoint directory as a model: the weights, the GPT-2 BPE tokenizer beside
+ * them, and the engine the user asked for (cuda when a GPU is present, else cpu). */
+#include "model_opt.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_cpu.h"
+#include "tokenizer.h"
+#ifdef PSAMP_HAVE_CUDA
+#include "engine_cuda.h"
+#endif
+
+struct psamp_opt_model {
+    opt_checkpoint ck;
+    psamp_tokenizer *tok;
+};
+
+int psamp_opt_model_open(psamp_opt_model **out, const char *dir, psamp_err *err) {
+    char vocab[4096], merges[4096];
+    psamp_opt_model *m = calloc(1, sizeof *m);
+    *out = NULL;
+    if (!m) return psamp_fail(err, "out of memory");
+    if (opt_checkpoint_open(&m->ck, dir, err) != 0) {
+        free(m);
+        return -1;
+    }
+    snprintf(vocab, sizeof vocab, "%s/vocab.json", dir);
+    snprintf(merges, sizeof merges, "%s/merges.txt", dir);
+    if (psamp_tokenizer_load(&m->tok, vocab, merges, err) != 0) {
+        opt_checkpoint_close(&m->ck);
+        free(m);
+        return -1;
+    }
+    if (psamp_tokenizer_vocab_size(m->tok) > m->ck.cfg.vocab_size) {
+        psamp_fail(err, "%s: vocab.json has %d ids but config.json's vocab_size is %d", dir,
+                   psamp_tokenizer_vocab_size(m->tok), m->ck.cfg.vocab_size);
+        psamp_opt_model_close(m);
+        return -1;
+    }
+    *out = m;
+    return 0;
+}
+
+void psamp_opt_model_close(psamp_opt_model *m) {
+    if (!m) return;
+    psamp_tokenizer_free(m->tok);
+    opt_checkpoint_close(&m->ck);
+    free(m);
+}
+
+const opt_checkpoint *psamp_opt_model_checkpoint(const psamp_opt_model *m) { return &m->ck; }
+
+int psamp_opt_model_encode(const psamp_opt_model *m, const char *text, int32_t **ids, int32_t *n,
+                           psamp_err *err) {
+    int32_t *bpe = NULL, n_bpe = 0;
+    if (psamp_tokenizer_encode(m->tok, text, strlen(text), &bpe, &n_bpe, err) != 0) return -1;
+    int32_t *out = malloc(((size_t)n_bpe + 1) * sizeof *out);
+    if (!out) {
+        free(bpe);
+        return psamp_fail(err, "out of memory");
+    }
+    out[0] = m->ck.cfg.bos_id; /* OPT's tokenizer prepends </s> */
+    if (n_bpe) memcpy(out + 1, bpe, (size_t)n_bpe * sizeof *out);
+    free(bpe);
+    *ids = out;
+    *n = n_bpe + 1;
+    return 0;
+}
+
+int psamp_opt_model_decode(const psamp_opt_model *m, const int32_t *ids, int32_t n, char **text,
+                           size_t *len, psamp_err *err) {
+    return psamp_tokenizer_decode(m->tok, ids, n, text, len, err);
+}
+
+int psamp_opt_checkpoint_engine(const opt_checkpoint *ck, const psamp_backend_options *opts, int32_t n_slots,
+                                int32_t max_len, psamp_engine **out, psamp_err *err) {
+    int want_cuda = strcmp(opts->backend, "cuda") == 0;
+#ifdef PSAMP_HAVE_CUDA
+    if (strcmp(opts->backend, "auto") == 0) want_cuda = psamp_cuda_device_count() > 0;
+    if (want_cuda) {
+        psamp_cuda_options co = {opts->dtype, 0};
+        if (psamp_cuda_device_count() == 0)
+            return psamp_fail(err, "--backend cuda: no CUDA device is present");
+        return psamp_engine_cuda_create(ck, n_slots, max_len, &co, out, err);
+    }
+#else
+    if (want_cuda) return psamp_fail(err, "--backend cuda: this psamp was built without CUDA (-DPSAMP_CUDA=OFF or no nvcc)");
+#endif
+    psamp_cpu_options co = {opts->n_threads};
+    return psamp_engine_cpu_create(ck, n_slots, max_len, &co, out, err);
+}
+
+int psamp_opt_model_engine(psamp_opt_model *m, const psamp_backend_options *opts, int32_t n_slots,
+                           int32_t max_len, psamp_engine **out, psamp_err *err) {
+    return psamp_opt_checkpoint_engine(&m->ck, opts, n_slots, max_len, out, err);
+}

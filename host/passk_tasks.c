@@ -1,0 +1,167 @@
+#include "passk_tasks.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "text_file.h"
+
+#define TASK_FILE_MAX_BYTES (16u << 20)
+
+static const char *const TASK_KEYS[] = {"id", "prompt", "answer", "regex", "source"};
+
+void passk_tasks_free(passk_task_set *s) {
+    if (!s) return;
+    for (int32_t i = 0; i < s->n; i++) {
+        passk_task *t = &s->items[i];
+        free(t->id);
+        free(t->prompt);
+        free(t->answer);
+        free(t->regex);
+        free(t->source);
+        if (t->re) regfree(t->re);
+        free(t->re);
+    }
+    free(s->items);
+    s->items = NULL;
+    s->n = 0;
+}
+
+/* A string field: absent -> *out stays NULL; present but not a string -> error. */
+static int string_field(const cJSON *obj, const char *key, const char *where, char **out, psamp_err *err) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    *out = NULL;
+    if (!v) return 0;
+    if (!cJSON_IsString(v) || !v->valuestring) return psamp_fail(err, "%s: \"%s\" must be a string", where, key);
+    *out = strdup(v->valuestring);
+    if (!*out) return psamp_fail(err, "%s: out of memory", where);
+    return 0;
+}
+
+static int check_keys(const cJSON *obj, const char *where, psamp_err *err) {
+    for (const cJSON *c = obj->child; c; c = c->next) {
+        int known = 0;
+        for (size_t k = 0; k < sizeof TASK_KEYS / sizeof TASK_KEYS[0]; k++) known |= strcmp(c->string, TASK_KEYS[k]) == 0;
+        if (!known)
+            return psamp_fail(err, "%s: unknown key \"%s\" (expected id, prompt, answer or regex, source)", where,
+                              c->string);
+        for (const cJSON *d = c->next; d; d = d->next)
+            if (strcmp(c->string, d->string) == 0) return psamp_fail(err, "%s: \"%s\" given twice", where, c->string);
+    }
+    return 0;
+}
+
+static int is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
+static int is_alnum(char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* Fills t from one parsed line; t is zeroed by the caller and freed by it on failure. */
+static int task_from_json(const cJSON *obj, const char *where, int require_check, passk_task *t, psamp_err *err) {
+    if (!cJSON_IsObject(obj)) return psamp_fail(err, "%s: expected a JSON object", where);
+    if (check_keys(obj, where, err) != 0) return -1;
+    if (string_field(obj, "id", where, &t->id, err) || string_field(obj, "prompt", where, &t->prompt, err) ||
+        string_field(obj, "answer", where, &t->answer, err) || string_field(obj, "regex", where, &t->regex, err) ||
+        string_field(obj, "source", where, &t->source, err))
+        return -1;
+    if (!t->id || !*t->id) return psamp_fail(err, "%s: \"id\" is missing or empty", where);
+    if (!t->prompt) return psamp_fail(err, "%s: \"prompt\" is missing", where);
+    if (t->answer && t->regex) return psamp_fail(err, "%s: give \"answer\" or \"regex\", not both", where);
+    if (require_check && !t->answer && !t->regex)
+        return psamp_fail(err, "%s: needs an \"answer\" or a \"regex\" to judge completions", where);
+    if (t->answer && (!*t->answer || is_space(*t->answer)))
+        return psamp_fail(err, "%s: \"answer\" must be non-empty and not start with whitespace "
+                               "(completions are judged after their leading whitespace is stripped)", where);
+    if (t->regex) {
+        t->re = malloc(sizeof *t->re);
+        if (!t->re) return psamp_fail(err, "%s: out of memory", where);
+        int rc = regcomp(t->re, t->regex, REG_EXTENDED | REG_NOSUB);
+        if (rc != 0) {
+            char why[160];
+            regerror(rc, t->re, why, sizeof why);
+            free(t->re);
+            t->re = NULL;
+            return psamp_fail(err, "%s: \"regex\" '%s' does not compile: %s", where, t->regex, why);
+        }
+    }
+    return 0;
+}
+
+static int parse_line(const char *line, size_t len, const char *where, int require_check, passk_task *t,
+                      psamp_err *err) {
+    const char *end = NULL;
+    cJSON *obj = cJSON_ParseWithLengthOpts(line, len, &end, 0);
+    if (!obj) return psamp_fail(err, "%s: not valid JSON", where);
+    while (end && end < line + len && is_space(*end)) end++;
+    int rc = end && end < line + len ? psamp_fail(err, "%s: text after the JSON object", where)
+                                     : task_from_json(obj, where, require_check, t, err);
+    cJSON_Delete(obj);
+    return rc;
+}
+
+int passk_tasks_parse(const char *text, size_t len, const char *label, int require_check, passk_task_set *out,
+                      psamp_err *err) {
+    passk_task_set s = {NULL, 0};
+    int32_t cap = 0, line_no = 0;
+    memset(out, 0, sizeof *out);
+    for (size_t at = 0; at < len;) {
+        const char *nl = memchr(text + at, '\n', len - at);
+        size_t line_len = nl ? (size_t)(nl - (text + at)) : len - at, blank = 1;
+        const char *line = text + at;
+        at += line_len + (nl ? 1 : 0);
+        line_no++;
+        for (size_t i = 0; i < line_len; i++) blank &= is_space(line[i]);
+        if (blank) continue;
+        char where[300];
+        snprintf(where, sizeof where, "%s:%d", label, line_no);
+        if (s.n == cap) {
+            int32_t ncap = cap ? 2 * cap : 32;
+            passk_task *grown = realloc(s.items, (size_t)ncap * sizeof *grown);
+            if (!grown) {
+                passk_tasks_free(&s);
+                return psamp_fail(err, "%s: out of memory", where);
+            }
+            s.items = grown;
+            cap = ncap;
+        }
+        passk_task *t = &s.items[s.n++];
+        memset(t, 0, sizeof *t);
+        t->line = line_no;
+        int rc = parse_line(line, line_len, where, require_check, t, err);
+        for (int32_t i = 0; rc == 0 && i < s.n - 1; i++)
+            if (strcmp(s.items[i].id, t->id) == 0)
+                rc = psamp_fail(err, "%s: id \"%s\" repeats line %d", where, t->id, s.items[i].line);
+        if (rc != 0) {
+            passk_tasks_free(&s);
+            return -1;
+        }
+    }
+    if (s.n == 0) return psamp_fail(err, "%s: no tasks (every line is blank)", label);
+    *out = s;
+    return 0;
+}
+
+int passk_tasks_load(const char *path, int require_check, passk_task_set *out, psamp_err *err) {
+    char *text;
+    size_t len;
+    memset(out, 0, sizeof *out);
+    if (psamp_read_text_file(path, TASK_FILE_MAX_BYTES, "task file", &text, &len, err) != 0) return -1;
+    int rc = passk_tasks_parse(text, len, path, require_check, out, err);
+    free(text);
+    return rc;
+}
+
+int passk_task_judge(const passk_task *t, const char *text, size_t len) {
+    size_t skip = 0;
+    while (skip < len && is_space(text[skip])) skip++;
+    const char *s = text + skip;
+    size_t n = len - skip;
+    if (t->answer) {
+        size_t a = strlen(t->answer);
+        if (n < a || memcmp(s, t->answer, a) != 0) return 0;
+        return !(is_alnum(t->answer[a - 1]) && n > a && is_alnum(s[a]));
+    }
+    if (t->re) return regexec(t->re, s, 0, NULL, 0) == 0;
+    return 0;
+}

@@ -1,0 +1,134 @@
+/* Device helpers shared by the kernels: element types, conversions to and from fp32,
+ * 16-byte vector loads and stores, dynamic shared memory, the launch macro, and the dtype
+ * dispatch of the launchers.
+ *
+ * PSAMP_KERNEL_EMU: tests/cuda_emu compiles some kernel files (those that use only these
+ * helpers, full-warp shuffles and __syncthreads) as host C++ and runs them on a CPU
+ * emulator of a thread block; kernel_emu.h then supplies threadIdx, the shuffles, the
+ * barrier, dynamic shared memory and PSAMP_LAUNCH. */
+#ifndef PSAMP_KERNELS_COMMON_CUH
+#define PSAMP_KERNELS_COMMON_CUH
+
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <stdint.h>
+
+#include "kernels.h"
+
+#ifdef PSAMP_KERNEL_EMU
+#include "kernel_emu.h"
+#else
+/* kernel<<<grid, block, smem, stream>>>: the kernel (a template id, commas and all) comes
+ * last so that the emulator can take the same call. */
+#define PSAMP_LAUNCH(grid, block, smem, stream, ...) __VA_ARGS__<<<grid, block, smem, stream>>>
+#endif
+
+namespace psamp {
+
+__device__ __forceinline__ float to_f32(float v) { return v; }
+__device__ __forceinline__ float to_f32(__half v) { return __half2float(v); }
+__device__ __forceinline__ float to_f32(__nv_bfloat16 v) { return __bfloat162float(v); }
+
+template <typename T> __device__ __forceinline__ T from_f32(float v);
+template <> __device__ __forceinline__ float from_f32<float>(float v) { return v; }
+template <> __device__ __forceinline__ __half from_f32<__half>(float v) {
+    return __float2half_rn(v);
+}
+template <> __device__ __forceinline__ __nv_bfloat16 from_f32<__nv_bfloat16>(float v) {
+    return __float2bfloat16_rn(v);
+}
+
+/* Elements of T in one 16-byte vector. */
+template <typename T> struct vec16 {
+    static constexpr int n = 16 / (int)sizeof(T);
+};
+
+/* One 16-byte load / store at p, which must be 16-byte aligned. */
+__device__ __forceinline__ uint4 load16(const void *p) {
+#ifdef PSAMP_KERNEL_EMU
+    return psamp_emu::load16(p);
+#else
+    return *reinterpret_cast<const uint4 *>(p);
+#endif
+}
+__device__ __forceinline__ void store16(void *p, uint4 v) {
+#ifdef PSAMP_KERNEL_EMU
+    psamp_emu::store16(p, v);
+#else
+    *reinterpret_cast<uint4 *>(p) = v;
+#endif
+}
+
+/* The 16/sizeof(T) elements of a 16-byte vector as fp32, and back (rounded to nearest). */
+template <typename T>
+__device__ __forceinline__ void unpack_f32(uint4 raw, float (&out)[vec16<T>::n]) {
+    union {
+        uint4 raw;
+        T elem[vec16<T>::n];
+    } u;
+    u.raw = raw;
+#pragma unroll
+    for (int i = 0; i < vec16<T>::n; i++) out[i] = to_f32(u.elem[i]);
+}
+template <typename T> __device__ __forceinline__ uint4 pack_f32(const float (&in)[vec16<T>::n]) {
+    union {
+        uint4 raw;
+        T elem[vec16<T>::n];
+    } u;
+#pragma unroll
+    for (int i = 0; i < vec16<T>::n; i++) u.elem[i] = from_f32<T>(in[i]);
+    return u.raw;
+}
+
+/* Loads N consecutive elements at p as fp32. With N == vec16<T>::n, p must be 16-byte
+ * aligned and the load is one 16-byte transaction; N == 1 is a plain scalar load. */
+template <typename T, int N>
+__device__ __forceinline__ void load_f32(const T *p, float (&out)[N]) {
+    if constexpr (N == vec16<T>::n) {
+        unpack_f32<T>(load16(p), out);
+    } else {
+#pragma unroll
+        for (int i = 0; i < N; i++) out[i] = to_f32(p[i]);
+    }
+}
+
+__host__ __device__ __forceinline__ int64_t ceil_div(int64_t a, int64_t b) {
+    return (a + b - 1) / b;
+}
+
+/* The block's dynamic shared memory (the launch's smem bytes), 16-byte aligned. */
+template <typename T> __device__ __forceinline__ T *dynamic_smem() {
+#ifdef PSAMP_KERNEL_EMU
+    return static_cast<T *>(psamp_emu::dynamic_smem());
+#else
+    extern __shared__ __align__(16) unsigned char psamp_dynamic_smem[];
+    return reinterpret_cast<T *>(psamp_dynamic_smem);
+#endif
+}
+
+} // namespace psamp
+
+/* Runs the statement(s) given after T with `T` bound to the C++ type of `dtype`; an unknown dtype returns
+ * cudaErrorInvalidValue from the enclosing launcher. */
+#define PSAMP_DISPATCH_DTYPE(dtype, T, ...)                                                 \
+    switch (dtype) {                                                                       \
+    case PSAMP_F32: {                                                                      \
+        typedef float T;                                                                   \
+        __VA_ARGS__;                                                                       \
+        break;                                                                             \
+    }                                                                                      \
+    case PSAMP_F16: {                                                                      \
+        typedef __half T;                                                                  \
+        __VA_ARGS__;                                                                       \
+        break;                                                                             \
+    }                                                                                      \
+    case PSAMP_BF16: {                                                                     \
+        typedef __nv_bfloat16 T;                                                           \
+        __VA_ARGS__;                                                                       \
+        break;                                                                             \
+    }                                                                                      \
+    default:                                                                               \
+        return cudaErrorInvalidValue;                                                      \
+    }
+
+#endif

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# psamp generate: outputs on toy worlds and the tiny OPT fixture, and every bad input.
+source "$(dirname "$0")/cli_lib.sh"
+trap_world="$PSAMP_SOURCE_DIR/experiments/toy/greedy_trap.json"
+opt="$PSAMP_FIXTURES/opt-tiny-pre"
+
+# Power on the greedy trap: samples and trace files, JSON summary.
+expect_ok generate --model "$trap_world" --method power --alpha 4 --block-size 2 --mcmc-steps 30 \
+  --chains 500 --seed 3 --samples-out "$tmp/s.jsonl" --trace "$tmp/t.jsonl" --json
+cp "$tmp/out" "$tmp/summary.json"
+json_check "$tmp/summary.json" 'd["chains"] == 500 and 0 < d["accept_rate"] <= 1 and d["correct_rate"] > 0.9'
+json_check "$tmp/s.jsonl" 'len(d) == 500 and all(set(["chain","tokens","text","logp","n_tokens","accept_rate","proposal_tokens"]) <= set(x) for x in d)'
+json_check "$tmp/s.jsonl" 'all(x["n_tokens"] == len(x["tokens"]) == 8 for x in d) and sorted(x["chain"] for x in d) == list(range(500))'
+json_check "$tmp/t.jsonl" 'len(d) == 500 * 4 * 30 and all(0 <= x["idx"] < x["len_current"] for x in d)'
+json_check "$tmp/t.jsonl" 'all(set(["chain","block","step","idx","len_current","len_proposal","logp_current","logp_proposal","log_r","accepted"]) <= set(x) for x in d)'
+
+# Same seed, same samples; chain 7 alone equals chain 7 of the 500.
+expect_ok generate --model "$trap_world" --method power --alpha 4 --block-size 2 --mcmc-steps 30 \
+  --chains 1 --first-chain 7 --seed 3 --samples-out "$tmp/one.jsonl"
+python3 - "$tmp/s.jsonl" "$tmp/one.jsonl" <<'PY' || fail "chain 7 alone differs from chain 7 of 500"
+import json, sys
+many = {json.loads(l)["chain"]: json.loads(l) for l in open(sys.argv[1])}
+one = json.loads(open(sys.argv[2]).readline())
+sys.exit(0 if one["chain"] == 7 and one["tokens"] == many[7]["tokens"] else 1)
+PY
+checks=$((checks + 1))
+
+# Every method runs on the OPT fixture and its trace carries the suffix texts.
+for m in greedy temp power maxswap bestofn; do
+  expect_ok generate --model "$opt" --prompt "Hello world" --method $m --max-new-tokens 8 \
+    --block-size 4 --mcmc-steps 2 --chains 3 --best-of 2 --json --trace "$tmp/opt_t.jsonl"
+  cp "$tmp/out" "$tmp/opt.json"
+  json_check "$tmp/opt.json" 'd["chains"] == 3 and d["backend"] in ("cpu", "cuda") and len(d["samples"]) == 3'
+  if [ $m = power ]; then
+    json_check "$tmp/opt_t.jsonl" 'len(d) == 3 * 2 * 2 and all("suffix_current" in x and "suffix_proposal" in x for x in d)'
+  fi
+done
+
+# Bad input: one line on stderr, non-zero exit, no output file left behind.
+expect_error 2 "alpha" -- generate --model "$trap_world" --alpha 0
+expect_error 2 "alpha" -- generate --model "$trap_world" --alpha -1
+expect_error 2 "block-size" -- generate --model "$trap_world" --block-size 0
+expect_error 1 "block-size" -- generate --model "$trap_world" --block-size 9
+expect_error 2 "mcmc-steps" -- generate --model "$trap_world" --mcmc-steps -1
+expect_error 2 "chains" -- generate --model "$trap_world" --chains 0
+expect_error 2 "unknown method 'bogus'" -- generate --model "$trap_world" --method bogus
+expect_error 2 "unknown option '--bogus'" -- generate --model "$trap_world" --bogus 1
+expect_error 2 "expected an integer" -- generate --model "$trap_world" --chains 4x
+expect_error 2 "expected a number" -- generate --model "$trap_world" --alpha abc
+expect_error 2 "needs a value" -- generate --model "$trap_world" --alpha
+expect_error 2 "model is required" -- generate --alpha 2
+expect_error 1 "does not exist" -- generate --model "$tmp/nope"
+expect_error 1 "max-new-tokens" -- generate --model "$trap_world" --max-new-tokens 9
+expect_error 1 "positions" -- generate --model "$opt" --prompt "$(printf 'word %.0s' $(seq 200))"
+expect_error 1 "samples-out" -- generate --model "$trap_world" --samples-out "$tmp/no/such/dir/s.jsonl"
+expect_error 1 "trace" -- generate --model "$trap_world" --trace "$tmp/no/such/dir/t.jsonl"
+# A failure after the outputs were opened leaves neither the file nor a temporary beside it.
+expect_error 1 "block-size" -- generate --model "$trap_world" --block-size 9 --samples-out "$tmp/partial.jsonl"
+checks=$((checks + 1))
+[ -z "$(ls "$tmp" | grep partial)" ] || fail "a partial output file was left behind"
+finish

@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# psamp passk: the CI config on the toy worlds reproduces the exact correct-set masses of
+# `psamp exact` (pass@1 of power at alpha 4 and of temperature 1/4), pass@k follows from the
+# counts; a task file on the tiny OPT fixture is judged by the documented rules; every bad
+# input is one line before any work.
+source "$(dirname "$0")/cli_lib.sh"
+toy="$PSAMP_SOURCE_DIR/experiments/toy"
+opt="$PSAMP_FIXTURES/opt-tiny-pre"
+ci="$PSAMP_SOURCE_DIR/experiments/passk/ci.json"
+
+for w in greedy_trap eos_world; do
+  "$PSAMP" exact --model "$toy/$w.json" --alpha 4 --json >"$tmp/exact_$w.json" || fail "psamp exact $w"
+done
+
+expect_ok passk --config "$ci" --out "$tmp/pk.json" --csv "$tmp/pk.csv" --samples-out "$tmp/pk.jsonl"
+grep -q "^power a=4 " "$tmp/out" || fail "the table lists power: $(cat "$tmp/out")"
+checks=$((checks + 1))
+python3 - "$tmp" <<'PY' || fail "passk CI config vs exact answers"
+import csv, json, math, sys
+tmp = sys.argv[1]
+d = json.load(open(f"{tmp}/pk.json"))
+exact = [json.load(open(f"{tmp}/exact_{w}.json")) for w in ("greedy_trap", "eos_world")]
+n = d["samples"]
+assert n == 2000 and d["k"] == [1, 2, 4, 8, 16, 64], d["k"]
+assert [p["id"] for p in d["problems"]] == ["greedy-trap", "eos-world"]
+m = {x["label"]: x for x in d["methods"]}
+assert list(m) == ["greedy", "temp 1/4", "power a=4", "maxswap", "best of 4"]
+sigma = lambda p: math.sqrt(p * (1 - p) / n)
+for i, e in enumerate(exact):
+    p_pow, p_temp = e["power_correct_mass"], e["temperature_correct_mass"]
+    got_pow = m["power a=4"]["correct"][i] / n
+    got_temp = m["temp 1/4"]["correct"][i] / n
+    # Binomial noise (4 sigma) plus 0.015 for MH chains not fully mixed after 200 steps.
+    assert abs(got_pow - p_pow) <= 4 * sigma(p_pow) + 0.015, (i, got_pow, p_pow)
+    assert abs(got_temp - p_temp) <= 4 * sigma(p_temp) + 1e-3, (i, got_temp, p_temp)
+    # maxswap climbs to the argmax (the correct sequence in both worlds); greedy never does.
+    assert m["maxswap"]["correct"][i] >= 0.97 * n, m["maxswap"]["correct"]
+    assert m["greedy"]["correct"][i] == 0 and m["greedy"]["chains_run"] == 1
+# pass@k from the counts: the estimator per problem, averaged.
+def est(c, k):
+    return 1.0 if n - c < k else 1.0 - math.prod(1 - k / j for j in range(n - c + 1, n + 1))
+for x in d["methods"]:
+    assert x["samples_per_problem"] == n and x["correct_total"] == sum(x["correct"])
+    want = [sum(est(c, k) for c in x["correct"]) / 2 for k in d["k"]]
+    assert all(abs(a - b) < 1e-9 for a, b in zip(x["pass_at_k"], want)), (x["label"], x["pass_at_k"], want)
+    assert all(0 <= a <= 1 for a in x["pass_at_k"]) and x["pass_at_k"] == sorted(x["pass_at_k"])
+# Temperature samples are independent: pass@k ~ 1 - (1 - p)^k.
+for k_i, k in enumerate(d["k"][:4]):
+    want = sum(1 - (1 - e["temperature_correct_mass"]) ** k for e in exact) / 2
+    assert abs(m["temp 1/4"]["pass_at_k"][k_i] - want) < 0.04, (k, m["temp 1/4"]["pass_at_k"][k_i], want)
+rows = list(csv.DictReader(open(f"{tmp}/pk.csv")))
+assert len(rows) == 5 * 6 and rows[0]["method"] == "greedy" and rows[-1]["k"] == "64"
+assert abs(float(rows[13]["pass_at_k"]) - m["power a=4"]["pass_at_k"][1]) < 1e-6
+samples = [json.loads(l) for l in open(f"{tmp}/pk.jsonl")]
+assert len(samples) == (1 + 4 * n) * 2, len(samples)
+for s in samples:
+    if s["problem"] == "greedy-trap":
+        assert s["correct"] == (s["text"] == "BGGGGGGG"), s
+    else:
+        assert s["correct"] == (s["text"] == "ccccc."), s
+PY
+
+# Same seed, same counts; the command line overrides the config.
+expect_ok passk --config "$ci" --samples 64 --k 1,64 --methods "temp:temperature=0.25" --json
+cp "$tmp/out" "$tmp/small1.json"
+expect_ok passk --config "$ci" --samples 64 --k 1,64 --methods "temp:temperature=0.25" --json
+checks=$((checks + 1))
+python3 -c 'import json, sys; a, b = (json.load(open(p)) for p in sys.argv[1:]); sys.exit(a["methods"][0]["correct"] != b["methods"][0]["correct"])' \
+  "$tmp/out" "$tmp/small1.json" || fail "the same seed gave different counts"
+json_check "$tmp/small1.json" 'd["samples"] == 64 and d["k"] == [1, 64] and len(d["methods"]) == 1'
+
+# A task file on the tiny OPT fixture: judged exactly as documented (checked in Python).
+cat >"$tmp/tasks.jsonl" <<'T'
+{"id": "any", "prompt": "Hello", "regex": "."}
+{"id": "never", "prompt": "Hello", "regex": "^QQQQQQQQ$"}
+
+{"id": "digit", "prompt": "1, 2, 3,", "regex": "^[0-9]"}
+{"id": "letter", "prompt": "The capital of France is", "regex": "^[a-z]"}
+{"id": "word", "prompt": "The", "answer": "t"}
+T
+expect_ok passk --model "$opt" --tasks "$tmp/tasks.jsonl" --samples 12 --max-new-tokens 6 --backend cpu \
+  --methods "greedy temp power:block-size=3,mcmc-steps=2 bestofn:best-of=2" --out "$tmp/opt.json" \
+  --samples-out "$tmp/opt.jsonl"
+checks=$((checks + 1))
+python3 - "$tmp/opt.json" "$tmp/opt.jsonl" <<'PY' || fail "task file verdicts"
+import json, re, sys
+d = json.load(open(sys.argv[1]))
+samples = [json.loads(l) for l in open(sys.argv[2])]
+ids = [p["id"] for p in d["problems"]]
+assert ids == ["any", "never", "digit", "letter", "word"], ids
+by_id = {p["id"]: p for p in d["problems"]}
+def right(p, text):
+    s = text.lstrip(" \t\n\r\v\f")
+    if "answer" in p:
+        a = p["answer"]
+        if not s.startswith(a):
+            return False
+        nxt = s[len(a):len(a) + 1]
+        return not (a[-1].isascii() and a[-1].isalnum() and nxt.isascii() and nxt.isalnum())
+    return re.search(p["regex"], s) is not None
+assert len(samples) == 5 * (1 + 12 + 12 + 12)
+for s in samples:
+    assert len(s["tokens"]) == 6 or s["tokens"][-1] == 2
+    if "\ufffd" not in s["text"]:
+        assert s["correct"] == right(by_id[s["problem"]], s["text"]), s
+for m in d["methods"]:
+    c = dict(zip(ids, m["correct"]))
+    assert c["any"] == 12 and c["never"] == 0, (m["label"], c)
+    assert all(0 <= v <= 12 for v in c.values())
+    assert len(m["pass_at_k"]) == 12 and abs(m["pass_at_k"][0] - sum(c.values()) / 60) < 1e-9
+PY
+
+# Bad input: one line, nothing on stdout, no work and no output file.
+printf '{"id": "a", "prompt": "x", "answer": "y"}\n\n{"id": "b", "prompt": }\n' >"$tmp/broken.jsonl"
+printf '{"id": "a", "prompt": "x", "regex": "(["}\n' >"$tmp/badre.jsonl"
+printf '{"worlds": ["../toy/greedy_trap.json"], "bogus": 1}\n' >"$tmp/badkey.json"
+printf '{"name": "w", "tokens": ["a"], "length": 2, "start": "s", "states": {"s": {"a": [1, "s"]}}}\n' >"$tmp/nocorrect.json"
+expect_error 1 "cannot open" -- passk --model "$opt" --tasks "$tmp/none.jsonl"
+expect_error 1 "broken.jsonl:3: not valid JSON" -- passk --model "$opt" --tasks "$tmp/broken.jsonl"
+expect_error 1 "does not compile" -- passk --model "$opt" --tasks "$tmp/badre.jsonl"
+expect_error 1 "k = 9 is larger than the 8 samples" -- passk --model "$toy/greedy_trap.json" --samples 8 --k 1,9
+expect_error 1 "samples must be positive" -- passk --model "$toy/greedy_trap.json" --samples 0
+expect_error 1 "samples must be positive" -- passk --model "$toy/greedy_trap.json" --samples -3
+expect_error 1 "comma list of positive integers" -- passk --model "$toy/greedy_trap.json" --k 1,x
+expect_error 1 "unknown key \"bogus\"" -- passk --config "$tmp/badkey.json"
+expect_error 1 "unknown method 'nope'" -- passk --model "$toy/greedy_trap.json" --methods "temp nope"
+expect_error 1 "label 'temp' is used by two" -- passk --model "$toy/greedy_trap.json" --methods "temp temp"
+expect_error 1 "block-size 9 is larger" -- passk --model "$toy/greedy_trap.json" --methods "power:block-size=9"
+expect_error 1 "no \"correct\" set" -- passk --model "$tmp/nocorrect.json"
+expect_error 1 "give --tasks" -- passk --model "$opt"
+expect_error 1 "not both" -- passk --model "$opt" --worlds "$toy/greedy_trap.json"
+expect_error 1 "no problems" -- passk --samples 4
+expect_error 1 "does not exist" -- passk --model "$tmp/nowhere"
+expect_error 1 "cannot open" -- passk --config "$tmp/nowhere.json"
+expect_error 2 "unknown option '--bogus'" -- passk --model "$toy/greedy_trap.json" --bogus
+expect_error 1 "--out: cannot write" -- passk --model "$toy/greedy_trap.json" --out "$tmp/no/dir/x.json"
+# A failure after outputs were opened leaves nothing behind.
+expect_error 1 "broken.jsonl:3" -- passk --model "$opt" --tasks "$tmp/broken.jsonl" --out "$tmp/left.json" \
+  --csv "$tmp/left.csv"
+checks=$((checks + 1))
+[ -z "$(ls "$tmp" | grep left)" ] || fail "a partial output was left behind: $(ls "$tmp")"
+finish

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# psamp score: JSON layout, agreement between --text and --tokens, and bad input.
+source "$(dirname "$0")/cli_lib.sh"
+opt="$PSAMP_FIXTURES/opt-tiny-pre"
+trap_world="$PSAMP_SOURCE_DIR/experiments/toy/greedy_trap.json"
+
+expect_ok score --model "$opt" --text "Hello world" --json
+cp "$tmp/out" "$tmp/text.json"
+json_check "$tmp/text.json" 'd["tokens"][0] == 2 and len(d["logp"]) == len(d["tokens"]) - 1 and abs(sum(d["logp"]) - d["total"]) < 1e-4'
+ids=$(python3 -c 'import json,sys; print(",".join(map(str, json.load(open(sys.argv[1]))["tokens"])))' "$tmp/text.json")
+expect_ok score --model "$opt" --tokens "$ids" --json
+cp "$tmp/out" "$tmp/tokens.json"
+checks=$((checks + 1))
+cmp -s "$tmp/text.json" "$tmp/tokens.json" || fail "--text and --tokens disagree"
+expect_ok score --model "$opt" --text "Hello world"
+checks=$((checks + 1))
+grep -q "total log p" "$tmp/out" || fail "text output has no total"
+# Toy worlds are scored from the start state: every token has its log p.
+expect_ok score --model "$trap_world" --text "BGG" --json
+cp "$tmp/out" "$tmp/toy.json"
+json_check "$tmp/toy.json" 'len(d["logp"]) == 3 and abs(d["total"] - __import__("math").log(0.4 * 0.95 * 0.95)) < 1e-5'
+
+expect_error 1 "outside the vocabulary" -- score --model "$opt" --tokens 2,5000
+expect_error 1 "outside the vocabulary" -- score --model "$opt" --tokens 2,-1
+expect_error 2 "expected an integer" -- score --model "$opt" --tokens 2,x
+expect_error 1 "exceed the model's 128 positions" -- score --model "$opt" --text "$(printf 'word %.0s' $(seq 200))"
+expect_error 2 "exactly one of" -- score --model "$opt" --text a --tokens 2
+expect_error 2 "exactly one of" -- score --model "$opt"
+expect_error 1 "does not exist" -- score --model "$tmp/nope" --text a
+expect_error 1 "config.json" -- score --model "$tmp" --text a
+expect_error 1 "nothing to score" -- score --model "$opt" --tokens 2
+expect_error 1 "cannot follow\|impossible\|not listed\|position" -- score --model "$trap_world" --text "BA"
+finish

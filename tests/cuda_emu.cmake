@@ -1,0 +1,43 @@
+# The real sources of the kernels that keep to kernel_emu.h's subset (kernels/attention_warp.cu,
+# kernels/gemv.cu), compiled as host C++ and run on a CPU emulator of thread blocks under the
+# GPU tests' own checks, the rest of CUDA coming from the mock (label emu): the kernels'
+# indexing, shuffles, merges and launch choices are checked here, without a GPU, before the
+# first GPU run. Needs the CUDA headers, like the mock.
+if(NOT CUDAToolkit_FOUND)
+  find_package(CUDAToolkit QUIET)
+endif()
+if(CUDAToolkit_FOUND)
+  enable_language(CXX)
+  set(PSAMP_CXX_WARNINGS -Wall -Wextra -Wno-unused-parameter -Wno-unknown-pragmas) # nvcc's unroll pragmas
+  if(PSAMP_WERROR)
+    list(APPEND PSAMP_CXX_WARNINGS -Werror)
+  endif()
+  file(GLOB PSAMP_EMU_ENGINE_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/host/engine_cuda*.c)
+  add_library(psamp_cuda_emu STATIC ${PSAMP_EMU_ENGINE_SOURCES}
+    cuda_emu/kernel_emu.cpp cuda_emu/emu_attention_warp.cpp cuda_emu/emu_gemv.cpp
+    cuda_mock/mock_runtime.c cuda_mock/mock_kernels.c)
+  set_target_properties(psamp_cuda_emu PROPERTIES CXX_STANDARD 17 CXX_STANDARD_REQUIRED ON)
+  target_include_directories(psamp_cuda_emu PUBLIC ${CMAKE_SOURCE_DIR}/host
+    ${CMAKE_SOURCE_DIR}/kernels ${CMAKE_CURRENT_SOURCE_DIR}/cuda_mock
+    ${CMAKE_CURRENT_SOURCE_DIR}/cuda_emu)
+  target_include_directories(psamp_cuda_emu SYSTEM PUBLIC ${CUDAToolkit_INCLUDE_DIRS})
+  target_compile_definitions(psamp_cuda_emu PRIVATE PSAMP_KERNEL_EMU PSAMP_MOCK_EMULATED_KERNELS)
+  target_compile_options(psamp_cuda_emu PRIVATE $<$<COMPILE_LANGUAGE:C>:${PSAMP_C_WARNINGS}>
+    $<$<COMPILE_LANGUAGE:CXX>:${PSAMP_CXX_WARNINGS}>)
+  target_link_libraries(psamp_cuda_emu PUBLIC psamp_core)
+  # The engine test in --quick form (one model in fp16, both variant sets, graphs on): the
+  # full one passes too but takes minutes on the emulator.
+  foreach(name test_gpu_attention test_gpu_gemv test_gpu_engine)
+    add_executable(emu_${name} gpu/${name}.c gpu/gpu_test.c)
+    target_compile_options(emu_${name} PRIVATE ${PSAMP_C_WARNINGS})
+    target_link_libraries(emu_${name} PRIVATE psamp_testlib psamp_cuda_emu)
+    set_target_properties(emu_${name} PROPERTIES LINKER_LANGUAGE CXX)
+    target_compile_definitions(emu_${name} PRIVATE PSAMP_FIXTURES="${PSAMP_FIXTURES}")
+    if(name STREQUAL "test_gpu_engine")
+      add_test(NAME emu_${name} COMMAND emu_${name} --quick)
+    else()
+      add_test(NAME emu_${name} COMMAND emu_${name})
+    endif()
+    set_tests_properties(emu_${name} PROPERTIES TIMEOUT 300 LABELS "emu")
+  endforeach()
+endif()

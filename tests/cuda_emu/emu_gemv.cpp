@@ -1,0 +1,2 @@
+/* kernels/gemv.cu as host C++ on the block emulator (kernel_emu.h). */
+#include "gemv.cu"

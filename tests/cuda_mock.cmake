@@ -1,0 +1,27 @@
+# The CUDA engine's host code and the GPU tests, run against a CPU mock of the CUDA runtime,
+# cuBLAS and the kernel launchers (tests/cuda_mock): wherever the CUDA headers are
+# installed, with or without a GPU, and under the sanitizers (label mock). This checks the
+# engine's plumbing (buffers, chunks, graphs, forks, slots) and the tests' own references;
+# the CUDA kernels themselves are checked by the gpu tests on a GPU.
+if(NOT CUDAToolkit_FOUND)
+  find_package(CUDAToolkit QUIET)
+endif()
+if(CUDAToolkit_FOUND)
+  file(GLOB PSAMP_MOCK_ENGINE_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/host/engine_cuda*.c)
+  add_library(psamp_cuda_mock STATIC ${PSAMP_MOCK_ENGINE_SOURCES}
+    ${CMAKE_CURRENT_SOURCE_DIR}/cuda_mock/mock_runtime.c
+    ${CMAKE_CURRENT_SOURCE_DIR}/cuda_mock/mock_kernels.c)
+  target_include_directories(psamp_cuda_mock PUBLIC ${CMAKE_SOURCE_DIR}/host
+    ${CMAKE_SOURCE_DIR}/kernels ${CMAKE_CURRENT_SOURCE_DIR}/cuda_mock)
+  target_include_directories(psamp_cuda_mock SYSTEM PUBLIC ${CUDAToolkit_INCLUDE_DIRS})
+  target_compile_options(psamp_cuda_mock PRIVATE ${PSAMP_C_WARNINGS})
+  target_link_libraries(psamp_cuda_mock PUBLIC psamp_core)
+  foreach(name test_gpu_kernels test_gpu_attention test_gpu_gemv test_gpu_sample test_gpu_engine)
+    add_executable(mock_${name} gpu/${name}.c gpu/gpu_test.c)
+    target_compile_options(mock_${name} PRIVATE ${PSAMP_C_WARNINGS})
+    target_link_libraries(mock_${name} PRIVATE psamp_testlib psamp_cuda_mock)
+    target_compile_definitions(mock_${name} PRIVATE PSAMP_FIXTURES="${PSAMP_FIXTURES}")
+    add_test(NAME mock_${name} COMMAND mock_${name})
+    set_tests_properties(mock_${name} PROPERTIES TIMEOUT 300 LABELS "mock")
+  endforeach()
+endif()

@@ -1,0 +1,10 @@
+# The CUDA engine: kernels against CPU references, the engine against the CPU engine
+# (label gpu: each test exits 77, "skipped", without a GPU). tests/gpu/check.sh runs them
+# on a GPU machine with PSAMP_REQUIRE_GPU=1, which turns a missing GPU into a failure.
+set(PSAMP_GPU_TEST_UTIL gpu/gpu_test.c)
+psamp_c_test(NAME test_gpu_kernels SOURCES gpu/test_gpu_kernels.c ${PSAMP_GPU_TEST_UTIL} GPU LABELS unit)
+psamp_c_test(NAME test_gpu_attention SOURCES gpu/test_gpu_attention.c ${PSAMP_GPU_TEST_UTIL} GPU LABELS unit)
+psamp_c_test(NAME test_gpu_gemv SOURCES gpu/test_gpu_gemv.c ${PSAMP_GPU_TEST_UTIL} GPU LABELS unit)
+psamp_c_test(NAME test_gpu_sample SOURCES gpu/test_gpu_sample.c ${PSAMP_GPU_TEST_UTIL} GPU LABELS unit)
+psamp_c_test(NAME test_gpu_engine SOURCES gpu/test_gpu_engine.c ${PSAMP_GPU_TEST_UTIL} GPU
+  LABELS engine opt)

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# One device call: the GPU check (tests/gpu/check.sh), then the power-sampling benchmark
+# and the peer comparison (benchmarks/gpu_power_bench.sh). The device tool returns at most
+# 8 files, so the logs come back as one archive beside the two summaries.
+#   device: command "bash tests/gpu/device_run.sh", carry [".gpu-deps"]
+cd "$(dirname "$0")/../.."
+FINAL=${OUT:-$PWD/out/device}
+work=$(mktemp -d)
+OUT=$work/check bash tests/gpu/check.sh > "$work/check.txt" 2>&1
+check=$?
+OUT=$work/bench bash benchmarks/gpu_power_bench.sh > "$work/bench.txt" 2>&1
+bench=$?
+mkdir -p "$FINAL"
+cp "$work/check/summary.txt" "$FINAL/check_summary.txt" 2>/dev/null
+cp "$work/bench.txt" "$FINAL/bench_summary.txt"
+tar -czf "$FINAL/logs.tar.gz" -C "$work" .
+cat "$FINAL/check_summary.txt" "$FINAL/bench_summary.txt"
+echo "device run: check rc $check, bench rc $bench"
+[ $check -eq 0 ] && [ $bench -eq 0 ]

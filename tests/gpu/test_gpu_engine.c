@@ -1,0 +1,448 @@
+/* The CUDA engine against the fp32 CPU engine on the fixture models (pre-LN; post-LN with
+ * project_in/out; pre-LN stored as bf16), in fp32, fp16 and bf16, with each set of kernel
+ * variants (warp attention + GEMV for small batches, the default; split attention + cuBLAS
+ * only, the first version):
+ * - prefill log p per token (prompts of 1 to 95 tokens, chunked past 64 rows);
+ * - greedy continuations: the same tokens; in 16-bit dtypes a different token is allowed
+ *   only as a near tie (the CPU scores both within the dtype's tolerance), which ends that
+ *   comparison; each step's log p equals the CPU's score of the GPU's own sequence;
+ * - sampled continuations at tau 0.8: step log p / log q equal the CPU's scores;
+ * then, on the GPU alone: a batched step over slots at mixed lengths equals one-at-a-time
+ * steps, fork / truncate then step equals a fresh prefill then step, graphs equal eager
+ * launches bit for bit (and within tolerance for a padded batch), EOS ends a sequence, and
+ * bad arguments and an impossible KV plan fail with one-line errors. Where two runs take
+ * different GEMM shapes, 16-bit dtypes may differ in one draw (allowed_flips).
+ * Usage: test_gpu_engine [--quick]   (--quick: one model in fp16, both variant sets, for
+ * compute-sanitizer) */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_cpu.h"
+#include "engine_cuda.h"
+#include "gpu_test.h"
+#include "philox.h"
+
+#define N_SLOTS 8
+#define MAX_LEN 96
+#define STEPS 20
+
+/* |log p| agreement with the CPU engine. bf16 keeps 8 mantissa bits: an emulation of the
+ * engine's roundings in PyTorch (weights, GEMM inputs and KV in bf16, fp32 elsewhere)
+ * predicts up to 6e-2 on these peaked fixtures, fp16 6e-3, fp32 3e-6. */
+static double logp_tol(psamp_dtype dt) {
+    return dt == PSAMP_F32 ? 1e-4 : dt == PSAMP_F16 ? 2e-2 : 1e-1;
+}
+
+typedef struct {
+    psamp_test_state *t;
+    const char *model;
+    psamp_dtype dt;
+    psamp_cuda_variants variants;
+    psamp_engine *cpu, *gpu;
+    char label[48];
+} pair;
+
+static const psamp_cuda_variants VARIANTS[] = {{PSAMP_CUDA_ATTN_WARP, PSAMP_CUDA_GEMM_GEMV},
+                                               {PSAMP_CUDA_ATTN_SPLIT, PSAMP_CUDA_GEMM_CUBLAS}};
+#define N_VARIANTS 2
+
+static int open_model(const char *name, opt_checkpoint *ck, psamp_err *err) {
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/%s", PSAMP_FIXTURES, name);
+    return opt_checkpoint_open(ck, dir, err);
+}
+
+static psamp_engine *make_gpu(psamp_test_state *t, const opt_checkpoint *ck, int32_t n_slots,
+                              psamp_dtype dt, const psamp_cuda_variants *v, int graphs) {
+    psamp_cuda_options o = {dt, 0};
+    psamp_engine *e = NULL;
+    psamp_err err = {{0}};
+    CHECK(t, psamp_engine_cuda_create(ck, n_slots, MAX_LEN, &o, &e, &err) == 0,
+          "cuda engine (%s): %s", dtype_label(dt), err.msg);
+    if (e && v)
+        CHECK(t, psamp_engine_cuda_set_variants(e, v, &err) == 0, "variants: %s", err.msg);
+    psamp_engine_cuda_use_graphs(e, graphs);
+    return e;
+}
+
+/* A prompt of n tokens: BOS, then a pattern that depends on k (tokens < 1024). */
+static void prompt_of(int32_t *out, int n, int k) {
+    out[0] = 2;
+    for (int i = 1; i < n; i++) out[i] = (int32_t)((37 * i + 101 * k + 5) % 1024);
+}
+
+static psamp_step_request req(int32_t slot, float tau, uint64_t chain, uint64_t counter) {
+    return (psamp_step_request){slot, tau, 1234, psamp_stream_tokens(chain), counter};
+}
+
+/* Prefill scores at tau = 1 (the model's log p) and at tau = 0.5 (log softmax(logits / tau)). */
+static void check_prefill(pair *p) {
+    const int lens[] = {1, 2, 9, 40, 95};
+    const float taus[] = {1.0f, 0.5f};
+    for (int k_tau = 0; k_tau < 2; k_tau++) {
+        double worst = 0.0;
+        for (int k = 0; k < 5; k++) {
+            int32_t seq[MAX_LEN];
+            float a[MAX_LEN], b[MAX_LEN];
+            psamp_err err = {{0}};
+            prompt_of(seq, lens[k], k);
+            int ok = p->cpu->ops->prefill(p->cpu, 0, seq, lens[k], taus[k_tau], a, &err) == 0 &&
+                     p->gpu->ops->prefill(p->gpu, 0, seq, lens[k], taus[k_tau], b, &err) == 0;
+            CHECK(p->t, ok, "%s: prefill of %d: %s", p->label, lens[k], err.msg);
+            if (!ok) return;
+            for (int i = 0; i < lens[k]; i++)
+                worst = fmax(worst, isnan(b[i]) ? INFINITY : fabs(a[i] - b[i]));
+        }
+        /* log q at tau 0.5 doubles the logits' errors */
+        report_row(p->t, k_tau == 0 ? "engine prefill" : "engine prefill tau=0.5", p->label,
+                   "max_dlogp", worst, logp_tol(p->dt) / taus[k_tau]);
+    }
+}
+
+/* The CPU engine's log p of every token of seq[0..n) (slot 7 as scratch). */
+static int cpu_score(pair *p, const int32_t *seq, int n, float *logp) {
+    psamp_err err = {{0}};
+    int rc = p->cpu->ops->prefill(p->cpu, 7, seq, n, 1.0f, logp, &err);
+    CHECK(p->t, rc == 0, "%s: cpu scoring: %s", p->label, err.msg);
+    return rc;
+}
+
+/* Greedy (tau 0) or sampled continuations of three prompts on both engines. Returns the
+ * worst |log p| (and |log q|) gap between the GPU's steps and the CPU's score of the same
+ * sequence; counts tokens that differ from the CPU's own continuation. */
+static void check_continuations(pair *p, float tau) {
+    double worst = 0.0;
+    int differ = 0, near_ties = 0;
+    for (int k = 0; k < 3; k++) {
+        int32_t g[MAX_LEN], c[MAX_LEN];
+        float g_logp[MAX_LEN], g_logq[MAX_LEN], score[MAX_LEN];
+        const int n0 = 1 + 6 * k;
+        psamp_err err = {{0}};
+        prompt_of(g, n0, 10 + k);
+        memcpy(c, g, sizeof(int32_t) * (size_t)n0);
+        int ok = p->cpu->ops->prefill(p->cpu, 1, c, n0, 1.0f, NULL, &err) == 0 &&
+                 p->gpu->ops->prefill(p->gpu, 1, g, n0, 1.0f, NULL, &err) == 0;
+        for (int s = 0; ok && s < STEPS; s++) {
+            psamp_step_request q = req(1, tau, (uint64_t)k, (uint64_t)s);
+            psamp_step_result rc, rg;
+            ok = p->cpu->ops->step(p->cpu, &q, 1, &rc, &err) == 0 &&
+                 p->gpu->ops->step(p->gpu, &q, 1, &rg, &err) == 0;
+            c[n0 + s] = rc.token;
+            g[n0 + s] = rg.token;
+            g_logp[n0 + s] = rg.logp;
+            g_logq[n0 + s] = rg.logq;
+        }
+        CHECK(p->t, ok, "%s: continuation: %s", p->label, err.msg);
+        if (!ok || cpu_score(p, g, n0 + STEPS, score)) return;
+        for (int i = n0; i < n0 + STEPS; i++) {
+            worst = fmax(worst, isnan(g_logp[i]) ? INFINITY : fabs(g_logp[i] - score[i]));
+            if (tau == 1.0f) worst = fmax(worst, fabs(g_logq[i] - score[i]));
+        }
+        int first = -1;
+        for (int i = n0; i < n0 + STEPS && first < 0; i++)
+            if (g[i] != c[i]) first = i;
+        if (first < 0) continue;
+        differ++;
+        if (tau > 0.0f) continue; /* sampled: a different draw near a CDF boundary is fine */
+        /* Greedy: the GPU's token must score within tolerance of the CPU's best. */
+        float alt[MAX_LEN];
+        if (cpu_score(p, c, first + 1, alt)) return;
+        const double gap = alt[first] - score[first];
+        if (p->dt != PSAMP_F32 && gap <= 2.0 * logp_tol(p->dt))
+            near_ties++;
+        else
+            CHECK(p->t, 0, "%s: greedy token %d at %d differs from the cpu's %d (log p gap %.4f)",
+                  p->label, g[first], first, c[first], gap);
+    }
+    char name[48];
+    snprintf(name, sizeof name, tau == 0.0f ? "engine greedy" : "engine sampled");
+    report_row(p->t, name, p->label, "max_dlogp", worst, logp_tol(p->dt));
+    /* In fp32 the engines' logits agree to ~1e-6: every draw must be the same. */
+    CHECK(p->t, p->dt != PSAMP_F32 || differ == 0, "%s %s: %d continuations differ from the cpu's",
+          name, p->label, differ);
+    if (differ)
+        printf("  %s %s: %d of 3 continuations left the cpu's (%d near ties)\n", name, p->label,
+               differ, near_ties);
+}
+
+#define ROUNDS 5
+
+/* Draws allowed to differ between two runs of the same steps that take different GEMM
+ * shapes (batch of 8 vs 1, padded vs not): none in fp32; in 16-bit dtypes one, since a
+ * last-bit difference of an activation can move a draw across a CDF boundary. A bug
+ * (a wrong slot, position or row) changes most draws. */
+static int allowed_flips(psamp_dtype dt) { return dt == PSAMP_F32 ? 0 : 1; }
+
+/* Slots at lengths 1..57 stepped ROUNDS rounds, all together (batched) or one at a time,
+ * each slot with its own temperature and chain. With ref, every round starts from the
+ * same tokens as ref's run (each slot re-prefilled with its prompt and ref's draws so
+ * far), so that one differing draw cannot change the rounds after it. */
+static void run_schedule(psamp_engine *e, int batched, int n_active,
+                         psamp_step_result (*ref)[N_SLOTS], psamp_step_result out[ROUNDS][N_SLOTS],
+                         psamp_err *err, int *ok) {
+    psamp_step_request q[N_SLOTS];
+    for (int i = 0; i < n_active; i++) {
+        const int s = (i * 3) % N_SLOTS; /* out of slot order */
+        q[i] = req(s, 0.5f + 0.25f * (float)(s % 3), (uint64_t)s, 0);
+    }
+    for (int round = 0; round < ROUNDS && *ok; round++) {
+        for (int i = 0; i < n_active && (round == 0 || ref); i++) {
+            int32_t seq[64 + ROUNDS];
+            const int s = q[i].slot, n0 = 1 + 8 * s;
+            prompt_of(seq, n0, s);
+            for (int r = 0; r < round; r++) seq[n0 + r] = ref[r][i].token;
+            *ok &= e->ops->prefill(e, s, seq, n0 + round, 1.0f, NULL, err) == 0;
+        }
+        for (int i = 0; i < n_active; i++) q[i].counter = (uint64_t)round;
+        if (batched) {
+            *ok &= e->ops->step(e, q, n_active, out[round], err) == 0;
+        } else {
+            for (int i = n_active - 1; i >= 0 && *ok; i--)
+                *ok &= e->ops->step(e, &q[i], 1, &out[round][i], err) == 0;
+        }
+    }
+}
+
+static void compare_schedules(psamp_test_state *t, const char *name, const char *label,
+                              psamp_step_result a[ROUNDS][N_SLOTS],
+                              psamp_step_result b[ROUNDS][N_SLOTS], int n_active, double tol,
+                              int flips) {
+    int diff = 0;
+    double worst = 0.0;
+    for (int round = 0; round < ROUNDS; round++)
+        for (int i = 0; i < n_active; i++) {
+            if (a[round][i].token != b[round][i].token) {
+                diff++;
+                continue;
+            }
+            worst = fmax(worst, fabs(a[round][i].logp - b[round][i].logp));
+            worst = fmax(worst, fabs(a[round][i].logq - b[round][i].logq));
+        }
+    CHECK(t, diff <= flips, "%s (%s): %d of %d draws differ (%d allowed)", name, label, diff,
+          ROUNDS * n_active, flips);
+    if (diff) printf("  %s %s: %d draws differ\n", name, label, diff);
+    report_row(t, name, label, "max_dlogp", worst, tol);
+}
+
+static void check_batch_and_graphs(pair *p, const opt_checkpoint *ck) {
+    psamp_step_result batched[ROUNDS][N_SLOTS], single[ROUNDS][N_SLOTS], eager[ROUNDS][N_SLOTS];
+    psamp_err err = {{0}};
+    int ok = 1;
+    const double tol = p->dt == PSAMP_F32 ? 1e-4 : logp_tol(p->dt);
+    const int flips = allowed_flips(p->dt);
+    run_schedule(p->gpu, 1, N_SLOTS, NULL, batched, &err, &ok);
+    run_schedule(p->gpu, 0, N_SLOTS, batched, single, &err, &ok);
+    CHECK(p->t, ok, "%s: schedule: %s", p->label, err.msg);
+    if (ok)
+        compare_schedules(p->t, "engine batched==single", p->label, batched, single, N_SLOTS, tol,
+                          flips);
+    /* The same schedule without graphs: identical shapes, so identical numbers. */
+    psamp_engine *plain = make_gpu(p->t, ck, N_SLOTS, p->dt, &p->variants, 0);
+    if (!plain) return;
+    run_schedule(plain, 1, N_SLOTS, NULL, eager, &err, &ok);
+    CHECK(p->t, ok, "%s: eager schedule: %s", p->label, err.msg);
+    if (ok) compare_schedules(p->t, "engine graph==eager", p->label, batched, eager, N_SLOTS, 1e-6, 0);
+    /* Five active slots: the graph pads to a bucket of 8 rows, eager runs 5. */
+    run_schedule(p->gpu, 1, 5, NULL, batched, &err, &ok);
+    run_schedule(plain, 1, 5, batched, eager, &err, &ok);
+    CHECK(p->t, ok, "%s: padded schedule: %s", p->label, err.msg);
+    if (ok) compare_schedules(p->t, "engine padded graph", p->label, batched, eager, 5, tol, flips);
+    psamp_engine_destroy(plain);
+}
+
+/* Slot 0 holds 20 tokens; fork to slot 3 and truncate slot 0 at keep; both then step like a
+ * fresh prefill of the kept prefix in slot 5. */
+static void check_fork(pair *p) {
+    const int keeps[] = {1, 2, 7, 19, 20};
+    int32_t seq[20];
+    prompt_of(seq, 20, 2);
+    double worst = 0.0;
+    int diff = 0;
+    psamp_engine *e = p->gpu;
+    for (int k = 0; k < 5; k++) {
+        psamp_err err = {{0}};
+        psamp_fork_request fork = {3, 0, keeps[k]}, trunc = {0, 0, keeps[k]};
+        int ok = e->ops->prefill(e, 0, seq, 20, 1.0f, NULL, &err) == 0 &&
+                 e->ops->prefill(e, 3, seq + 3, 5, 1.0f, NULL, &err) == 0 && /* dst had other contents */
+                 e->ops->fork(e, &fork, 1, &err) == 0 && e->ops->fork(e, &trunc, 1, &err) == 0 &&
+                 e->ops->prefill(e, 5, seq, keeps[k], 1.0f, NULL, &err) == 0;
+        psamp_step_request q[3] = {req(3, 0.7f, 9, 0), req(0, 0.7f, 9, 0), req(5, 0.7f, 9, 0)};
+        psamp_step_result r[3];
+        for (int i = 0; i < 3 && ok; i++) ok = e->ops->step(e, &q[i], 1, &r[i], &err) == 0;
+        CHECK(p->t, ok, "%s: fork keep %d: %s", p->label, keeps[k], err.msg);
+        if (!ok) return;
+        CHECK(p->t, r[0].token == r[1].token && r[0].logp == r[1].logp,
+              "%s keep %d: fork and truncate (the same KV) differ", p->label, keeps[k]);
+        if (r[0].token != r[2].token) {
+            diff++;
+            continue;
+        }
+        worst = fmax(worst, fmax(fabs(r[0].logp - r[2].logp), fabs(r[0].logq - r[2].logq)));
+    }
+    CHECK(p->t, diff <= allowed_flips(p->dt), "%s: %d of 5 forks stepped to other tokens than a fresh prefill",
+          p->label, diff);
+    report_row(p->t, "engine fork==prefill", p->label, "max_dlogp", worst,
+               p->dt == PSAMP_F32 ? 1e-4 : logp_tol(p->dt));
+}
+
+static void expect_fail(psamp_test_state *t, int rc, const psamp_err *err, const char *what,
+                        const char *want) {
+    CHECK(t, rc == -1, "%s: should fail", what);
+    CHECK(t, strstr(err->msg, want) != NULL, "%s: message lacks '%s': %s", what, want, err->msg);
+    printf("  %-24s %s\n", what, err->msg);
+}
+
+/* Switching kernels on a live engine (its step graphs dropped and captured again) gives
+ * the same greedy step in fp32; bad variants fail, and so does a bad PSAMP_ATTN at
+ * creation. first: engine a's greedy step from BOS in slot 0 with its first variants. */
+static void check_variant_switch(psamp_test_state *t, psamp_engine *a, psamp_step_result first) {
+    psamp_err err = {{0}};
+    const int32_t bos = 2;
+    for (int round = 0; round < 2; round++) /* the second round replays the new graph */
+        for (int v = 0; v < N_VARIANTS; v++) {
+            psamp_step_request q = req(0, 0.0f, 0, 0);
+            psamp_step_result r;
+            const int ok = psamp_engine_cuda_set_variants(a, &VARIANTS[v], &err) == 0 &&
+                           a->ops->prefill(a, 0, &bos, 1, 1.0f, NULL, &err) == 0 &&
+                           a->ops->step(a, &q, 1, &r, &err) == 0;
+            CHECK(t, ok, "variant switch: %s", err.msg);
+            if (!ok) return;
+            CHECK(t, r.token == first.token && fabs(r.logp - first.logp) < 1e-4,
+                  "%s: greedy step %d (log p %.6f) vs %d (%.6f)", psamp_cuda_variants_name(&VARIANTS[v]),
+                  r.token, r.logp, first.token, first.logp);
+            const psamp_cuda_variants now = psamp_engine_cuda_variants(a);
+            CHECK(t, now.attention == VARIANTS[v].attention && now.gemm == VARIANTS[v].gemm &&
+                         strstr(a->info.detail, psamp_cuda_variants_name(&VARIANTS[v])),
+                  "variants reported: %s", a->info.detail);
+        }
+    const psamp_cuda_variants bad = {(psamp_cuda_attention)5, PSAMP_CUDA_GEMM_GEMV};
+    expect_fail(t, psamp_engine_cuda_set_variants(a, &bad, &err), &err, "bad variants", "variants");
+}
+
+/* PSAMP_ATTN / PSAMP_GEMM pick the variants at creation; bad values fail naming them. */
+static void check_variant_env(psamp_test_state *t, const opt_checkpoint *ck) {
+    const char *saved_attn = getenv("PSAMP_ATTN"), *saved_gemm = getenv("PSAMP_GEMM");
+    char attn[64] = "", gemm[64] = "";
+    if (saved_attn) snprintf(attn, sizeof attn, "%s", saved_attn);
+    if (saved_gemm) snprintf(gemm, sizeof gemm, "%s", saved_gemm);
+    psamp_cuda_options o = {PSAMP_F32, 0};
+    psamp_engine *e = NULL;
+    psamp_err err = {{0}};
+    setenv("PSAMP_ATTN", "split", 1);
+    setenv("PSAMP_GEMM", "cublas", 1);
+    CHECK(t, psamp_engine_cuda_create(ck, 2, 16, &o, &e, &err) == 0, "env variants: %s", err.msg);
+    if (e) {
+        const psamp_cuda_variants v = psamp_engine_cuda_variants(e);
+        CHECK(t, v.attention == PSAMP_CUDA_ATTN_SPLIT && v.gemm == PSAMP_CUDA_GEMM_CUBLAS,
+              "PSAMP_ATTN=split PSAMP_GEMM=cublas: got %s", psamp_cuda_variants_name(&v));
+        psamp_engine_destroy(e);
+        e = NULL;
+    }
+    setenv("PSAMP_ATTN", "fast", 1);
+    expect_fail(t, psamp_engine_cuda_create(ck, 2, 16, &o, &e, &err), &err, "bad PSAMP_ATTN",
+                "PSAMP_ATTN=fast");
+    setenv("PSAMP_ATTN", "warp", 1);
+    setenv("PSAMP_GEMM", "gemm", 1);
+    expect_fail(t, psamp_engine_cuda_create(ck, 2, 16, &o, &e, &err), &err, "bad PSAMP_GEMM",
+                "PSAMP_GEMM=gemm");
+    if (saved_attn) setenv("PSAMP_ATTN", attn, 1);
+    else unsetenv("PSAMP_ATTN");
+    if (saved_gemm) setenv("PSAMP_GEMM", gemm, 1);
+    else unsetenv("PSAMP_GEMM");
+}
+
+static void check_errors_and_eos(psamp_test_state *t, opt_checkpoint *ck) {
+    psamp_err err = {{0}};
+    psamp_engine *e = NULL;
+    psamp_cuda_options o = {PSAMP_F16, 0};
+    /* 4M slots x 128 positions: a KV cache far beyond any card. */
+    expect_fail(t, psamp_engine_cuda_create(ck, 4000000, 128, &o, &e, &err), &err, "huge KV cache",
+                "would fit");
+    o.device = 999;
+    expect_fail(t, psamp_engine_cuda_create(ck, 2, 16, &o, &e, &err), &err, "bad device", "device 999");
+    o = (psamp_cuda_options){(psamp_dtype)7, 0};
+    expect_fail(t, psamp_engine_cuda_create(ck, 2, 16, &o, &e, &err), &err, "bad dtype", "dtype");
+    CHECK(t, e == NULL, "no engine on failure");
+    /* EOS set to the greedy first token ends the sequence there. */
+    psamp_engine *a = make_gpu(t, ck, 2, PSAMP_F32, NULL, 1);
+    if (!a) return;
+    int32_t bos = 2;
+    psamp_step_request q = req(0, 0.0f, 0, 0);
+    psamp_step_result r, again;
+    a->ops->prefill(a, 0, &bos, 1, 1.0f, NULL, &err);
+    CHECK(t, a->ops->step(a, &q, 1, &r, &err) == 0, "greedy step: %s", err.msg);
+    q.slot = 1;
+    expect_fail(t, a->ops->step(a, &q, 1, &again, &err), &err, "step an empty slot", "empty");
+    float logp[1];
+    expect_fail(t, a->ops->prefill(a, 1, &bos, 1, 0.0f, logp, &err), &err, "score at tau 0",
+                "temperature");
+    check_variant_switch(t, a, r);
+    psamp_engine_destroy(a);
+    const int32_t saved = ck->cfg.eos_id;
+    ck->cfg.eos_id = r.token;
+    psamp_engine *b = make_gpu(t, ck, 2, PSAMP_F32, NULL, 1);
+    ck->cfg.eos_id = saved;
+    if (!b) return;
+    q.slot = 0;
+    b->ops->prefill(b, 0, &bos, 1, 1.0f, NULL, &err);
+    CHECK(t, b->ops->step(b, &q, 1, &again, &err) == 0, "greedy step: %s", err.msg);
+    CHECK(t, again.token == r.token && again.ended == 1, "EOS ends the sequence");
+    psamp_engine_destroy(b);
+}
+
+static void check_model(psamp_test_state *t, const char *model, psamp_dtype dt,
+                        const psamp_cuda_variants *v, int quick) {
+    opt_checkpoint ck;
+    psamp_err err = {{0}};
+    const int opened = open_model(model, &ck, &err) == 0;
+    CHECK(t, opened, "%s: %s", model, err.msg);
+    if (!opened) return;
+    pair p = {t, model, dt, *v, NULL, NULL, {0}};
+    snprintf(p.label, sizeof p.label, "%s %s/%s", model + 4, psamp_cuda_variants_name(v),
+             dtype_label(dt)); /* drop "opt-" */
+    psamp_cpu_options co = {2};
+    CHECK(t, psamp_engine_cpu_create(&ck, N_SLOTS, MAX_LEN, &co, &p.cpu, &err) == 0, "cpu engine: %s",
+          err.msg);
+    p.gpu = make_gpu(t, &ck, N_SLOTS, dt, v, 1);
+    if (p.cpu && p.gpu) {
+        printf("%s: %s\n", p.label, p.gpu->info.detail);
+        check_prefill(&p);
+        check_continuations(&p, 0.0f);
+        check_continuations(&p, 0.8f);
+        check_continuations(&p, 1.0f);
+        if (!quick) {
+            check_batch_and_graphs(&p, &ck);
+            check_fork(&p);
+        }
+    }
+    psamp_engine_destroy(p.cpu);
+    psamp_engine_destroy(p.gpu);
+    opt_checkpoint_close(&ck);
+}
+
+int main(int argc, char **argv) {
+    const int gate = gpu_test_begin("test_gpu_engine");
+    if (gate) return gate;
+    const int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
+    psamp_test_state t = {0, 0};
+    const char *models[] = {"opt-tiny-pre", "opt-tiny-post", "opt-tiny-pre-bf16"};
+    const psamp_dtype dtypes[] = {PSAMP_F32, PSAMP_F16, PSAMP_BF16};
+    if (quick) {
+        for (int v = 0; v < N_VARIANTS; v++) check_model(&t, "opt-tiny-post", PSAMP_F16, &VARIANTS[v], 1);
+    } else {
+        for (int m = 0; m < 3; m++)
+            for (int d = 0; d < 3; d++)
+                for (int v = 0; v < N_VARIANTS; v++)
+                    check_model(&t, models[m], dtypes[d], &VARIANTS[v], 0);
+        opt_checkpoint ck;
+        psamp_err err = {{0}};
+        if (open_model("opt-tiny-pre", &ck, &err) == 0) {
+            check_errors_and_eos(&t, &ck);
+            check_variant_env(&t, &ck);
+            opt_checkpoint_close(&ck);
+        }
+    }
+    return psamp_test_finish(&t, "test_gpu_engine");
+}

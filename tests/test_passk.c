@@ -1,0 +1,307 @@
+/* pass@k's pieces: the estimator against exact binomials (and stable where binomials
+ * overflow), task files (every broken line refused with its line number), the judging rules,
+ * method specs and experiment configs. */
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "experiment_config.h"
+#include "method_spec.h"
+#include "passk_estimator.h"
+#include "passk_tasks.h"
+#include "test_files.h"
+#include "testlib.h"
+
+static double binomial(int n, int k) {
+    if (k < 0 || k > n) return 0.0;
+    double r = 1.0;
+    for (int i = 1; i <= k; i++) r = r * (n - k + i) / i;
+    return r;
+}
+
+static void test_estimator(psamp_test_state *t) {
+    for (int n = 1; n <= 20; n++)
+        for (int c = 0; c <= n; c++)
+            for (int k = 1; k <= n; k++) {
+                double want = 1.0 - binomial(n - c, k) / binomial(n, k);
+                CHECK_NEAR(t, passk_estimate(n, c, k), want, 1e-12, "pass@k vs binomials");
+            }
+    CHECK_NEAR(t, passk_estimate(10, 3, 1), 0.3, 1e-15, "pass@1 = c/n");
+    CHECK(t, passk_estimate(10, 0, 10) == 0.0, "no correct sample: 0");
+    CHECK(t, passk_estimate(10, 10, 1) == 1.0, "all correct: 1");
+    CHECK(t, passk_estimate(10, 8, 3) == 1.0, "n - c < k: 1");
+    /* Where C(n, k) overflows a double (C(100000, 5000) ~ 10^8000) the product still works. */
+    double big = passk_estimate(100000, 10, 5000);
+    CHECK_NEAR(t, big, 1.0 - pow(1.0 - 0.05, 10), 1e-3, "large n: close to 1 - (1 - k/n)^c");
+    CHECK(t, big > 0 && big < 1, "large n stays inside (0, 1): %g", big);
+    CHECK_NEAR(t, passk_estimate(100000, 1, 1), 1e-5, 1e-15, "large n, pass@1");
+    CHECK(t, isnan(passk_estimate(5, 6, 1)) && isnan(passk_estimate(5, 1, 6)) && isnan(passk_estimate(0, 0, 1)) &&
+                 isnan(passk_estimate(5, -1, 1)) && isnan(passk_estimate(5, 1, 0)),
+          "out-of-range input is NaN, not a plausible number");
+    int64_t correct[3] = {0, 5, 10};
+    CHECK_NEAR(t, passk_mean(10, correct, 3, 1), 0.5, 1e-15, "mean over problems");
+    CHECK(t, isnan(passk_mean(10, correct, 0, 1)), "no problems: NaN");
+    /* pass@k never falls as k grows. */
+    for (int k = 1; k < 40; k++) CHECK(t, passk_estimate(40, 7, k + 1) >= passk_estimate(40, 7, k), "monotone in k");
+
+    psamp_err err = {{0}};
+    int32_t ks[] = {1, 4, 8};
+    CHECK(t, passk_check_ks(ks, 3, 8, "--k", &err) == 0, "k up to n is fine");
+    CHECK(t, passk_check_ks(ks, 3, 7, "--k", &err) == -1 && strstr(err.msg, "k = 8 is larger than the 7 samples"),
+          "k > n: %s", err.msg);
+    int32_t zero[] = {0};
+    CHECK(t, passk_check_ks(zero, 1, 7, "--k", &err) == -1 && strstr(err.msg, "not positive"), "k = 0: %s", err.msg);
+    CHECK(t, passk_check_ks(ks, 3, 0, "--k", &err) == -1 && strstr(err.msg, "must be positive"), "n = 0: %s", err.msg);
+}
+
+typedef struct {
+    const char *text, *expect;
+} broken_tasks;
+
+static const broken_tasks BROKEN[] = {
+    {"{\"id\":\"a\",\"prompt\":\"x\",\"answer\":\"y\"}\n{\"id\":\"b\",\"prompt\":\n", "t.jsonl:2: not valid JSON"},
+    {"\n\n{\"id\":\"a\",\"prompt\":\"x\",\"answer\":\"y\"} extra\n", "t.jsonl:3: text after the JSON object"},
+    {"[1,2]\n", "t.jsonl:1: expected a JSON object"},
+    {"{\"id\":\"a\",\"prompt\":\"x\",\"anwser\":\"y\"}\n", "t.jsonl:1: unknown key \"anwser\""},
+    {"{\"id\":\"a\",\"prompt\":\"x\",\"answer\":\"y\",\"answer\":\"z\"}\n", "t.jsonl:1: \"answer\" given twice"},
+    {"{\"id\":\"a\",\"prompt\":\"x\",\"answer\":\"y\",\"regex\":\"y\"}\n", "t.jsonl:1: give \"answer\" or \"regex\", not both"},
+    {"{\"id\":\"a\",\"prompt\":\"x\"}\n", "t.jsonl:1: needs an \"answer\" or a \"regex\""},
+    {"{\"prompt\":\"x\",\"answer\":\"y\"}\n", "t.jsonl:1: \"id\" is missing or empty"},
+    {"{\"id\":\"\",\"prompt\":\"x\",\"answer\":\"y\"}\n", "t.jsonl:1: \"id\" is missing or empty"},
+    {"{\"id\":\"a\",\"answer\":\"y\"}\n", "t.jsonl:1: \"prompt\" is missing"},
+    {"{\"id\":\"a\",\"prompt\":3,\"answer\":\"y\"}\n", "t.jsonl:1: \"prompt\" must be a string"},
+    {"{\"id\":\"a\",\"prompt\":\"x\",\"answer\":\" y\"}\n", "t.jsonl:1: \"answer\" must be non-empty and not start"},
+    {"{\"id\":\"a\",\"prompt\":\"x\",\"answer\":\"\"}\n", "t.jsonl:1: \"answer\" must be non-empty"},
+    {"{\"id\":\"a\",\"prompt\":\"x\",\"regex\":\"([a-z\"}\n", "t.jsonl:1: \"regex\" '([a-z' does not compile"},
+    {"{\"id\":\"a\",\"prompt\":\"x\",\"answer\":\"y\"}\n\n{\"id\":\"a\",\"prompt\":\"z\",\"answer\":\"y\"}\n",
+     "t.jsonl:3: id \"a\" repeats line 1"},
+    {"\n  \n\t\n", "t.jsonl: no tasks"},
+};
+
+static void test_task_files(psamp_test_state *t) {
+    psamp_err err = {{0}};
+    passk_task_set s;
+    const char *good = "{\"id\":\"cap\",\"prompt\":\"The capital of France is\",\"answer\":\"Paris\",\"source\":\"me\"}\r\n"
+                       "\n"
+                       "{\"id\":\"six\",\"prompt\":\"1, 2, 3, 4, 5,\",\"regex\":\"^6([^0-9]|$)\"}";
+    CHECK(t, passk_tasks_parse(good, strlen(good), "t.jsonl", 1, &s, &err) == 0, "good file: %s", err.msg);
+    CHECK(t, s.n == 2 && strcmp(s.items[0].id, "cap") == 0 && strcmp(s.items[0].answer, "Paris") == 0 &&
+                 strcmp(s.items[0].source, "me") == 0 && s.items[0].line == 1 && s.items[1].line == 3 &&
+                 s.items[1].re != NULL && s.items[1].answer == NULL,
+          "fields and line numbers");
+    passk_tasks_free(&s);
+    CHECK(t, s.n == 0 && s.items == NULL, "free leaves an empty set");
+    const char *prompts_only = "{\"id\":\"p\",\"prompt\":\"Once upon a time\"}\n";
+    CHECK(t, passk_tasks_parse(prompts_only, strlen(prompts_only), "t.jsonl", 0, &s, &err) == 0 && s.n == 1,
+          "prompts without answers are fine for H3: %s", err.msg);
+    passk_tasks_free(&s);
+    for (size_t i = 0; i < sizeof BROKEN / sizeof BROKEN[0]; i++) {
+        err.msg[0] = '\0';
+        int rc = passk_tasks_parse(BROKEN[i].text, strlen(BROKEN[i].text), "t.jsonl", 1, &s, &err);
+        CHECK(t, rc == -1 && s.n == 0 && strstr(err.msg, BROKEN[i].expect) && !strchr(err.msg, '\n'),
+              "broken case %zu: got '%s', want '%s'", i, err.msg, BROKEN[i].expect);
+    }
+    CHECK(t, passk_tasks_load("/nonexistent/tasks.jsonl", 1, &s, &err) == -1 && strstr(err.msg, "cannot open") &&
+                 strstr(err.msg, "/nonexistent/tasks.jsonl"),
+          "missing file: %s", err.msg);
+}
+
+static int judge(const passk_task *task, const char *completion) {
+    return passk_task_judge(task, completion, strlen(completion));
+}
+
+static void test_judging(psamp_test_state *t) {
+    psamp_err err = {{0}};
+    passk_task_set s;
+    const char *text = "{\"id\":\"a\",\"prompt\":\"\",\"answer\":\"Paris\"}\n"
+                       "{\"id\":\"b\",\"prompt\":\"\",\"answer\":\"G.\"}\n"
+                       "{\"id\":\"c\",\"prompt\":\"\",\"regex\":\"^6([^0-9]|$)\"}\n"
+                       "{\"id\":\"d\",\"prompt\":\"\",\"regex\":\"cat\"}\n";
+    if (passk_tasks_parse(text, strlen(text), "t.jsonl", 1, &s, &err) != 0) {
+        CHECK(t, 0, "judging tasks parse: %s", err.msg);
+        return;
+    }
+    const passk_task *paris = &s.items[0], *g = &s.items[1], *six = &s.items[2], *cat = &s.items[3];
+    CHECK(t, judge(paris, " Paris, the city") && judge(paris, "Paris.") && judge(paris, "\n\t Paris") &&
+                 judge(paris, " Paris"),
+          "answer: a prefix after leading whitespace, then a non-alphanumeric or the end");
+    CHECK(t, !judge(paris, " Parisian") && !judge(paris, " paris") && !judge(paris, "") && !judge(paris, " Pari") &&
+                 !judge(paris, "The Paris") && !judge(paris, " Paris2"),
+          "answer: not a longer word, other case, a shorter text or a later position");
+    CHECK(t, judge(g, " G.H") && judge(g, "G."), "an answer ending in punctuation needs no boundary");
+    CHECK(t, judge(six, " 6, 7") && judge(six, "6") && !judge(six, " 66") && !judge(six, " 7, 6"),
+          "regex on the stripped completion, anchored by ^");
+    CHECK(t, judge(cat, " the cat sat") && !judge(cat, " the dog"), "an unanchored regex matches anywhere");
+    passk_tasks_free(&s);
+}
+
+static void test_method_specs(psamp_test_state *t) {
+    psamp_err err = {{0}};
+    method_spec m;
+    CHECK(t, method_spec_from_text("power:alpha=2,block-size=4,mcmc_steps=3,label=p2", &m, &err) == 0,
+          "spec parses: %s", err.msg);
+    CHECK(t, m.cfg.method == PSAMP_METHOD_POWER && m.cfg.alpha == 2 && m.cfg.block_size == 4 && m.cfg.mcmc_steps == 3 &&
+                 strcmp(m.label, "p2") == 0,
+          "spec values");
+    CHECK(t, method_spec_from_text("greedy", &m, &err) == 0 && m.cfg.method == PSAMP_METHOD_GREEDY &&
+                 strcmp(m.label, "greedy") == 0,
+          "a bare method, labelled by its text");
+    struct {
+        const char *spec, *expect;
+    } bad[] = {
+        {"bogus", "unknown method 'bogus'"},      {"power:beta=2", "unknown key 'beta'"},
+        {"power:alpha", "'alpha' is not key=value"}, {"power:alpha=x", "alpha: expected a number, got 'x'"},
+        {"power:block-size=2.5", "block_size must be an integer"}, {"power:alpha=2,alpha=3", "alpha given twice"},
+        {":alpha=2", "expected METHOD[:key=value"},  {"power:method=temp", "unknown key 'method'"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        err.msg[0] = '\0';
+        CHECK(t, method_spec_from_text(bad[i].spec, &m, &err) == -1 && strstr(err.msg, bad[i].expect),
+              "bad spec '%s': got '%s'", bad[i].spec, err.msg);
+    }
+    method_list l = {NULL, 0};
+    CHECK(t, method_list_from_text("  greedy\ttemp:temperature=0.5 power ", "--methods", &l, &err) == 0 && l.n == 3 &&
+                 l.items[1].cfg.temperature == 0.5,
+          "a list of three: %s", err.msg);
+    CHECK(t, method_list_from_text("temp temp", "--methods", &l, &err) == -1 && strstr(err.msg, "label 'temp' is used") &&
+                 l.n == 3,
+          "duplicate labels refused, the old list kept: %s", err.msg);
+    CHECK(t, method_list_from_text("   ", "--methods", &l, &err) == -1 && strstr(err.msg, "no methods"), "empty list");
+    psamp_sampler_config cfg;
+    CHECK(t, method_spec_config(&l.items[2], 8, 5, 3, &cfg, &err) == 0 && cfg.n_chains == 5 && cfg.seed == 3 &&
+                 cfg.max_new_tokens == 8 && psamp_sampler_block_size(&cfg) == 2,
+          "run config: 4 default blocks of 8 tokens: %s", err.msg);
+    CHECK(t, method_spec_config(&l.items[2], 2, 5, 3, &cfg, &err) == 0 && psamp_sampler_block_size(&cfg) == 1,
+          "default blocks shrink to fit T = 2");
+    method_list_free(&l);
+    method_spec_from_text("power:block-size=9,label=big", &m, &err);
+    CHECK(t, method_spec_config(&m, 8, 1, 0, &cfg, &err) == -1 && strstr(err.msg, "method 'big'") &&
+                 strstr(err.msg, "block-size 9 is larger"),
+          "block size > T names the method: %s", err.msg);
+
+    cJSON *arr = cJSON_Parse("[{\"method\":\"power\",\"alpha\":3,\"block_size\":2},{\"method\":\"temp\",\"label\":\"t\"}]");
+    CHECK(t, method_list_from_json(arr, "c.json: methods", &l, &err) == 0 && l.n == 2 && l.items[0].cfg.alpha == 3 &&
+                 strcmp(l.items[0].label, "power") == 0 && strcmp(l.items[1].label, "t") == 0,
+          "JSON methods: %s", err.msg);
+    cJSON_Delete(arr);
+    const char *bad_json[][2] = {
+        {"[{\"alpha\":3}]", "c.json: methods[0]: \"method\" (a string) is required"},
+        {"[{\"method\":\"power\",\"block-size\":3}]", "unknown key \"block-size\""},
+        {"[{\"method\":\"power\",\"alpha\":\"3\"}]", "\"alpha\" must be a number"},
+        {"[{\"method\":\"power\"},{\"method\":\"power\"}]", "label 'power' is used by two methods"},
+        {"[]", "the list of methods is empty"},
+        {"{}", "expected an array"},
+    };
+    for (size_t i = 0; i < sizeof bad_json / sizeof bad_json[0]; i++) {
+        arr = cJSON_Parse(bad_json[i][0]);
+        err.msg[0] = '\0';
+        CHECK(t, method_list_from_json(arr, "c.json: methods", &l, &err) == -1 && strstr(err.msg, bad_json[i][1]),
+              "bad JSON methods %s: got '%s'", bad_json[i][0], err.msg);
+        cJSON_Delete(arr);
+    }
+    method_list_free(&l);
+}
+
+static int load_config(const char *dir, const char *json, experiment_kind kind, experiment_config *c, psamp_err *err) {
+    char path[4096];
+    test_path(path, dir, "c.json");
+    test_write_text(path, json);
+    experiment_config_init(c, kind, err);
+    return experiment_config_load(c, path, err);
+}
+
+static void test_configs(psamp_test_state *t) {
+    psamp_err err = {{0}};
+    experiment_config c;
+    char *dir = test_dir_create();
+    if (!dir) {
+        CHECK(t, 0, "no temp dir");
+        return;
+    }
+    const char *good = "{\"worlds\": [\"a.json\", \"/abs/b.json\"], \"samples\": 8, \"k\": [1, 8], \"seed\": 5, "
+                       "\"max_new_tokens\": 6, \"methods\": [{\"method\": \"greedy\"}]}";
+    CHECK(t, load_config(dir, good, EXPERIMENT_PASSK, &c, &err) == 0, "good config: %s", err.msg);
+    char want[4096];
+    CHECK(t, c.n_worlds == 2 && strcmp(c.worlds[0], test_path(want, dir, "a.json")) == 0 &&
+                 strcmp(c.worlds[1], "/abs/b.json") == 0,
+          "relative paths are read from the config's folder: %s", c.n_worlds ? c.worlds[0] : "");
+    CHECK(t, c.samples == 8 && c.n_ks == 2 && c.ks[1] == 8 && c.seed == 5 && c.max_new_tokens == 6 && c.methods.n == 1,
+          "values");
+    CHECK(t, experiment_config_check(&c, &err) == 0, "check passes: %s", err.msg);
+    c.samples = 4;
+    CHECK(t, experiment_config_check(&c, &err) == -1 && strstr(err.msg, "k = 8 is larger than the 4 samples"),
+          "k > samples: %s", err.msg);
+    c.samples = 0;
+    CHECK(t, experiment_config_check(&c, &err) == -1 && strstr(err.msg, "--samples must be positive"), "samples 0: %s",
+          err.msg);
+    c.samples = 8;
+    experiment_set_string(&c.model, "m.json", &err);
+    CHECK(t, experiment_config_check(&c, &err) == -1 && strstr(err.msg, "not both"), "worlds and model: %s", err.msg);
+    experiment_config_free(&c);
+
+    CHECK(t, load_config(dir, "{\"methods\": [{\"method\": \"temp\"}]}", EXPERIMENT_PASSK, &c, &err) == 0 &&
+                 experiment_config_check(&c, &err) == -1 && strstr(err.msg, "no problems"),
+          "no problems: %s", err.msg);
+    experiment_config_free(&c);
+    CHECK(t, load_config(dir, "{\"model\": \"m.json\", \"samples\": 3, \"methods\": [{\"method\": \"temp\"}]}",
+                         EXPERIMENT_PASSK, &c, &err) == 0 &&
+                 experiment_config_check(&c, &err) == 0 && c.n_ks == 3 && c.ks[2] == 3,
+          "default k = 1..samples: %s", err.msg);
+    experiment_config_free(&c);
+
+    const char *bad[][2] = {
+        {"{\"model\": \"m\", \"bogus\": 1}", "unknown key \"bogus\""},
+        {"{\"samples\": 0}", "\"samples\" must be an integer in [1,"},
+        {"{\"samples\": 2.5}", "\"samples\" must be an integer"},
+        {"{\"model\": 5}", "\"model\" must be a non-empty string"},
+        {"{\"k\": [1, 0]}", "k[1] must be a positive integer"},
+        {"{\"k\": []}", "\"k\" must be a non-empty array"},
+        {"{\"worlds\": []}", "\"worlds\" must be a non-empty array"},
+        {"{\"seed\": 1, \"seed\": 2}", "\"seed\" given twice"},
+        {"{\"methods\": [{\"method\": \"nope\"}]}", "methods[0]: --method: unknown method 'nope'"},
+        {"[1]", "expected a JSON object"},
+        {"{\"model\": ", "not valid JSON"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        err.msg[0] = '\0';
+        CHECK(t, load_config(dir, bad[i][0], EXPERIMENT_PASSK, &c, &err) == -1 && strstr(err.msg, bad[i][1]) &&
+                     strstr(err.msg, "c.json"),
+              "bad config %s: got '%s'", bad[i][0], err.msg);
+        experiment_config_free(&c);
+    }
+    CHECK(t, load_config(dir, "{\"k\": [1]}", EXPERIMENT_H3, &c, &err) == -1 && strstr(err.msg, "unknown key \"k\""),
+          "h3 has no k: %s", err.msg);
+    experiment_config_free(&c);
+    CHECK(t, load_config(dir, "{\"prompts\": \"p.jsonl\"}", EXPERIMENT_H3, &c, &err) == 0 && c.tasks &&
+                 strstr(c.tasks, "p.jsonl"),
+          "h3 reads prompts: %s", err.msg);
+    experiment_config_free(&c);
+    experiment_config_init(&c, EXPERIMENT_PASSK, &err);
+    CHECK(t, experiment_config_load(&c, "/nonexistent/c.json", &err) == -1 && strstr(err.msg, "cannot open"),
+          "missing config: %s", err.msg);
+    CHECK(t, experiment_set_ks(&c, "1,2,x", &err) == -1 && strstr(err.msg, "comma list of positive integers"),
+          "bad k list: %s", err.msg);
+    CHECK(t, experiment_set_worlds(&c, "a.json,,b.json", &err) == -1 && strstr(err.msg, "empty path"),
+          "empty world path: %s", err.msg);
+    experiment_config_free(&c);
+    int32_t *list, n;
+    CHECK(t, experiment_parse_int_list("1,64,1024", "--chains", &list, &n, &err) == 0 && n == 3 && list[2] == 1024,
+          "int list");
+    free(list);
+    const char *bad_lists[] = {"", "0", "1,,2", "1,", "-3", "1x", "99999999999"};
+    for (size_t i = 0; i < sizeof bad_lists / sizeof bad_lists[0]; i++)
+        CHECK(t, experiment_parse_int_list(bad_lists[i], "--chains", &list, &n, &err) == -1 && strstr(err.msg, "--chains"),
+              "bad int list '%s'", bad_lists[i]);
+    test_dir_remove(dir);
+}
+
+int main(void) {
+    psamp_test_state t = {0, 0};
+    test_estimator(&t);
+    test_task_files(&t);
+    test_judging(&t);
+    test_method_specs(&t);
+    test_configs(&t);
+    return psamp_test_finish(&t, "test_passk");
+}
