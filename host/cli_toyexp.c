@@ -208,7 +208,10 @@ static int run_toyexp(const char *config_path, const char *out_path) {
     psamp_err err = {{0}};
     int status = 1, have_config = 0;
     memset(&s, 0, sizeof s);
-    if (exp_config_load(&x, config_path, &err) != 0) goto done;
+    if (exp_config_load(&x, config_path, &err) != 0) {
+        psamp_fail_context(&err, "--config");
+        goto done;
+    }
     have_config = 1;
     if (read_config(&x, &s, &err) != 0) goto done;
     if (out_path && psamp_atomic_open(&out, out_path, "--out", &err) != 0) goto done;

@@ -1,10 +1,11 @@
 #include "exp_config.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "file_read.h"
 
 /* Configs are a few kilobytes; this bounds what a wrong path (a checkpoint) makes us read. */
 #define EXP_CONFIG_MAX_BYTES (16 << 20)
@@ -61,22 +62,10 @@ int exp_config_parse(exp_config *c, const char *text, const char *label, psamp_e
 }
 
 int exp_config_load(exp_config *c, const char *path, psamp_err *err) {
+    char *buf;
+    size_t len;
     memset(c, 0, sizeof *c);
-    FILE *f = fopen(path, "rb");
-    if (!f) return psamp_fail(err, "%s: cannot open: %s", path, strerror(errno));
-    char *buf = malloc(EXP_CONFIG_MAX_BYTES + 1);
-    if (!buf) {
-        fclose(f);
-        return psamp_fail(err, "out of memory");
-    }
-    size_t n = fread(buf, 1, EXP_CONFIG_MAX_BYTES + 1, f);
-    int bad = ferror(f);
-    fclose(f);
-    if (bad || n > EXP_CONFIG_MAX_BYTES) {
-        free(buf);
-        return psamp_fail(err, "%s: %s", path, bad ? "read failed" : "larger than 16 MiB, not a config");
-    }
-    buf[n] = '\0';
+    if (psamp_read_file(path, EXP_CONFIG_MAX_BYTES, NULL, &buf, &len, err) != 0) return -1;
     int rc = exp_config_parse(c, buf, path, err);
     free(buf);
     return rc;

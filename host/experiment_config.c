@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "passk_estimator.h"
-#include "text_file.h"
+#include "file_read.h"
 
 #define CONFIG_MAX_BYTES (1u << 20)
 
@@ -205,7 +205,7 @@ static int read_key(experiment_config *c, const cJSON *v, const char *path, psam
 int experiment_config_load(experiment_config *c, const char *path, psamp_err *err) {
     char *text;
     size_t len;
-    if (psamp_read_text_file(path, CONFIG_MAX_BYTES, "--config", &text, &len, err) != 0) return -1;
+    if (psamp_read_file(path, CONFIG_MAX_BYTES, "--config", &text, &len, err) != 0) return -1;
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
     int rc = 0;
