@@ -32,9 +32,9 @@ static char *dir_of(const char *path) {
 
 char *exp_config_resolve(const char *dir, const char *rel) {
     if (rel[0] == '/' || strcmp(dir, ".") == 0) return strdup(rel);
-    size_t n = strlen(dir) + strlen(rel) + 2;
+    size_t d = strlen(dir), n = d + strlen(rel) + 2;
     char *out = malloc(n);
-    if (out) snprintf(out, n, "%s/%s", dir, rel);
+    if (out) snprintf(out, n, "%s%s%s", dir, d && dir[d - 1] == '/' ? "" : "/", rel);
     return out;
 }
 
@@ -280,6 +280,36 @@ int exp_config_string_list(const exp_config *c, const cJSON *obj, const char *wh
     }
     free((void *)*out);
     *out = v;
+    *n = count;
+    return 0;
+}
+
+void exp_config_free_paths(char **paths, int32_t n) {
+    for (int32_t i = 0; paths && i < n; i++) free(paths[i]);
+    free(paths);
+}
+
+int exp_config_path_list(const exp_config *c, const cJSON *obj, const char *where,
+                         const char *key, int required, char ***out, int32_t *n, psamp_err *err) {
+    const char **names = NULL;
+    int32_t count = 0;
+    if (exp_config_string_list(c, obj, where, key, required, &names, &count, err) != 0) return -1;
+    if (!names) return 0;
+    char **paths = calloc((size_t)count, sizeof *paths);
+    int rc = paths ? 0 : psamp_fail(err, "out of memory");
+    for (int32_t i = 0; rc == 0 && i < count; i++) {
+        if (!names[i][0])
+            rc = psamp_fail(err, "%s: %s%s%s[%d] is empty", c->path, where, where[0] ? "." : "", key, i);
+        else if (!(paths[i] = exp_config_resolve(c->dir, names[i])))
+            rc = psamp_fail(err, "out of memory");
+    }
+    free((void *)names);
+    if (rc != 0) {
+        exp_config_free_paths(paths, count);
+        return -1;
+    }
+    exp_config_free_paths(*out, *n);
+    *out = paths;
     *n = count;
     return 0;
 }

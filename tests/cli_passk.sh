@@ -122,7 +122,7 @@ expect_error 1 "k = 9 is larger than the 8 samples" -- passk --model "$toy/greed
 expect_error 1 "samples must be positive" -- passk --model "$toy/greedy_trap.json" --samples 0
 expect_error 1 "samples must be positive" -- passk --model "$toy/greedy_trap.json" --samples -3
 expect_error 1 "comma list of positive integers" -- passk --model "$toy/greedy_trap.json" --k 1,x
-expect_error 1 "unknown key \"bogus\"" -- passk --config "$tmp/badkey.json"
+expect_error 1 "badkey.json: unknown key 'bogus'" -- passk --config "$tmp/badkey.json"
 expect_error 1 "unknown method 'nope'" -- passk --model "$toy/greedy_trap.json" --methods "temp nope"
 expect_error 1 "label 'temp' is used by two" -- passk --model "$toy/greedy_trap.json" --methods "temp temp"
 expect_error 1 "block-size 9 is larger" -- passk --model "$toy/greedy_trap.json" --methods "power:block-size=9"
