@@ -25,3 +25,12 @@ char *psamp_test_read_file(const char *path, size_t *len) {
     if (psamp_read_file(path, (size_t)1 << 30, NULL, &data, len, NULL) != 0) return NULL;
     return data;
 }
+
+toy_world *psamp_test_toy_world(psamp_test_state *t, const char *name) {
+    char path[1024];
+    toy_world *w = NULL;
+    psamp_err err = {{0}};
+    snprintf(path, sizeof path, "%s/experiments/toy/%s", PSAMP_SOURCE_DIR, name);
+    CHECK(t, toy_world_load(path, &w, &err) == 0, "load %s: %s", name, err.msg);
+    return w;
+}
