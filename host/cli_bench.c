@@ -94,9 +94,10 @@ static int run_chains(bench_model *bm, const bench_args *a, int32_t chains, benc
     return 0;
 }
 
+/* ,"key":v -- every field of the report follows another. */
 static void json_field(FILE *f, const char *key, double v) {
-    fprintf(f, ",\"%s\":", key);
-    psamp_json_number(f, v);
+    fputc(',', f);
+    psamp_json_key_number(f, key, v);
 }
 
 static void write_run(FILE *f, const bench_model *bm, const bench_run *b) {

@@ -121,7 +121,10 @@ static int run_h1(const char *config_path, const char *model_override, const cha
     int status = 1, have_config = 0, have_result = 0;
     memset(&s, 0, sizeof s);
     memset(&res, 0, sizeof res);
-    if (exp_config_load(&c, config_path, &err) != 0) goto done;
+    if (exp_config_load(&c, config_path, &err) != 0) {
+        psamp_fail_context(&err, "--config");
+        goto done;
+    }
     have_config = 1;
     if (read_config(&c, model_override, &s, &err) != 0) goto done;
     if (open_model(&s, &m, &ids, &lens, &longest, &err) != 0) goto done;

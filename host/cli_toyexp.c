@@ -147,25 +147,18 @@ static int check_against_worlds(const exp_config *x, toyexp_setup *s, psamp_err 
 }
 
 static int read_config(const exp_config *x, toyexp_setup *s, psamp_err *err) {
-    const char **names = NULL;
     int32_t limit = 1000000;
     toyexp_config *c = &s->cfg;
     memset(s, 0, sizeof *s);
     c->chains = 4000;
     if (exp_config_check_keys(x, x->root, "", TOP_KEYS, err) != 0 ||
-        exp_config_string_list(x, x->root, "", "worlds", 1, &names, &s->n_worlds, err) != 0)
+        exp_config_path_list(x, x->root, "", "worlds", 1, &s->paths, &s->n_worlds, err) != 0)
         return -1;
-    s->paths = calloc((size_t)s->n_worlds, sizeof *s->paths);
     s->worlds = calloc((size_t)s->n_worlds, sizeof *s->worlds);
-    int rc = s->paths && s->worlds ? 0 : psamp_fail(err, "out of memory");
-    for (int32_t i = 0; rc == 0 && i < s->n_worlds; i++) {
-        s->paths[i] = exp_config_resolve(x->dir, names[i]);
-        if (!s->paths[i]) rc = psamp_fail(err, "out of memory");
-        else if (toy_world_load(s->paths[i], &s->worlds[i], err) != 0)
-            rc = psamp_fail_context(err, "%s: worlds[%d]", x->path, i);
-    }
-    free((void *)names);
-    if (rc != 0) return -1;
+    if (!s->worlds) return psamp_fail(err, "out of memory");
+    for (int32_t i = 0; i < s->n_worlds; i++)
+        if (toy_world_load(s->paths[i], &s->worlds[i], err) != 0)
+            return psamp_fail_context(err, "%s: worlds[%d]", x->path, i);
     if (exp_config_int(x, x->root, "", "chains", 0, 1, 1 << 22, &c->chains, err) != 0 ||
         exp_config_u64(x, x->root, "", "seed", &c->seed, err) != 0 ||
         exp_config_int(x, x->root, "", "enumerate_limit", 0, 1, 100000000, &limit, err) != 0 ||
@@ -208,7 +201,10 @@ static int run_toyexp(const char *config_path, const char *out_path) {
     psamp_err err = {{0}};
     int status = 1, have_config = 0;
     memset(&s, 0, sizeof s);
-    if (exp_config_load(&x, config_path, &err) != 0) goto done;
+    if (exp_config_load(&x, config_path, &err) != 0) {
+        psamp_fail_context(&err, "--config");
+        goto done;
+    }
     have_config = 1;
     if (read_config(&x, &s, &err) != 0) goto done;
     if (out_path && psamp_atomic_open(&out, out_path, "--out", &err) != 0) goto done;

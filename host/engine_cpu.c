@@ -1,14 +1,13 @@
-/* The CPU engine's slots and the engine.h operations over opt_forward_cpu. A slot of
- * length n holds tokens[0..n) and the KV of positions [0, n-1): its last token is pending
- * and is fed by the next step (or dropped by a fork). */
+/* The engine.h operations over opt_forward_cpu. The slots' tokens, lengths and argument
+ * checks are the shared slot table's (engine_slots.h); this file keeps the KV and the math. */
 #include "engine_cpu.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
+#include "engine_slots.h"
 #include "opt_forward_cpu.h"
 #include "philox.h"
 #include "sample_row.h"
@@ -24,14 +23,11 @@ typedef struct {
     opt_weights_f32 weights;
     cpu_pool *pool;
     opt_cpu_forward fwd;
-    int32_t *tokens;  /* [n_slots, max_len] */
-    int32_t *length;  /* [n_slots] */
+    psamp_slot_table slots;
     /* per-call scratch, sized for max_rows */
     opt_cpu_row *rows;
     const psamp_step_request *reqs;
     psamp_step_result *results;
-    int32_t *seen;    /* [n_slots] step/fork stamps to catch repeated slots */
-    int32_t stamp;
     /* prefill log p */
     const int32_t *targets;
     float *logp_out;
@@ -45,29 +41,10 @@ static void cpu_destroy(psamp_engine *base) {
     opt_cpu_forward_free(&e->fwd);
     cpu_pool_destroy(e->pool);
     opt_weights_f32_free(&e->weights);
-    free(e->tokens);
-    free(e->length);
+    psamp_slots_free(&e->slots);
     free(e->rows);
     free(e->results);
-    free(e->seen);
     free(e);
-}
-
-/* what names the argument ("prefill", "step request 3", "fork request 0 (src)"). */
-static int check_slot(const cpu_engine *e, int32_t slot, const char *what, psamp_err *err) {
-    if (slot < 0 || slot >= e->base.info.n_slots)
-        return psamp_fail(err, "cpu engine: %s: slot %d outside [0, %d)", what, slot,
-                          e->base.info.n_slots);
-    return 0;
-}
-
-/* A new stamp for the repeated-slot check (the array is cleared when stamps wrap). */
-static int32_t next_stamp(cpu_engine *e) {
-    if (e->stamp == INT32_MAX) {
-        memset(e->seen, 0, (size_t)e->base.info.n_slots * sizeof *e->seen);
-        e->stamp = 0;
-    }
-    return ++e->stamp;
 }
 
 /* log softmax(logits of row r / tau)[targets[r]] in double, for prefill's scores. */
@@ -86,21 +63,14 @@ static void logp_task(void *ctx, int64_t r, int thread) {
 static int cpu_prefill(psamp_engine *base, int32_t slot, const int32_t *tokens, int32_t n,
                        float tau, float *logp, psamp_err *err) {
     cpu_engine *e = as_cpu(base);
-    const psamp_engine_info *info = &base->info;
-    if (check_slot(e, slot, "prefill", err)) return -1;
-    if (n < 1 || n > info->max_len)
-        return psamp_fail(err, "cpu engine: prefill of slot %d: %d tokens, expected 1 to %d (max_len)",
-                          slot, n, info->max_len);
-    for (int32_t i = 0; i < n; i++)
-        if (tokens[i] < 0 || tokens[i] >= info->vocab_size)
-            return psamp_fail(err, "cpu engine: prefill of slot %d: token %d at index %d is outside the vocabulary [0, %d)",
-                              slot, tokens[i], i, info->vocab_size);
+    if (psamp_slots_check_prefill(&e->slots, slot, tokens, n, 0, tau, err)) return -1;
+    /* The table refuses tau = +inf when scoring; this engine scores it (a uniform row), as it
+     * always has, so it checks tau itself. */
     if (logp && !(tau > 0.0f))
         return psamp_fail(err, "cpu engine: prefill of slot %d: scoring temperature %g is not positive", slot, tau);
     e->score_tau = tau;
-    int32_t *seq = e->tokens + (size_t)slot * info->max_len;
-    memmove(seq, tokens, (size_t)n * sizeof *seq);
-    e->length[slot] = n;
+    psamp_slots_set(&e->slots, slot, tokens, n);
+    const int32_t *seq = psamp_slot_tokens(&e->slots, slot);
     if (logp) logp[0] = 0.0f;
     /* Feed positions 0..n-2 (the last token stays pending), a chunk at a time. */
     for (int32_t start = 0; start < n - 1; start += e->fwd.max_rows) {
@@ -118,37 +88,13 @@ static int cpu_prefill(psamp_engine *base, int32_t slot, const int32_t *tokens, 
 
 static int cpu_fork(psamp_engine *base, const psamp_fork_request *forks, int32_t n, psamp_err *err) {
     cpu_engine *e = as_cpu(base);
-    const int32_t max_len = base->info.max_len;
-    int32_t stamp = next_stamp(e);
-    for (int32_t i = 0; i < n; i++) {
-        const psamp_fork_request *f = &forks[i];
-        char what[48];
-        snprintf(what, sizeof what, "fork request %d (dst)", i);
-        if (check_slot(e, f->dst, what, err)) return -1;
-        snprintf(what, sizeof what, "fork request %d (src)", i);
-        if (check_slot(e, f->src, what, err)) return -1;
-        if (f->keep < 0 || f->keep > e->length[f->src])
-            return psamp_fail(err, "cpu engine: fork request %d: keep %d outside [0, %d] (length of slot %d)",
-                              i, f->keep, e->length[f->src], f->src);
-        if (e->seen[f->dst] == stamp)
-            return psamp_fail(err, "cpu engine: fork request %d: slot %d is the destination of two forks",
-                              i, f->dst);
-        e->seen[f->dst] = stamp;
-    }
-    /* No dst may feed another fork of the call: the forks must not depend on their order. */
+    /* The table checks that no dst feeds another fork of the call, so the copies may run in
+     * any order. */
+    if (psamp_slots_check_forks(&e->slots, forks, n, err)) return -1;
     for (int32_t i = 0; i < n; i++)
-        if (forks[i].src != forks[i].dst && e->seen[forks[i].src] == stamp)
-            return psamp_fail(err, "cpu engine: fork request %d: source slot %d is also a fork destination in this call",
-                              i, forks[i].src);
-    for (int32_t i = 0; i < n; i++) {
-        const psamp_fork_request *f = &forks[i];
-        if (f->dst != f->src) {
-            memcpy(e->tokens + (size_t)f->dst * max_len, e->tokens + (size_t)f->src * max_len,
-                   (size_t)f->keep * sizeof(int32_t));
-            opt_cpu_forward_copy_kv(&e->fwd, f->dst, f->src, f->keep - 1);
-        }
-        e->length[f->dst] = f->keep;
-    }
+        if (forks[i].dst != forks[i].src)
+            opt_cpu_forward_copy_kv(&e->fwd, forks[i].dst, forks[i].src, forks[i].keep - 1);
+    psamp_slots_apply_forks(&e->slots, forks, n);
     return 0;
 }
 
@@ -165,43 +111,18 @@ static void sample_task(void *ctx, int64_t r, int thread) {
 static int cpu_step(psamp_engine *base, const psamp_step_request *reqs, int32_t n,
                     psamp_step_result *out, psamp_err *err) {
     cpu_engine *e = as_cpu(base);
-    const psamp_engine_info *info = &base->info;
-    if (n < 0 || n > info->n_slots)
-        return psamp_fail(err, "cpu engine: step of %d requests, expected 0 to %d (n_slots)", n,
-                          info->n_slots);
-    int32_t stamp = next_stamp(e);
+    if (psamp_slots_check_step(&e->slots, reqs, n, err)) return -1;
     for (int32_t i = 0; i < n; i++) {
-        int32_t slot = reqs[i].slot;
-        char what[32];
-        snprintf(what, sizeof what, "step request %d", i);
-        if (check_slot(e, slot, what, err)) return -1;
-        if (e->seen[slot] == stamp)
-            return psamp_fail(err, "cpu engine: step request %d: slot %d is requested twice", i, slot);
-        e->seen[slot] = stamp;
-        if (e->length[slot] < 1)
-            return psamp_fail(err, "cpu engine: step request %d: slot %d is empty (prefill it first)",
-                              i, slot);
-        if (e->length[slot] >= info->max_len)
-            return psamp_fail(err, "cpu engine: step request %d: slot %d is full (%d tokens, max_len %d)",
-                              i, slot, e->length[slot], info->max_len);
-        if (!(reqs[i].tau >= 0.0f) || isinf(reqs[i].tau))
-            return psamp_fail(err, "cpu engine: step request %d: tau %g must be finite and >= 0", i,
-                              (double)reqs[i].tau);
-    }
-    for (int32_t i = 0; i < n; i++) {
-        int32_t slot = reqs[i].slot, pos = e->length[slot] - 1;
-        e->rows[i] = (opt_cpu_row){slot, pos, e->tokens[(size_t)slot * info->max_len + pos]};
+        int32_t slot = reqs[i].slot, pos = e->slots.length[slot] - 1;
+        e->rows[i] = (opt_cpu_row){slot, pos, psamp_slot_tokens(&e->slots, slot)[pos]};
     }
     if (n == 0) return 0;
     opt_cpu_forward_rows(&e->fwd, e->rows, n, 1);
     e->reqs = reqs;
     cpu_pool_run(e->pool, n, sample_task, e);
     for (int32_t i = 0; i < n; i++) {
-        int32_t slot = reqs[i].slot;
         psamp_step_result *r = &e->results[i];
-        r->ended = r->token == e->weights.cfg.eos_id;
-        e->tokens[(size_t)slot * info->max_len + e->length[slot]] = r->token;
-        e->length[slot]++;
+        r->ended = psamp_slots_append(&e->slots, reqs[i].slot, r->token);
         out[i] = *r;
     }
     return 0;
@@ -233,14 +154,12 @@ int psamp_engine_cpu_create(const opt_checkpoint *ck, int32_t n_slots, int32_t m
     openblas_set_num_threads(1);
     int32_t max_rows = n_slots > PREFILL_CHUNK ? n_slots : PREFILL_CHUNK;
     if (opt_weights_f32_load(&e->weights, ck, err) != 0 || cpu_pool_create(&e->pool, threads, err) != 0 ||
-        opt_cpu_forward_init(&e->fwd, &e->weights, e->pool, n_slots, max_len, max_rows, err) != 0)
+        opt_cpu_forward_init(&e->fwd, &e->weights, e->pool, n_slots, max_len, max_rows, err) != 0 ||
+        psamp_slots_init(&e->slots, "cpu engine", n_slots, max_len, c->vocab_size, c->eos_id, err) != 0)
         goto fail;
-    e->tokens = calloc((size_t)n_slots * (size_t)max_len, sizeof *e->tokens);
-    e->length = calloc((size_t)n_slots, sizeof *e->length);
     e->rows = calloc((size_t)max_rows, sizeof *e->rows);
     e->results = calloc((size_t)max_rows, sizeof *e->results);
-    e->seen = calloc((size_t)n_slots, sizeof *e->seen);
-    if (!e->tokens || !e->length || !e->rows || !e->results || !e->seen) {
+    if (!e->rows || !e->results) {
         psamp_fail(err, "cpu engine: out of memory for %d slots", n_slots);
         goto fail;
     }

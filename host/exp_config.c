@@ -1,10 +1,11 @@
 #include "exp_config.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "file_read.h"
 
 /* Configs are a few kilobytes; this bounds what a wrong path (a checkpoint) makes us read. */
 #define EXP_CONFIG_MAX_BYTES (16 << 20)
@@ -31,9 +32,9 @@ static char *dir_of(const char *path) {
 
 char *exp_config_resolve(const char *dir, const char *rel) {
     if (rel[0] == '/' || strcmp(dir, ".") == 0) return strdup(rel);
-    size_t n = strlen(dir) + strlen(rel) + 2;
+    size_t d = strlen(dir), n = d + strlen(rel) + 2;
     char *out = malloc(n);
-    if (out) snprintf(out, n, "%s/%s", dir, rel);
+    if (out) snprintf(out, n, "%s%s%s", dir, d && dir[d - 1] == '/' ? "" : "/", rel);
     return out;
 }
 
@@ -61,22 +62,10 @@ int exp_config_parse(exp_config *c, const char *text, const char *label, psamp_e
 }
 
 int exp_config_load(exp_config *c, const char *path, psamp_err *err) {
+    char *buf;
+    size_t len;
     memset(c, 0, sizeof *c);
-    FILE *f = fopen(path, "rb");
-    if (!f) return psamp_fail(err, "%s: cannot open: %s", path, strerror(errno));
-    char *buf = malloc(EXP_CONFIG_MAX_BYTES + 1);
-    if (!buf) {
-        fclose(f);
-        return psamp_fail(err, "out of memory");
-    }
-    size_t n = fread(buf, 1, EXP_CONFIG_MAX_BYTES + 1, f);
-    int bad = ferror(f);
-    fclose(f);
-    if (bad || n > EXP_CONFIG_MAX_BYTES) {
-        free(buf);
-        return psamp_fail(err, "%s: %s", path, bad ? "read failed" : "larger than 16 MiB, not a config");
-    }
-    buf[n] = '\0';
+    if (psamp_read_file(path, EXP_CONFIG_MAX_BYTES, NULL, &buf, &len, err) != 0) return -1;
     int rc = exp_config_parse(c, buf, path, err);
     free(buf);
     return rc;
@@ -291,6 +280,36 @@ int exp_config_string_list(const exp_config *c, const cJSON *obj, const char *wh
     }
     free((void *)*out);
     *out = v;
+    *n = count;
+    return 0;
+}
+
+void exp_config_free_paths(char **paths, int32_t n) {
+    for (int32_t i = 0; paths && i < n; i++) free(paths[i]);
+    free(paths);
+}
+
+int exp_config_path_list(const exp_config *c, const cJSON *obj, const char *where,
+                         const char *key, int required, char ***out, int32_t *n, psamp_err *err) {
+    const char **names = NULL;
+    int32_t count = 0;
+    if (exp_config_string_list(c, obj, where, key, required, &names, &count, err) != 0) return -1;
+    if (!names) return 0;
+    char **paths = calloc((size_t)count, sizeof *paths);
+    int rc = paths ? 0 : psamp_fail(err, "out of memory");
+    for (int32_t i = 0; rc == 0 && i < count; i++) {
+        if (!names[i][0])
+            rc = psamp_fail(err, "%s: %s%s%s[%d] is empty", c->path, where, where[0] ? "." : "", key, i);
+        else if (!(paths[i] = exp_config_resolve(c->dir, names[i])))
+            rc = psamp_fail(err, "out of memory");
+    }
+    free((void *)names);
+    if (rc != 0) {
+        exp_config_free_paths(paths, count);
+        return -1;
+    }
+    exp_config_free_paths(*out, *n);
+    *out = paths;
     *n = count;
     return 0;
 }

@@ -58,6 +58,11 @@ int exp_config_double_list(const exp_config *c, const cJSON *obj, const char *wh
 int exp_config_string_list(const exp_config *c, const cJSON *obj, const char *where,
                            const char *key, int required, const char ***out, int32_t *n,
                            psamp_err *err);
+/* A non-empty list of non-empty paths, each resolved as exp_config_path does; *out and its
+ * strings are malloc'd. A present field frees the *out (of *n paths) given in. */
+int exp_config_path_list(const exp_config *c, const cJSON *obj, const char *where,
+                         const char *key, int required, char ***out, int32_t *n, psamp_err *err);
+void exp_config_free_paths(char **paths, int32_t n);
 
 /* `rel` resolved against dir unless absolute or dir is "."; malloc'd (NULL when out of
  * memory). */

@@ -1,15 +1,11 @@
 #include "experiment_config.h"
 
-#include <cjson/cJSON.h>
 #include <errno.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "exp_config.h"
 #include "passk_estimator.h"
-#include "text_file.h"
-
-#define CONFIG_MAX_BYTES (1u << 20)
 
 int experiment_set_string(char **field, const char *v, psamp_err *err) {
     char *copy = strdup(v);
@@ -31,8 +27,7 @@ int experiment_config_init(experiment_config *c, experiment_kind kind, psamp_err
 }
 
 static void free_worlds(experiment_config *c) {
-    for (int32_t i = 0; i < c->n_worlds; i++) free(c->worlds[i]);
-    free(c->worlds);
+    exp_config_free_paths(c->worlds, c->n_worlds);
     c->worlds = NULL;
     c->n_worlds = 0;
 }
@@ -98,131 +93,60 @@ int experiment_set_worlds(experiment_config *c, const char *list, psamp_err *err
     return 0;
 }
 
-/* A path from the config file, read relative to the config's folder. */
-static int config_path(const char *config_path, const char *value, char **out, psamp_err *err) {
-    const char *slash = strrchr(config_path, '/');
-    if (value[0] == '/' || !slash) return experiment_set_string(out, value, err);
-    size_t dir = (size_t)(slash - config_path) + 1, n = strlen(value);
-    char *joined = malloc(dir + n + 1);
-    if (!joined) return psamp_fail(err, "out of memory");
-    memcpy(joined, config_path, dir);
-    memcpy(joined + dir, value, n + 1);
-    free(*out);
-    *out = joined;
+/* A string setting from the config, copied over the current one; empty strings are refused. */
+static int read_string(const exp_config *ec, const char *key, char **field, psamp_err *err) {
+    const char *v = NULL;
+    if (exp_config_string(ec, ec->root, "", key, 0, &v, err) != 0) return -1;
+    if (!v) return 0;
+    if (!v[0]) return psamp_fail(err, "%s: %s is empty", ec->path, key);
+    return experiment_set_string(field, v, err);
+}
+
+/* A path from the config (read from the config's folder), over the current one. */
+static int read_path(const exp_config *ec, const char *key, char **field, psamp_err *err) {
+    char *p = NULL;
+    if (exp_config_path(ec, ec->root, "", key, 0, &p, err) != 0) return -1;
+    if (!p) return 0;
+    free(*field);
+    *field = p;
     return 0;
 }
 
-static int want_string(const cJSON *v, const char *path, psamp_err *err) {
-    if (!cJSON_IsString(v) || !v->valuestring || !v->valuestring[0])
-        return psamp_fail(err, "%s: \"%s\" must be a non-empty string", path, v->string);
-    return 0;
+static int read_methods(const exp_config *ec, method_list *out, psamp_err *err) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(ec->root, "methods");
+    if (!v) return 0;
+    char where[600];
+    snprintf(where, sizeof where, "%s: methods", ec->path);
+    return method_list_from_json(v, where, out, err);
 }
 
-/* A whole number in [lo, hi]. */
-static int want_int(const cJSON *v, const char *path, double lo, double hi, int64_t *out, psamp_err *err) {
-    if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) || v->valuedouble < lo || v->valuedouble > hi)
-        return psamp_fail(err, "%s: \"%s\" must be an integer in [%.0f, %.0f]", path, v->string, lo, hi);
-    *out = (int64_t)v->valuedouble;
-    return 0;
-}
-
-static int read_worlds(experiment_config *c, const cJSON *v, const char *path, psamp_err *err) {
-    if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) == 0)
-        return psamp_fail(err, "%s: \"worlds\" must be a non-empty array of paths", path);
-    free_worlds(c);
-    c->worlds = calloc((size_t)cJSON_GetArraySize(v), sizeof *c->worlds);
-    if (!c->worlds) return psamp_fail(err, "%s: out of memory", path);
-    for (const cJSON *w = v->child; w; w = w->next) {
-        if (!cJSON_IsString(w) || !w->valuestring[0])
-            return psamp_fail(err, "%s: worlds[%d] must be a non-empty string", path, c->n_worlds);
-        if (config_path(path, w->valuestring, &c->worlds[c->n_worlds++], err) != 0) return -1;
-    }
-    return 0;
-}
-
-static int read_ks(experiment_config *c, const cJSON *v, const char *path, psamp_err *err) {
-    if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) == 0)
-        return psamp_fail(err, "%s: \"k\" must be a non-empty array of integers", path);
-    int32_t *ks = malloc((size_t)cJSON_GetArraySize(v) * sizeof *ks), n = 0;
-    if (!ks) return psamp_fail(err, "%s: out of memory", path);
-    for (const cJSON *k = v->child; k; k = k->next) {
-        if (!cJSON_IsNumber(k) || k->valuedouble != floor(k->valuedouble) || k->valuedouble < 1 ||
-            k->valuedouble > INT32_MAX) {
-            free(ks);
-            return psamp_fail(err, "%s: k[%d] must be a positive integer", path, n);
-        }
-        ks[n++] = (int32_t)k->valuedouble;
-    }
-    free(c->ks);
-    c->ks = ks;
-    c->n_ks = n;
-    return 0;
-}
-
-/* One top-level key. */
-static int read_key(experiment_config *c, const cJSON *v, const char *path, psamp_err *err) {
-    const char *key = v->string, *tasks_key = c->kind == EXPERIMENT_PASSK ? "tasks" : "prompts";
-    int64_t x = 0;
-    if (strcmp(key, "model") == 0 || strcmp(key, tasks_key) == 0) {
-        if (want_string(v, path, err) != 0) return -1;
-        return config_path(path, v->valuestring, strcmp(key, "model") == 0 ? &c->model : &c->tasks, err);
-    }
-    if (strcmp(key, "backend") == 0 || strcmp(key, "dtype") == 0) {
-        if (want_string(v, path, err) != 0) return -1;
-        return experiment_set_string(strcmp(key, "backend") == 0 ? &c->backend : &c->dtype, v->valuestring, err);
-    }
-    if (strcmp(key, "worlds") == 0) return read_worlds(c, v, path, err);
-    if (strcmp(key, "k") == 0 && c->kind == EXPERIMENT_PASSK) return read_ks(c, v, path, err);
-    if (strcmp(key, "methods") == 0) {
-        char where[600];
-        snprintf(where, sizeof where, "%s: methods", path);
-        return method_list_from_json(v, where, &c->methods, err);
-    }
-    if (strcmp(key, "samples") == 0) {
-        if (want_int(v, path, 1, INT32_MAX, &x, err) != 0) return -1;
-        c->samples = (int32_t)x;
-        return 0;
-    }
-    if (strcmp(key, "max_new_tokens") == 0) {
-        if (want_int(v, path, 1, INT32_MAX, &x, err) != 0) return -1;
-        c->max_new_tokens = (int32_t)x;
-        return 0;
-    }
-    if (strcmp(key, "threads") == 0) {
-        if (want_int(v, path, 0, 4096, &x, err) != 0) return -1;
-        c->threads = (int32_t)x;
-        return 0;
-    }
-    if (strcmp(key, "seed") == 0) {
-        if (want_int(v, path, 0, 9007199254740992.0, &x, err) != 0) return -1;
-        c->seed = (uint64_t)x;
-        return 0;
-    }
-    return psamp_fail(err, "%s: unknown key \"%s\" (model, worlds, %s, samples,%s max_new_tokens, seed, backend, "
-                           "dtype, threads, methods)", path, key, tasks_key, c->kind == EXPERIMENT_PASSK ? " k," : "");
+static int read_config(experiment_config *c, const exp_config *ec, psamp_err *err) {
+    static const char *const PASSK_KEYS[] = {"model", "worlds", "tasks", "samples", "k", "max_new_tokens", "seed",
+                                             "backend", "dtype", "threads", "methods", NULL};
+    static const char *const H3_KEYS[] = {"model", "worlds", "prompts", "samples", "max_new_tokens", "seed",
+                                          "backend", "dtype", "threads", "methods", NULL};
+    const int passk = c->kind == EXPERIMENT_PASSK;
+    const cJSON *r = ec->root;
+    if (exp_config_check_keys(ec, r, "", passk ? PASSK_KEYS : H3_KEYS, err) ||
+        read_path(ec, "model", &c->model, err) ||
+        exp_config_path_list(ec, r, "", "worlds", 0, &c->worlds, &c->n_worlds, err) ||
+        read_path(ec, passk ? "tasks" : "prompts", &c->tasks, err) ||
+        exp_config_int(ec, r, "", "samples", 0, 1, INT32_MAX, &c->samples, err) ||
+        (passk && exp_config_int_list(ec, r, "", "k", 0, 1, INT32_MAX, &c->ks, &c->n_ks, err)) ||
+        exp_config_int(ec, r, "", "max_new_tokens", 0, 1, INT32_MAX, &c->max_new_tokens, err) ||
+        exp_config_u64(ec, r, "", "seed", &c->seed, err) ||
+        read_string(ec, "backend", &c->backend, err) ||
+        read_string(ec, "dtype", &c->dtype, err) ||
+        exp_config_int(ec, r, "", "threads", 0, 0, 4096, &c->threads, err))
+        return -1;
+    return read_methods(ec, &c->methods, err);
 }
 
 int experiment_config_load(experiment_config *c, const char *path, psamp_err *err) {
-    char *text;
-    size_t len;
-    if (psamp_read_text_file(path, CONFIG_MAX_BYTES, "--config", &text, &len, err) != 0) return -1;
-    const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
-    int rc = 0;
-    if (!root) {
-        rc = psamp_fail(err, "%s: not valid JSON (near byte %td)", path,
-                        cJSON_GetErrorPtr() ? cJSON_GetErrorPtr() - text : (ptrdiff_t)0);
-    } else if (!cJSON_IsObject(root)) {
-        rc = psamp_fail(err, "%s: expected a JSON object", path);
-    } else {
-        for (const cJSON *v = root->child; v && rc == 0; v = v->next) {
-            for (const cJSON *d = v->next; d && rc == 0; d = d->next)
-                if (strcmp(v->string, d->string) == 0) rc = psamp_fail(err, "%s: \"%s\" given twice", path, v->string);
-            if (rc == 0) rc = read_key(c, v, path, err);
-        }
-    }
-    cJSON_Delete(root);
-    free(text);
+    exp_config ec;
+    if (exp_config_load(&ec, path, err) != 0) return psamp_fail_context(err, "--config");
+    int rc = read_config(c, &ec, err);
+    exp_config_free(&ec);
     return rc;
 }
 

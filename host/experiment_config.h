@@ -14,7 +14,8 @@
  *     }
  *
  * Relative paths in the file are read from the config file's own folder. Unknown keys, a
- * wrong type or a value out of range are one-line errors naming the key. */
+ * wrong type or a value out of range are one-line errors naming the key. The file is read and
+ * checked through exp_config.h, as every experiment config is. */
 #ifndef PSAMP_EXPERIMENT_CONFIG_H
 #define PSAMP_EXPERIMENT_CONFIG_H
 

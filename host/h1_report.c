@@ -5,35 +5,30 @@
 #include "h1.h"
 #include "json_write.h"
 
-static void key_number(FILE *f, const char *key, double v) {
-    fprintf(f, "\"%s\":", key);
-    psamp_json_number(f, v);
-}
-
 static void write_fit(FILE *f, const h1_result *r, int32_t t) {
     const h1_fit *fit = &r->fit[t];
     double T = r->temps[t];
     fputc('{', f);
-    key_number(f, "temperature", T);
+    psamp_json_key_number(f, "temperature", T);
     fputc(',', f);
-    key_number(f, "alpha", 1.0 / T);
+    psamp_json_key_number(f, "alpha", 1.0 / T);
     fprintf(f, ",\"n\":%lld,", (long long)fit->n);
-    key_number(f, "slope", fit->slope);
+    psamp_json_key_number(f, "slope", fit->slope);
     fputc(',', f);
-    key_number(f, "slope_over_alpha", fit->slope * T);
+    psamp_json_key_number(f, "slope_over_alpha", fit->slope * T);
     fputc(',', f);
-    key_number(f, "intercept", fit->intercept);
+    psamp_json_key_number(f, "intercept", fit->intercept);
     fputc(',', f);
-    key_number(f, "r2", fit->r2);
+    psamp_json_key_number(f, "r2", fit->r2);
     fputc(',', f);
-    key_number(f, "residual_std", fit->residual_std);
+    psamp_json_key_number(f, "residual_std", fit->residual_std);
     fputc(',', f);
-    key_number(f, "dev_rms", r->dev_rms[t]);
+    psamp_json_key_number(f, "dev_rms", r->dev_rms[t]);
     fputc(',', f);
-    key_number(f, "dev_mean_abs", r->dev_mean_abs[t]);
+    psamp_json_key_number(f, "dev_mean_abs", r->dev_mean_abs[t]);
     /* What power at alpha = 1/T gives on the same pairs, by definition. */
     fputs(",\"power\":{", f);
-    key_number(f, "slope", 1.0 / T);
+    psamp_json_key_number(f, "slope", 1.0 / T);
     fputs(",\"r2\":1,\"residual_std\":0,\"dev_rms\":0}}", f);
 }
 
@@ -50,9 +45,9 @@ static void write_samples(FILE *f, const h1_result *r, const char *const *texts)
         fputs(p ? ",{\"text\":" : "{\"text\":", f);
         psamp_json_string(f, texts[p], strlen(texts[p]));
         fputc(',', f);
-        key_number(f, "mean_logp", lp / r->samples);
+        psamp_json_key_number(f, "mean_logp", lp / r->samples);
         fputc(',', f);
-        key_number(f, "mean_length", len / r->samples);
+        psamp_json_key_number(f, "mean_length", len / r->samples);
         fputs(",\"logp\":[", f);
         for (int32_t s = 0; s < r->samples; s++) {
             if (s) fputc(',', f);
@@ -110,11 +105,11 @@ int h1_write_json(FILE *f, const h1_result *r, const char *model, const char *ba
     fprintf(f, ",\"max_new_tokens\":%d,\"samples_per_prompt\":%d,\"pairs_per_prompt\":%d,\"seed\":%llu",
             max_new_tokens, r->samples, pairs, (unsigned long long)seed);
     fprintf(f, ",\"n_prompts\":%d,\"n_pairs\":%lld,", r->n_prompts, (long long)r->n_pairs);
-    key_number(f, "d_mean_abs", r->d_mean_abs);
+    psamp_json_key_number(f, "d_mean_abs", r->d_mean_abs);
     fputc(',', f);
-    key_number(f, "d_std", r->d_std);
+    psamp_json_key_number(f, "d_std", r->d_std);
     fputc(',', f);
-    key_number(f, "rescore_max_abs", r->rescore_max_abs);
+    psamp_json_key_number(f, "rescore_max_abs", r->rescore_max_abs);
     fputs(",\"temperatures\":[", f);
     for (int32_t t = 0; t < r->n_temps; t++) {
         if (t) fputc(',', f);

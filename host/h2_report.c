@@ -8,11 +8,6 @@
 
 static double ratio(double a, double b) { return b > 0 ? a / b : NAN; }
 
-static void number_key(FILE *f, const char *key, double v) {
-    fprintf(f, "\"%s\":", key);
-    psamp_json_number(f, v);
-}
-
 /* "key":[v(0), ..., v(n-1)] with v computed per index. */
 typedef double (*column_fn)(const void *ctx, int64_t i);
 static void column(FILE *f, const char *key, int64_t n, column_fn fn, const void *ctx) {
@@ -155,15 +150,15 @@ int h2_write_json(FILE *f, const h2_tracker *t, const h2_meta *meta, psamp_err *
     string_or_null(f, meta->model);
     fprintf(f, ",\"chains\":%lld,\"proposals\":%lld,\"accepted\":%lld,", (long long)t->chains,
             (long long)t->proposals, (long long)t->accepted);
-    number_key(f, "accept_rate", ratio((double)t->accepted, (double)t->proposals));
+    psamp_json_key_number(f, "accept_rate", ratio((double)t->accepted, (double)t->proposals));
     fputc(',', f);
-    number_key(f, "mean_proposal_tokens", ratio((double)t->proposal_tokens, (double)t->proposals));
+    psamp_json_key_number(f, "mean_proposal_tokens", ratio((double)t->proposal_tokens, (double)t->proposals));
     fputs(",\"greedy_first\":", f);
     string_or_null(f, meta->greedy_first);
     fputs(",\"exact\":{", f);
-    number_key(f, "off_greedy", meta->exact_off_greedy);
+    psamp_json_key_number(f, "off_greedy", meta->exact_off_greedy);
     fputc(',', f);
-    number_key(f, "correct", meta->exact_correct);
+    psamp_json_key_number(f, "correct", meta->exact_correct);
     fputc('}', f);
     write_counts(f, "by_position", t->pos, t->n_pos);
     write_counts(f, "by_relative_position", t->bins, t->n_bins);

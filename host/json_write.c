@@ -60,6 +60,11 @@ void psamp_json_number(FILE *f, double v) {
     else fprintf(f, "%.9g", v);
 }
 
+void psamp_json_key_number(FILE *f, const char *key, double v) {
+    fprintf(f, "\"%s\":", key);
+    psamp_json_number(f, v);
+}
+
 void psamp_json_int_array(FILE *f, const int32_t *v, int32_t n) {
     fputc('[', f);
     for (int32_t i = 0; i < n; i++) fprintf(f, i ? ",%d" : "%d", v[i]);

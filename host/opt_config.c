@@ -2,11 +2,12 @@
 #include "opt_config.h"
 
 #include <cjson/cJSON.h>
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "file_read.h"
 
 /* A config.json is a few KB; refuse anything absurd before reading it whole. */
 #define CONFIG_MAX_BYTES (1 << 20)
@@ -130,36 +131,11 @@ static int read_fields(const cJSON *root, const char *path, opt_config *c, psamp
     return opt_config_check(c, path, err);
 }
 
-static char *read_small_file(const char *path, size_t *len, psamp_err *err) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        psamp_fail(err, "%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
-    char *buf = malloc(CONFIG_MAX_BYTES + 1);
-    if (!buf) {
-        fclose(f);
-        psamp_fail(err, "%s: out of memory", path);
-        return NULL;
-    }
-    size_t n = fread(buf, 1, CONFIG_MAX_BYTES + 1, f);
-    int bad = ferror(f);
-    fclose(f);
-    if (bad || n > CONFIG_MAX_BYTES) {
-        free(buf);
-        psamp_fail(err, bad ? "%s: read error" : "%s: larger than 1 MiB; not a config file", path);
-        return NULL;
-    }
-    buf[n] = '\0';
-    *len = n;
-    return buf;
-}
-
 int opt_config_load(opt_config *cfg, const char *path, psamp_err *err) {
     memset(cfg, 0, sizeof *cfg);
-    size_t len = 0;
-    char *text = read_small_file(path, &len, err);
-    if (!text) return -1;
+    char *text;
+    size_t len;
+    if (psamp_read_file(path, CONFIG_MAX_BYTES, NULL, &text, &len, err) != 0) return -1;
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
     int rc;

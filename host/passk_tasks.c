@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "text_file.h"
+#include "file_read.h"
 
 #define TASK_FILE_MAX_BYTES (16u << 20)
 
@@ -146,7 +146,7 @@ int passk_tasks_load(const char *path, int require_check, passk_task_set *out, p
     char *text;
     size_t len;
     memset(out, 0, sizeof *out);
-    if (psamp_read_text_file(path, TASK_FILE_MAX_BYTES, "task file", &text, &len, err) != 0) return -1;
+    if (psamp_read_file(path, TASK_FILE_MAX_BYTES, "task file", &text, &len, err) != 0) return -1;
     int rc = passk_tasks_parse(text, len, path, require_check, out, err);
     free(text);
     return rc;

@@ -78,7 +78,7 @@ int sweep_read_json(const char *path, int missing_ok, cJSON **json, psamp_err *e
     size_t len;
     *json = NULL;
     if (missing_ok && stat(path, &st) != 0 && errno == ENOENT) return 0;
-    if (psamp_read_file(path, (size_t)1 << 30, &text, &len, err) != 0) return -1;
+    if (psamp_read_file(path, (size_t)1 << 30, NULL, &text, &len, err) != 0) return -1;
     *json = cJSON_ParseWithLength(text, len);
     free(text);
     if (!*json) return psamp_fail(err, "'%s' is not valid JSON (a damaged sweep folder?)", path);

@@ -2,12 +2,12 @@
  * and pandas. */
 #include "sweep_results.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "atomic_file.h"
+#include "csv_write.h"
 #include "sweep_dir.h"
 
 static const char *const COLUMNS[] = {
@@ -18,35 +18,6 @@ static const char *const COLUMNS[] = {
     "tokens_per_second_per_chain", "proposals_per_second_per_chain", "samples", NULL};
 
 const char *const *sweep_results_columns(void) { return COLUMNS; }
-
-/* A string as one CSV cell: quoted (quotes doubled) when it holds a separator, a quote, a
- * line break or edge spaces. */
-static void csv_string(FILE *f, const char *s) {
-    size_t n = strlen(s);
-    int quote = n > 0 && (s[0] == ' ' || s[n - 1] == ' ');
-    for (const char *p = s; *p && !quote; p++) quote = strchr(",\"\r\n", *p) != NULL;
-    if (!quote) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (const char *p = s; *p; p++) {
-        if (*p == '"') fputc('"', f);
-        fputc(*p, f);
-    }
-    fputc('"', f);
-}
-
-/* The shortest decimal that reads back as the same double. */
-static void csv_number(FILE *f, double v) {
-    char buf[40];
-    if (!isfinite(v)) return;
-    for (int digits = 15; digits <= 17; digits++) {
-        snprintf(buf, sizeof buf, "%.*g", digits, v);
-        if (strtod(buf, NULL) == v) break;
-    }
-    fputs(buf, f);
-}
 
 static int write_csv(const char *out, cJSON *const *rows, int32_t n_rows, psamp_err *err) {
     char *path = sweep_dir_file(out, NULL, "results.csv");
@@ -61,8 +32,8 @@ static int write_csv(const char *out, cJSON *const *rows, int32_t n_rows, psamp_
         for (int c = 0; COLUMNS[c]; c++) {
             const cJSON *v = cJSON_GetObjectItemCaseSensitive(rows[r], COLUMNS[c]);
             if (c) fputc(',', a.f);
-            if (cJSON_IsNumber(v)) csv_number(a.f, v->valuedouble);
-            else if (cJSON_IsString(v)) csv_string(a.f, v->valuestring);
+            if (cJSON_IsNumber(v)) psamp_csv_number_exact(a.f, v->valuedouble);
+            else if (cJSON_IsString(v)) psamp_csv_field(a.f, v->valuestring);
             else if (cJSON_IsBool(v)) fputs(cJSON_IsTrue(v) ? "true" : "false", a.f);
         }
         fputc('\n', a.f);

@@ -1,44 +1,16 @@
 /* Reading the tokenizer's two files: vocab.json (token -> id) and merges.txt (ranked pairs).
  * Every problem fails with one line naming the file (and the line or token). */
 #include <cjson/cJSON.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "file_read.h"
 #include "tokenizer_internal.h"
 
-static int read_whole_file(const char *path, char **data, size_t *len, psamp_err *err) {
-    *data = NULL;
-    *len = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) return psamp_fail(err, "%s: cannot open: %s", path, strerror(errno));
-    size_t cap = 1 << 16, used = 0;
-    char *buf = malloc(cap + 1);
-    while (buf) {
-        used += fread(buf + used, 1, cap - used, f);
-        if (used < cap) break;
-        char *bigger = cap <= SIZE_MAX / 4 ? realloc(buf, cap * 2 + 1) : NULL;
-        if (!bigger) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = bigger;
-        cap *= 2;
-    }
-    int failed = ferror(f);
-    fclose(f);
-    if (!buf) return psamp_fail(err, "%s: out of memory reading the file", path);
-    if (failed) {
-        free(buf);
-        return psamp_fail(err, "%s: read error", path);
-    }
-    buf[used] = '\0';
-    *data = buf;
-    *len = used;
-    return 0;
-}
+/* vocab.json and merges.txt are a few MB at most for any BPE vocabulary; the bound only stops
+ * a wrong path (a checkpoint) from being read whole. */
+#define TOKENIZER_FILE_MAX_BYTES ((size_t)1 << 30)
 
 /* A token for an error line: printable ASCII and UTF-8 as they are, other bytes as \xNN,
  * cut short when long, so the message stays on one line. */
@@ -108,8 +80,8 @@ static int fill_spellings(psamp_tokenizer *tok, const cJSON *root, size_t spelli
 int psamp_tok_read_vocab(psamp_tokenizer *tok, const char *path, psamp_err *err) {
     char *text;
     size_t len;
-    if (read_whole_file(path, &text, &len, err)) return -1;
-    /* len + 1 takes in read_whole_file's terminating NUL, which cJSON then requires right
+    if (psamp_read_file(path, TOKENIZER_FILE_MAX_BYTES, NULL, &text, &len, err)) return -1;
+    /* len + 1 takes in psamp_read_file's terminating NUL, which cJSON then requires right
      * after the value (and whitespace): trailing garbage is an error. */
     const char *parse_end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(text, len + 1, &parse_end, 1);
@@ -183,7 +155,7 @@ static int add_merge_line(psamp_tokenizer *tok, const char *line, size_t len, co
 int psamp_tok_read_merges(psamp_tokenizer *tok, const char *path, psamp_err *err) {
     char *text;
     size_t len;
-    if (read_whole_file(path, &text, &len, err)) return -1;
+    if (psamp_read_file(path, TOKENIZER_FILE_MAX_BYTES, NULL, &text, &len, err)) return -1;
     size_t lines = 1;
     for (size_t i = 0; i < len; i++) lines += text[i] == '\n';
     char *joined = malloc(len + 1); /* a merged token is never longer than the file */

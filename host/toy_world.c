@@ -3,17 +3,20 @@
 #include "toy_world.h"
 
 #include <cjson/cJSON.h>
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "file_read.h"
 
 /* Probabilities of a state must sum to 1 within this (the format's tolerance). */
 #define TOY_SUM_TOLERANCE 1e-6
 /* Bounds that keep the dense tables and the dynamic programs' rows reasonable. */
 #define TOY_MAX_LENGTH 1000000
 #define TOY_MAX_CELLS (1 << 24)
+/* Only stops a wrong path (a checkpoint) from being read whole: a spec at TOY_MAX_CELLS is large. */
+#define TOY_WORLD_MAX_BYTES ((size_t)1 << 30)
 
 static const char *const KNOWN_FIELDS[] = {"name", "tokens", "length", "start", "states", "correct"};
 
@@ -317,34 +320,10 @@ int toy_world_parse(const char *json, size_t len, const char *label, toy_world *
 }
 
 int toy_world_load(const char *path, toy_world **out, psamp_err *err) {
+    char *buf;
+    size_t len;
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) return psamp_fail(err, "%s: cannot open: %s", path, strerror(errno));
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len + 4096 + 1 > cap) {
-            size_t ncap = cap ? 2 * cap : 16384;
-            char *nb = realloc(buf, ncap);
-            if (!nb) {
-                free(buf);
-                fclose(f);
-                return psamp_fail(err, "%s: out of memory reading the file", path);
-            }
-            buf = nb;
-            cap = ncap;
-        }
-        size_t got = fread(buf + len, 1, cap - len - 1, f);
-        len += got;
-        if (got == 0) break;
-    }
-    int failed = ferror(f);
-    fclose(f);
-    if (failed) {
-        free(buf);
-        return psamp_fail(err, "%s: read error", path);
-    }
-    buf[len] = '\0';
+    if (psamp_read_file(path, TOY_WORLD_MAX_BYTES, NULL, &buf, &len, err) != 0) return -1;
     int rc = toy_world_parse(buf, len, path, out, err);
     free(buf);
     return rc;

@@ -117,8 +117,8 @@ static int make_view(const world_ctx *x, double alpha, exact_view *v, psamp_err 
 /* Writes "k0":v0,"k1":v1,... (no braces). */
 static void put_fields(FILE *f, const char *const *keys, const double *vals, int n) {
     for (int i = 0; i < n; i++) {
-        fprintf(f, "%s\"%s\":", i ? "," : "", keys[i]);
-        psamp_json_number(f, vals[i]);
+        if (i) fputc(',', f);
+        psamp_json_key_number(f, keys[i], vals[i]);
     }
 }
 

@@ -39,7 +39,7 @@ expect_error 1 "prompts\[0\]" -- h1 --config "$tmp/bad7.json"
 printf '{"model": "%s", "prompts": [""], "max_new_tokens": 9}' "$trap_world" > "$tmp/bad8.json"
 expect_error 1 "max_new_tokens: 9" -- h1 --config "$tmp/bad8.json"
 expect_error 1 "out.*cannot write" -- h1 --config "$tmp/toy.json" --model "$trap_world" --out "$tmp/no/such/dir/h1.json"
-expect_error 1 "cannot open" -- h1 --config "$tmp/missing.json"
+expect_error 1 "\-\-config: .*missing.json: cannot open" -- h1 --config "$tmp/missing.json"
 expect_error 2 "config is required" -- h1
 checks=$((checks + 1))
 [ ! -e "$tmp/never.json" ] || fail "a failed run left its output"

@@ -115,14 +115,14 @@ printf '{"id": "a", "prompt": "x", "answer": "y"}\n\n{"id": "b", "prompt": }\n' 
 printf '{"id": "a", "prompt": "x", "regex": "(["}\n' >"$tmp/badre.jsonl"
 printf '{"worlds": ["../toy/greedy_trap.json"], "bogus": 1}\n' >"$tmp/badkey.json"
 printf '{"name": "w", "tokens": ["a"], "length": 2, "start": "s", "states": {"s": {"a": [1, "s"]}}}\n' >"$tmp/nocorrect.json"
-expect_error 1 "cannot open" -- passk --model "$opt" --tasks "$tmp/none.jsonl"
+expect_error 1 "task file: .*none.jsonl: cannot open" -- passk --model "$opt" --tasks "$tmp/none.jsonl"
 expect_error 1 "broken.jsonl:3: not valid JSON" -- passk --model "$opt" --tasks "$tmp/broken.jsonl"
 expect_error 1 "does not compile" -- passk --model "$opt" --tasks "$tmp/badre.jsonl"
 expect_error 1 "k = 9 is larger than the 8 samples" -- passk --model "$toy/greedy_trap.json" --samples 8 --k 1,9
 expect_error 1 "samples must be positive" -- passk --model "$toy/greedy_trap.json" --samples 0
 expect_error 1 "samples must be positive" -- passk --model "$toy/greedy_trap.json" --samples -3
 expect_error 1 "comma list of positive integers" -- passk --model "$toy/greedy_trap.json" --k 1,x
-expect_error 1 "unknown key \"bogus\"" -- passk --config "$tmp/badkey.json"
+expect_error 1 "badkey.json: unknown key 'bogus'" -- passk --config "$tmp/badkey.json"
 expect_error 1 "unknown method 'nope'" -- passk --model "$toy/greedy_trap.json" --methods "temp nope"
 expect_error 1 "label 'temp' is used by two" -- passk --model "$toy/greedy_trap.json" --methods "temp temp"
 expect_error 1 "block-size 9 is larger" -- passk --model "$toy/greedy_trap.json" --methods "power:block-size=9"
@@ -131,7 +131,7 @@ expect_error 1 "give --tasks" -- passk --model "$opt"
 expect_error 1 "not both" -- passk --model "$opt" --worlds "$toy/greedy_trap.json"
 expect_error 1 "no problems" -- passk --samples 4
 expect_error 1 "does not exist" -- passk --model "$tmp/nowhere"
-expect_error 1 "cannot open" -- passk --config "$tmp/nowhere.json"
+expect_error 1 "\-\-config: .*nowhere.json: cannot open" -- passk --config "$tmp/nowhere.json"
 expect_error 2 "unknown option '--bogus'" -- passk --model "$toy/greedy_trap.json" --bogus
 expect_error 1 "--out: cannot write" -- passk --model "$toy/greedy_trap.json" --out "$tmp/no/dir/x.json"
 # A failure after outputs were opened leaves nothing behind.

@@ -61,7 +61,7 @@ expect_error 1 "3281 complete sequences, above enumerate_limit 100" -- toyexp --
 bad chains '{"worlds": ["'"$toy"'/greedy_trap.json"], "chains": 0}'
 expect_error 1 "chains: 0 must be >= 1" -- toyexp --config "$tmp/chains.json"
 expect_error 1 "out.*cannot write" -- toyexp --config "$cfg" --out "$tmp/no/such/dir/r.json"
-expect_error 1 "cannot open" -- toyexp --config "$tmp/absent.json"
+expect_error 1 "\-\-config: .*absent.json: cannot open" -- toyexp --config "$tmp/absent.json"
 expect_error 2 "config is required" -- toyexp
 checks=$((checks + 1))
 [ ! -e "$tmp/never.json" ] || fail "a refused config left an output file"

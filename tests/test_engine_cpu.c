@@ -75,6 +75,9 @@ static void check_step_continues_prefill(psamp_test_state *t, psamp_engine *e, c
     for (int i = 9; i < n; i++) CHECK_NEAR(t, step_logq[i], logp[i], TOL, "step log q vs prefill at tau 0.5");
     CHECK(t, e->ops->prefill(e, 1, seq, n, 0.0f, logp, &err) == -1 && strstr(err.msg, "temperature"),
           "%s: scoring at tau 0 is refused", name);
+    /* tau = +inf is the uniform distribution: every token scores -log V. */
+    CHECK(t, e->ops->prefill(e, 1, seq, n, INFINITY, logp, &err) == 0, "%s: prefill at tau inf: %s", name, err.msg);
+    for (int i = 1; i < n; i++) CHECK_NEAR(t, logp[i], -log((double)e->info.vocab_size), TOL, "log q at tau inf");
 }
 
 /* Slot 0 holds a 20-token sequence; forks and truncations then one step must equal a fresh
@@ -196,6 +199,7 @@ static void check_errors(psamp_test_state *t, psamp_engine *e) {
     expect_fail(t, e->ops->fork(e, two, 2, &err), &err, "fork same dst twice", "two forks");
     psamp_fork_request chain[2] = {{2, 0, 3}, {4, 2, 0}};
     expect_fail(t, e->ops->fork(e, chain, 2, &err), &err, "fork from a dst", "also a fork destination");
+    expect_fail(t, e->ops->fork(e, &f, -1, &err), &err, "negative fork count", "fork of -1 requests");
     f = (psamp_fork_request){2, 0, 0};
     CHECK(t, e->ops->fork(e, &f, 1, &err) == 0, "fork keep 0: %s", err.msg);
     psamp_step_request q = req(2, 1.0f, 0, 0);

@@ -15,13 +15,11 @@
 #define MAX_TOKENS 128
 
 static cJSON *read_json(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    static char text[1 << 20];
-    size_t n = fread(text, 1, sizeof text - 1, f);
-    fclose(f);
-    text[n] = '\0';
-    return cJSON_Parse(text);
+    size_t len;
+    char *text = psamp_test_read_file(path, &len);
+    cJSON *json = text ? cJSON_ParseWithLength(text, len) : NULL;
+    free(text);
+    return json;
 }
 
 static int to_ints(const cJSON *array, int32_t *out, int max) {

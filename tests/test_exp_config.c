@@ -6,7 +6,7 @@
 #include "exp_config.h"
 #include "testlib.h"
 
-static const char *const KEYS[] = {"n", "x", "name", "list", "reals", "words", "model", "sec", NULL};
+static const char *const KEYS[] = {"n", "x", "name", "list", "reals", "words", "model", "sec", "paths", NULL};
 
 /* Reads every field of the test schema; returns the first failure's message in err. */
 static int read_all(const char *json, psamp_err *err) {
@@ -15,7 +15,8 @@ static int read_all(const char *json, psamp_err *err) {
     int32_t n = 7, *list = NULL, n_list = 0, n_reals = 0, n_words = 0;
     double x = 1.5, *reals = NULL;
     const char *name = "default", **words = NULL;
-    char *model = NULL;
+    char *model = NULL, **paths = NULL;
+    int32_t n_paths = 0;
     const cJSON *sec = NULL;
     int rc = exp_config_check_keys(&c, c.root, "", KEYS, err) ||
              exp_config_int(&c, c.root, "", "n", 1, 1, 10, &n, err) ||
@@ -25,7 +26,8 @@ static int read_all(const char *json, psamp_err *err) {
              exp_config_double_list(&c, c.root, "", "reals", 0, 0.0, 1, 10.0, &reals, &n_reals, err) ||
              exp_config_string_list(&c, c.root, "", "words", 0, &words, &n_words, err) ||
              exp_config_path(&c, c.root, "", "model", 0, &model, err) ||
-             exp_config_section(&c, c.root, "", "sec", &sec, err);
+             exp_config_section(&c, c.root, "", "sec", &sec, err) ||
+             exp_config_path_list(&c, c.root, "", "paths", 0, &paths, &n_paths, err);
     static const char *const SEC_KEYS[] = {"k", NULL};
     int32_t k = 0;
     if (rc == 0 && sec)
@@ -35,6 +37,7 @@ static int read_all(const char *json, psamp_err *err) {
     free(reals);
     free((void *)words);
     free(model);
+    exp_config_free_paths(paths, n_paths);
     exp_config_free(&c);
     return rc ? -1 : 0;
 }
@@ -65,6 +68,9 @@ static const broken_case BROKEN[] = {
     {"{\"n\": 2, \"sec\": {\"k\": 1, \"j\": 2}}", "dir/c.json: unknown key 'sec.j' (known: k)"},
     {"{\"n\": 2, \"sec\": {}}", "dir/c.json: sec.k is required"},
     {"{\"n\": 2, \"sec\": {\"k\": 9}}", "dir/c.json: sec.k: 9 must be <= 3"},
+    {"{\"n\": 2, \"paths\": []}", "dir/c.json: paths is empty"},
+    {"{\"n\": 2, \"paths\": [\"a\", 3]}", "dir/c.json: paths[1] must be a string"},
+    {"{\"n\": 2, \"paths\": [\"a\", \"\"]}", "dir/c.json: paths[1] is empty"},
 };
 
 static void test_broken(psamp_test_state *t) {
@@ -103,6 +109,25 @@ static void test_values(psamp_test_state *t) {
     free(abs_path);
     free((void *)words);
     exp_config_free(&c);
+    /* A list of paths, each resolved; a second read replaces the first list. */
+    CHECK(t, exp_config_parse(&c, "{\"p\": [\"a.json\", \"/b.json\"], \"q\": [\"c\"]}", "top/c.json", &err) == 0,
+          "parse: %s", err.msg);
+    char **paths = NULL;
+    int32_t n_paths = 0;
+    CHECK(t, exp_config_path_list(&c, c.root, "", "p", 1, &paths, &n_paths, &err) == 0 && n_paths == 2 &&
+                 strcmp(paths[0], "top/a.json") == 0 && strcmp(paths[1], "/b.json") == 0,
+          "path list: %s", n_paths ? paths[0] : err.msg);
+    CHECK(t, exp_config_path_list(&c, c.root, "", "q", 1, &paths, &n_paths, &err) == 0 && n_paths == 1 &&
+                 strcmp(paths[0], "top/c") == 0,
+          "a present list replaces the old one");
+    CHECK(t, exp_config_path_list(&c, c.root, "", "zz", 0, &paths, &n_paths, &err) == 0 && n_paths == 1,
+          "an absent list keeps the old one");
+    exp_config_free_paths(paths, n_paths);
+    exp_config_free(&c);
+    char *root_rel = exp_config_resolve("/", "x.json");
+    CHECK(t, root_rel && strcmp(root_rel, "/x.json") == 0, "a config at / resolves without a double slash: %s",
+          root_rel ? root_rel : "(null)");
+    free(root_rel);
     char *bare = exp_config_resolve(".", "x.json");
     CHECK(t, bare && strcmp(bare, "x.json") == 0, "a bare config name keeps paths as given");
     free(bare);

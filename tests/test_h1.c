@@ -63,12 +63,9 @@ static void test_pairs(psamp_test_state *t) {
 }
 
 static void test_run_greedy_trap(psamp_test_state *t) {
-    char path[1024];
-    toy_world *w = NULL;
     psamp_err err;
     psamp_engine *e = NULL;
-    snprintf(path, sizeof path, "%s/experiments/toy/greedy_trap.json", PSAMP_SOURCE_DIR);
-    CHECK(t, toy_world_load(path, &w, &err) == 0, "load: %s", err.msg);
+    toy_world *w = psamp_test_toy_world(t, "greedy_trap.json");
     if (!w) return;
     const double temps[3] = {0.5, 1.0, 2.0};
     const int32_t *prompts[1] = {NULL};

@@ -132,14 +132,11 @@ static int feed(void *ctx, const psamp_mh_record *r, psamp_err *err) {
 }
 
 static void test_live(psamp_test_state *t) {
-    char path[1024];
-    toy_world *w = NULL;
     psamp_err err;
     psamp_engine *e = NULL;
     h2_tracker tr;
     psamp_run_result res;
-    snprintf(path, sizeof path, "%s/experiments/toy/eos_world.json", PSAMP_SOURCE_DIR);
-    CHECK(t, toy_world_load(path, &w, &err) == 0, "load: %s", err.msg);
+    toy_world *w = psamp_test_toy_world(t, "eos_world.json");
     if (!w) return;
     psamp_sampler_config cfg = psamp_sampler_defaults();
     cfg.alpha = 2.0;

@@ -251,17 +251,22 @@ static void test_configs(psamp_test_state *t) {
     experiment_config_free(&c);
 
     const char *bad[][2] = {
-        {"{\"model\": \"m\", \"bogus\": 1}", "unknown key \"bogus\""},
-        {"{\"samples\": 0}", "\"samples\" must be an integer in [1,"},
-        {"{\"samples\": 2.5}", "\"samples\" must be an integer"},
-        {"{\"model\": 5}", "\"model\" must be a non-empty string"},
-        {"{\"k\": [1, 0]}", "k[1] must be a positive integer"},
-        {"{\"k\": []}", "\"k\" must be a non-empty array"},
-        {"{\"worlds\": []}", "\"worlds\" must be a non-empty array"},
-        {"{\"seed\": 1, \"seed\": 2}", "\"seed\" given twice"},
-        {"{\"methods\": [{\"method\": \"nope\"}]}", "methods[0]: --method: unknown method 'nope'"},
-        {"[1]", "expected a JSON object"},
-        {"{\"model\": ", "not valid JSON"},
+        {"{\"model\": \"m\", \"bogus\": 1}", "c.json: unknown key 'bogus' (known: model, worlds, tasks, samples, k,"},
+        {"{\"samples\": 0}", "c.json: samples: 0 must be >= 1"},
+        {"{\"samples\": 2.5}", "c.json: samples: 2.5 is not an integer"},
+        {"{\"samples\": \"8\"}", "c.json: samples must be a number"},
+        {"{\"model\": 5}", "c.json: model must be a string"},
+        {"{\"model\": \"\"}", "c.json: model is empty"},
+        {"{\"backend\": \"\"}", "c.json: backend is empty"},
+        {"{\"k\": [1, 0]}", "c.json: k[1]: 0 must be >= 1"},
+        {"{\"k\": []}", "c.json: k is empty"},
+        {"{\"worlds\": []}", "c.json: worlds is empty"},
+        {"{\"worlds\": [\"a.json\", \"\"]}", "c.json: worlds[1] is empty"},
+        {"{\"seed\": 1, \"seed\": 2}", "c.json: seed is given twice"},
+        {"{\"methods\": [{\"method\": \"nope\"}]}", "c.json: methods[0]: --method: unknown method 'nope'"},
+        {"[1]", "--config: "},
+        {"[1]", "c.json: the top level must be a JSON object"},
+        {"{\"model\": ", "c.json: not valid JSON"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         err.msg[0] = '\0';
@@ -270,7 +275,7 @@ static void test_configs(psamp_test_state *t) {
               "bad config %s: got '%s'", bad[i][0], err.msg);
         experiment_config_free(&c);
     }
-    CHECK(t, load_config(dir, "{\"k\": [1]}", EXPERIMENT_H3, &c, &err) == -1 && strstr(err.msg, "unknown key \"k\""),
+    CHECK(t, load_config(dir, "{\"k\": [1]}", EXPERIMENT_H3, &c, &err) == -1 && strstr(err.msg, "unknown key 'k' (known: model, worlds, prompts,"),
           "h3 has no k: %s", err.msg);
     experiment_config_free(&c);
     CHECK(t, load_config(dir, "{\"prompts\": \"p.jsonl\"}", EXPERIMENT_H3, &c, &err) == 0 && c.tasks &&

@@ -19,15 +19,6 @@
 #define N_CHAINS 20000
 #define TV_LIMIT 0.03
 
-static toy_world *load_world(psamp_test_state *t, const char *name) {
-    char path[1024];
-    toy_world *w = NULL;
-    psamp_err err;
-    snprintf(path, sizeof path, "%s/experiments/toy/%s", PSAMP_SOURCE_DIR, name);
-    CHECK(t, toy_world_load(path, &w, &err) == 0, "load %s: %s", name, err.msg);
-    return w;
-}
-
 static int run(const toy_world *w, const psamp_sampler_config *cfg, psamp_run_result *res) {
     psamp_engine *e = NULL;
     psamp_err err;
@@ -275,7 +266,7 @@ static void test_reproducible(psamp_test_state *t, const toy_world *w) {
 
 int main(void) {
     psamp_test_state t = {0, 0};
-    toy_world *trap = load_world(&t, "greedy_trap.json"), *eos = load_world(&t, "eos_world.json");
+    toy_world *trap = psamp_test_toy_world(&t, "greedy_trap.json"), *eos = psamp_test_toy_world(&t, "eos_world.json");
     if (!trap || !eos) return psamp_test_finish(&t, "test_sampler_toy");
     test_greedy(&t, trap);
     test_temperature(&t, trap, eos);

@@ -8,15 +8,6 @@
 #include "testlib.h"
 #include "toy_exact.h"
 
-static toy_world *load(psamp_test_state *t, const char *name) {
-    char path[512];
-    snprintf(path, sizeof path, "%s/experiments/toy/%s", PSAMP_SOURCE_DIR, name);
-    toy_world *w = NULL;
-    psamp_err err = {{0}};
-    CHECK(t, toy_world_load(path, &w, &err) == 0, "load %s: %s", name, err.msg);
-    return w;
-}
-
 static int is_correct(const toy_world *w, const toy_sequence *s) {
     for (int32_t c = 0; c < w->n_correct; c++) {
         int32_t n = w->correct_offset[c + 1] - w->correct_offset[c];
@@ -208,7 +199,7 @@ static void check_eos_world(psamp_test_state *t, const toy_world *w) {
 
 int main(void) {
     psamp_test_state t = {0, 0};
-    toy_world *trap = load(&t, "greedy_trap.json"), *eos = load(&t, "eos_world.json");
+    toy_world *trap = psamp_test_toy_world(&t, "greedy_trap.json"), *eos = psamp_test_toy_world(&t, "eos_world.json");
     if (trap) {
         check_greedy_trap_table(&t, trap);
         check_against_enumeration(&t, trap, 8);

@@ -47,12 +47,9 @@ static void test_unique(psamp_test_state *t) {
 }
 
 static void test_best_of(psamp_test_state *t) {
-    char path[1024];
-    toy_world *w = NULL;
     psamp_err err;
     toy_enumeration en;
-    snprintf(path, sizeof path, "%s/experiments/toy/greedy_trap.json", PSAMP_SOURCE_DIR);
-    CHECK(t, toy_world_load(path, &w, &err) == 0, "load: %s", err.msg);
+    toy_world *w = psamp_test_toy_world(t, "greedy_trap.json");
     if (!w) return;
     CHECK(t, toy_exact_enumerate(w, 8, 1.0, 1.0, 100000, &en, &err) == 0, "enumerate: %s", err.msg);
     double *p = malloc((size_t)en.n * sizeof *p), best = 0.0;

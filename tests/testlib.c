@@ -3,6 +3,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 
+#include "file_read.h"
+
 void psamp_test_fail(psamp_test_state *t, const char *file, int line, const char *fmt, ...) {
     va_list ap;
     t->failures++;
@@ -19,18 +21,16 @@ int psamp_test_finish(const psamp_test_state *t, const char *name) {
 }
 
 char *psamp_test_read_file(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    *len = 0;
-    if (!f) return NULL;
-    long size = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
-    char *buf = size >= 0 && fseek(f, 0, SEEK_SET) == 0 ? malloc((size_t)size + 1) : NULL;
-    if (buf && fread(buf, 1, (size_t)size, f) != (size_t)size) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    if (!buf) return NULL;
-    buf[size] = '\0';
-    *len = (size_t)size;
-    return buf;
+    char *data;
+    if (psamp_read_file(path, (size_t)1 << 30, NULL, &data, len, NULL) != 0) return NULL;
+    return data;
+}
+
+toy_world *psamp_test_toy_world(psamp_test_state *t, const char *name) {
+    char path[1024];
+    toy_world *w = NULL;
+    psamp_err err = {{0}};
+    snprintf(path, sizeof path, "%s/experiments/toy/%s", PSAMP_SOURCE_DIR, name);
+    CHECK(t, toy_world_load(path, &w, &err) == 0, "load %s: %s", name, err.msg);
+    return w;
 }

@@ -5,6 +5,8 @@
 
 #include <stdio.h>
 
+#include "toy_world.h"
+
 typedef struct {
     int checks;
     int failures;
@@ -15,6 +17,9 @@ void psamp_test_fail(psamp_test_state *t, const char *file, int line, const char
 int psamp_test_finish(const psamp_test_state *t, const char *name);
 /* The whole file, malloc'd and NUL-terminated (*len excludes the NUL); NULL if unreadable. */
 char *psamp_test_read_file(const char *path, size_t *len);
+/* A committed toy world, experiments/toy/NAME; NULL (and a failed check) when it does not
+ * load. Free with toy_world_free. */
+toy_world *psamp_test_toy_world(psamp_test_state *t, const char *name);
 /* Exit code CTest reports as "skipped" (SKIP_RETURN_CODE). */
 #define PSAMP_TEST_SKIP 77
 

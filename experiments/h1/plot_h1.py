@@ -8,30 +8,15 @@ under temperature T, with power's line alpha * D (alpha = 1/T, exact by definiti
 the least-squares fit; a last panel summarises slope * T and R^2 per T. Scatter points are
 rasterised inside the SVG so that it stays small.
 """
-import argparse
-import json
-import math
 import os
+import sys
 
-import matplotlib
-
-matplotlib.use("Agg")
-matplotlib.rcParams["svg.fonttype"] = "none"  # text stays text: smaller SVGs
-import matplotlib.pyplot as plt  # noqa: E402
-
-
-def nan(v):
-    return math.nan if v is None else v
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from plotlib import nan_if_none as nan, plt, read_results, save_figure  # noqa: E402
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("results")
-    ap.add_argument("outdir")
-    ap.add_argument("--name", default="h1")
-    args = ap.parse_args()
-    with open(args.results) as f:
-        r = json.load(f)
+    r, args = read_results(__doc__, "results", "name", "h1")
     fits, pairs = r["fits"], r["pairs"]
     n = len(fits) + 1
     cols = min(n, 3)
@@ -69,10 +54,7 @@ def main():
     fig.suptitle(f"H1 on {r['model']}: {r['n_pairs']} pairs, {r['n_prompts']} prompt(s) × "
                  f"{r['samples_per_prompt']} samples, ≤ {r['max_new_tokens']} new tokens", fontsize=10)
     fig.tight_layout()
-    os.makedirs(args.outdir, exist_ok=True)
-    for ext in ("png", "svg"):
-        path = os.path.join(args.outdir, f"{args.name}.{ext}")
-        fig.savefig(path, dpi=90)
+    for path in save_figure(fig, os.path.join(args.outdir, args.name)):
         print(path)
 
 

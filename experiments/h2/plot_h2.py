@@ -9,20 +9,12 @@ chains' own trajectories thin); and, for a live run on a toy world, the fraction
 off the greedy first token and on a correct path, with the exact p^alpha values (for a
 trace file, which has no tokens, the acceptance rate per decision instead).
 """
-import argparse
-import json
 import math
 import os
+import sys
 
-import matplotlib
-
-matplotlib.use("Agg")
-matplotlib.rcParams["svg.fonttype"] = "none"  # text stays text: smaller SVGs
-import matplotlib.pyplot as plt  # noqa: E402
-
-
-def clean(values):
-    return [math.nan if v is None else v for v in values]
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from plotlib import clean, plt, read_results, save_figure  # noqa: E402
 
 
 def block_starts(steps):
@@ -35,13 +27,7 @@ def block_starts(steps):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("report")
-    ap.add_argument("outdir")
-    ap.add_argument("--name", default="h2")
-    args = ap.parse_args()
-    with open(args.report) as f:
-        r = json.load(f)
+    r, args = read_results(__doc__, "report", "name", "h2")
     fig, ax = plt.subplots(2, 2, figsize=(13, 9))
 
     pos = r["by_position"]
@@ -102,10 +88,7 @@ def main():
 
     fig.suptitle(f"H2 correction tracker: {r['source']}" + (f" on {r['model']}" if r.get("model") else ""))
     fig.tight_layout()
-    os.makedirs(args.outdir, exist_ok=True)
-    for ext in ("png", "svg"):
-        path = os.path.join(args.outdir, f"{args.name}.{ext}")
-        fig.savefig(path, dpi=90)
+    for path in save_figure(fig, os.path.join(args.outdir, args.name)):
         print(path)
 
 

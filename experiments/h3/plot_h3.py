@@ -9,10 +9,8 @@ import json
 import os
 import sys
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from plotlib import plt, save_figure  # noqa: E402
 
 
 def per_prompt(method, key):
@@ -62,8 +60,7 @@ def main():
     counts = ", ".join(f"{m['label']} {m['summary']['full']}" for m in methods)
     fig.suptitle(f"H3 at equal length: {len(d['prompts'])} prompts; full-length samples: {counts}", fontsize=9)
     fig.tight_layout()
-    for ext in ("png", "svg"):
-        fig.savefig(os.path.join(out_dir, f"h3.{ext}"), dpi=130)
+    save_figure(fig, os.path.join(out_dir, "h3"), dpi=130)
     print(f"wrote {out_dir}/h3.png and h3.svg")
 
 

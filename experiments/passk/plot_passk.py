@@ -9,10 +9,8 @@ import json
 import os
 import sys
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from plotlib import plt, save_figure  # noqa: E402
 
 
 def main():
@@ -34,8 +32,7 @@ def main():
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
     fig.tight_layout()
-    for ext in ("png", "svg"):
-        fig.savefig(f"{prefix}.{ext}", dpi=130)
+    save_figure(fig, prefix, dpi=130)
     print(f"wrote {prefix}.png and {prefix}.svg")
 
 

@@ -8,20 +8,11 @@ size, the exact-sampling floor dashed); success against alpha (power and tempera
 1/alpha, sampled markers, exact lines); acceptance against alpha; success against tokens
 decoded per chain; unique rate at k. Plotting only: every number comes from the JSON.
 """
-import argparse
-import json
-import math
 import os
+import sys
 
-import matplotlib
-
-matplotlib.use("Agg")
-matplotlib.rcParams["svg.fonttype"] = "none"  # text stays text: smaller SVGs
-import matplotlib.pyplot as plt  # noqa: E402
-
-
-def clean(values):
-    return [math.nan if v is None else v for v in values]
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from plotlib import clean, plt, read_results, save_figure  # noqa: E402
 
 
 def column(points, key):
@@ -121,24 +112,13 @@ def plot_world(world, outdir, prefix):
     fig.suptitle(f"toy world {world['name']}: {world['n_sequences']:.0f} complete sequences, "
                  f"length {world['length']}, {world['convergence']['chains']} chains per point")
     fig.tight_layout()
-    paths = []
-    for ext in ("png", "svg"):
-        path = os.path.join(outdir, f"{prefix}_{world['name']}.{ext}")
-        fig.savefig(path, dpi=90)
-        paths.append(path)
+    paths = save_figure(fig, os.path.join(outdir, f"{prefix}_{world['name']}"))
     plt.close(fig)
     return paths
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("results")
-    ap.add_argument("outdir")
-    ap.add_argument("--prefix", default="toyexp")
-    args = ap.parse_args()
-    with open(args.results) as f:
-        results = json.load(f)
-    os.makedirs(args.outdir, exist_ok=True)
+    results, args = read_results(__doc__, "results", "prefix", "toyexp")
     for world in results["worlds"]:
         for path in plot_world(world, args.outdir, args.prefix):
             print(path)
