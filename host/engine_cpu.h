@@ -26,7 +26,7 @@ extern "C" {
 #endif
 
 typedef struct {
-    int n_threads; /* threads for attention and sampling (GEMMs use OpenBLAS's own);
+    int n_threads; /* the engine's pool: GEMM tasks, attention, sampling;
                       <= 0: one per online CPU */
 } psamp_cpu_options;
 
