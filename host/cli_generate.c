@@ -116,8 +116,9 @@ static void print_summary(const cli_run_options *o, const psamp_engine *e, const
         free(text);
     }
     if (r->n_chains > 4) printf("... (%d chains; --samples-out FILE.jsonl writes them all)\n", r->n_chains);
-    printf("chains %d  accept rate %.3f  mean logp %.4f  mean length %.2f", r->n_chains,
-           s->accept_rate, s->mean_logp, s->mean_length);
+    printf("chains %d", r->n_chains);
+    if (!isnan(s->accept_rate)) printf("  accept rate %.3f", s->accept_rate); /* MH methods only */
+    printf("  mean logp %.4f  mean length %.2f", s->mean_logp, s->mean_length);
     if (!isnan(s->correct_rate)) printf("  correct %.4f", s->correct_rate);
     putchar('\n');
     printf("tokens %lld (proposals %lld)  wall %.3fs  %.1f tok/s  %.2f tok/s/chain  %.3f proposals/s/chain"
