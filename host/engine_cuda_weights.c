@@ -1,6 +1,7 @@
 /* The CUDA engine's weights: the CPU loader's fp32 layout (q, k, v fused into one matrix,
  * q pre-scaled by head_dim^-0.5), narrowed to the engine dtype for the matrices; biases and
- * layer-norm parameters stay fp32 (small, and read by fp32 kernels). */
+ * layer-norm parameters stay fp32 (small, and read by fp32 kernels), fc1's bias also in the
+ * dtype (cuBLASLt's bias epilogue takes the output's type). */
 #include <stdlib.h>
 
 #include "engine_cuda_internal.h"
@@ -15,6 +16,8 @@ size_t cuda_weights_bytes(const opt_config *c, size_t elem) {
     if (!c->tie_word_embeddings) matrices += v * p;
     matrices += (size_t)c->n_layers * (4 * h * h + 2 * h * f);
     const size_t vectors = (size_t)c->n_layers * (3 * h + h + f + h + 4 * h) + 2 * h;
+    /* fc1's bias once more in the dtype, for the cuBLASLt epilogue (PSAMP_FFN=epilogue) */
+    matrices += (size_t)c->n_layers * f;
     return matrices * elem + vectors * sizeof(float);
 }
 
@@ -50,6 +53,7 @@ static int upload_layer(cuda_engine *e, cuda_layer *d, const opt_layer_f32 *s, v
         upload_vector(e, &d->o_b, s->o_b, h, "out_proj bias", err) ||
         upload_matrix(e, &d->fc1_w, s->fc1_w, f * h, staging, "fc1", err) ||
         upload_vector(e, &d->fc1_b, s->fc1_b, f, "fc1 bias", err) ||
+        upload_matrix(e, &d->fc1_b_t, s->fc1_b, f, staging, "fc1 bias in the dtype", err) ||
         upload_matrix(e, &d->fc2_w, s->fc2_w, h * f, staging, "fc2", err) ||
         upload_vector(e, &d->fc2_b, s->fc2_b, h, "fc2 bias", err) ||
         upload_vector(e, &d->attn_ln_w, s->attn_ln_w, h, "self_attn_layer_norm", err) ||
