@@ -110,6 +110,8 @@ static int check_memory(const cuda_engine *e, int32_t n_slots, int32_t max_len, 
     const size_t kv = kv_bytes_per_slot(c, e->elem, max_len) * (size_t)n_slots;
     const size_t buffers = buffer_bytes(c, e->elem, e->rows_cap, max_len) +
                            (size_t)n_slots * 3 * sizeof(int32_t);
+    /* The halves' workspaces (engine_cuda_overlap.c) are counted whether or not they are
+     * allocated (only once an overlap variant is chosen), so that choosing one later fits. */
     const size_t need = weights + kv + buffers + LANES * BLAS_WORKSPACE_BYTES + MEMORY_MARGIN;
     if (need <= free_b) return 0;
     /* Each extra slot costs its KV and one row of buffers. */
@@ -165,7 +167,7 @@ static int setup_device(cuda_engine *e, psamp_err *err) {
     CUBLAS_TRY(err, cublasSetWorkspace(e->blas, e->blas_workspace, e->blas_workspace_bytes));
     e->main_lane = (cuda_lane){e->stream, e->blas, e->blas_workspace, e->blas_workspace_bytes};
     CUBLAS_TRY(err, cublasLtCreate(&e->lt));
-    return cuda_overlap_init(e, err);
+    return 0;
 }
 
 int cuda_lane_create(cuda_engine *e, cuda_lane *lane, int priority, psamp_err *err) {
@@ -264,7 +266,8 @@ int psamp_engine_cuda_create(const opt_checkpoint *ck, int32_t n_slots, int32_t 
         cuda_weights_upload(e, ck, err) || alloc_state(e, n_slots, max_len, err) ||
         psamp_slots_init(&e->slots, "cuda engine", n_slots, max_len, ck->cfg.vocab_size,
                          ck->cfg.eos_id, err) ||
-        cuda_buckets_init(e, err) || describe(e, err))
+        cuda_buckets_init(e, err) || describe(e, err) ||
+        (e->variants.overlap != PSAMP_CUDA_OVERLAP_OFF && cuda_overlap_init(e, err)))
         goto fail;
     *out = &e->base;
     return 0;

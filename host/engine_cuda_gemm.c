@@ -39,12 +39,20 @@ static void lt_call_free(lt_call *c) {
     if (c->op) (void)cublasLtMatmulDescDestroy(c->op);
 }
 
+/* The largest power of two up to 256 that divides p's address: cuBLASLt's heuristic assumes
+ * 256-byte aligned matrices unless told less (a half batch's rows start mid-buffer). */
+static uint32_t alignment(const void *p) {
+    uint32_t a = 256;
+    while (a > 1 && (uintptr_t)p % a != 0) a /= 2;
+    return a;
+}
+
 /* Describes out^T [n, m] = relu(W x^T + bias) in column-major terms (W stored k x n, x
  * stored k x m, out n x m, all in the dtype; fp32 compute and scale) and asks cuBLASLt for
- * its best algorithm: *found = 0 when it has none for these shapes. */
-static int lt_plan(cuda_engine *e, const cuda_lane *lane, const void *bias_t, int32_t m,
-                   int32_t n, int32_t k, lt_call *c, cublasLtMatmulHeuristicResult_t *algo,
-                   int *found, psamp_err *err) {
+ * its best algorithm for these pointers' alignments: *found = 0 when it has none. */
+static int lt_plan(cuda_engine *e, const cuda_lane *lane, const void *w, const void *x,
+                   const void *bias_t, void *out, int32_t m, int32_t n, int32_t k, lt_call *c,
+                   cublasLtMatmulHeuristicResult_t *algo, int *found, psamp_err *err) {
     const cudaDataType_t t = cuda_type(e->dtype);
     const cublasOperation_t trans = CUBLAS_OP_T, none = CUBLAS_OP_N;
     const cublasLtEpilogue_t epilogue = bias_t ? CUBLASLT_EPILOGUE_RELU_BIAS : CUBLASLT_EPILOGUE_RELU;
@@ -67,6 +75,17 @@ static int lt_plan(cuda_engine *e, const cuda_lane *lane, const void *bias_t, in
     CUBLAS_TRY(err, cublasLtMatmulPreferenceSetAttribute(
                         c->pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &workspace,
                         sizeof workspace));
+    const struct {
+        cublasLtMatmulPreferenceAttributes_t attr;
+        uint32_t bytes;
+    } aligned[] = {{CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, alignment(w)},
+                   {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, alignment(x)},
+                   {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, alignment(out)},
+                   {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, alignment(out)}};
+    for (size_t i = 0; i < sizeof aligned / sizeof aligned[0]; i++)
+        CUBLAS_TRY(err, cublasLtMatmulPreferenceSetAttribute(c->pref, aligned[i].attr,
+                                                             &aligned[i].bytes,
+                                                             sizeof aligned[i].bytes));
     int returned = 0;
     CUBLAS_TRY(err, cublasLtMatmulAlgoGetHeuristic(e->lt, c->op, c->w, c->x, c->out, c->out,
                                                    c->pref, 1, algo, &returned));
@@ -80,7 +99,7 @@ int cuda_gemm_bias_relu(cuda_engine *e, const cuda_lane *lane, const void *x, co
     lt_call c = {NULL, NULL, NULL, NULL, NULL};
     cublasLtMatmulHeuristicResult_t algo;
     int found = 0;
-    int rc = lt_plan(e, lane, bias_t, m, n, k, &c, &algo, &found, err);
+    int rc = lt_plan(e, lane, w, x, bias_t, out, m, n, k, &c, &algo, &found, err);
     if (rc == 0 && found) {
         const float one = 1.0f, zero = 0.0f;
         const cublasStatus_t st =

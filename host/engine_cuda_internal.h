@@ -119,6 +119,7 @@ typedef struct {
     cudaStream_t attn_low;     /* attention of both halves, in turn, at the lower priority */
     cudaStream_t attn_flat;    /* the same at the halves' priority (PSAMP_OVERLAP=flat) */
     cudaEvent_t fork, join[2], attn_in[2], attn_out[2], attn_done;
+    int ready;                 /* all of the above made (once an overlap variant is chosen) */
 } cuda_overlap;
 
 typedef struct {
@@ -198,8 +199,9 @@ int cuda_gemm_bias_relu(cuda_engine *e, const cuda_lane *lane, const void *x, co
                         const void *bias_t, const float *bias, void *out, float *y, int32_t m,
                         int32_t n, int32_t k, psamp_err *err);
 
-/* engine_cuda_overlap.c: streams, handles and events of the halves schedule (created with
- * the engine, freed by cuda_overlap_free). */
+/* engine_cuda_overlap.c: streams, handles and events of the halves schedule, made when an
+ * overlap variant is first chosen (at creation or by set_variants; again a no-op), freed by
+ * cuda_overlap_free. */
 int cuda_overlap_init(cuda_engine *e, psamp_err *err);
 void cuda_overlap_free(cuda_engine *e);
 /* Whether a step of n rows runs as two halves under e's variants. */

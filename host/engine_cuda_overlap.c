@@ -21,7 +21,7 @@
 
 #include "engine_cuda_internal.h"
 
-int cuda_overlap_init(cuda_engine *e, psamp_err *err) {
+static int make_all(cuda_engine *e, psamp_err *err) {
     cuda_overlap *o = &e->ov;
     int least = 0, greatest = 0;
     CUDA_TRY(err, cudaDeviceGetStreamPriorityRange(&least, &greatest));
@@ -34,6 +34,16 @@ int cuda_overlap_init(cuda_engine *e, psamp_err *err) {
                              &o->attn_done};
     for (size_t i = 0; i < sizeof events / sizeof events[0]; i++)
         CUDA_TRY(err, cudaEventCreateWithFlags(events[i], cudaEventDisableTiming));
+    return 0;
+}
+
+int cuda_overlap_init(cuda_engine *e, psamp_err *err) {
+    if (e->ov.ready) return 0;
+    if (make_all(e, err)) {
+        cuda_overlap_free(e); /* what was made; a workspace stays with the engine's allocations */
+        return -1;
+    }
+    e->ov.ready = 1;
     return 0;
 }
 

@@ -105,6 +105,7 @@ int psamp_engine_cuda_set_variants(psamp_engine *base, const psamp_cuda_variants
                           "value of each variant field", (int)v->attention, (int)v->gemm,
                           (int)v->norm, (int)v->sample, (int)v->kv, (int)v->ffn, (int)v->overlap);
     cuda_engine *e = (cuda_engine *)base;
+    if (v->overlap != PSAMP_CUDA_OVERLAP_OFF && cuda_overlap_init(e, err)) return -1;
     if (memcmp(&e->variants, v, sizeof *v) != 0) {
         e->variants = *v;
         cuda_buckets_reset(e);

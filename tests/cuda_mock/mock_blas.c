@@ -7,6 +7,7 @@
  * count (the engine's rows) is 7 mod 8, so that the engine's fallback path runs in the tests
  * too (the engine test's 39-row prefill) while the batches that tests compare with each
  * other (1 to 8 rows, or halves of them) all take the cuBLASLt path. */
+#include <cblas.h>
 #include <cublasLt.h>
 #include <cublas_v2.h>
 #include <cuda_runtime_api.h>
@@ -60,21 +61,18 @@ static void run_gemm(const void *p) {
     const size_t a_n = (size_t)g->lda * (size_t)(g->ta ? g->m : g->k);
     const size_t b_n = (size_t)g->ldb * (size_t)(g->tb ? g->k : g->n);
     float *a = malloc(a_n * sizeof *a), *b = malloc(b_n * sizeof *b);
+    float *prod = malloc((size_t)g->m * (size_t)g->n * sizeof *prod);
     float *col = malloc((size_t)g->m * sizeof *col), *bias = malloc((size_t)g->m * sizeof *bias);
-    if (!a || !b || !col || !bias) abort(); /* test mock: no way on */
+    if (!a || !b || !prod || !col || !bias) abort(); /* test mock: no way on */
     mock_load(g->a, g->at, 0, a_n, a);
     mock_load(g->b, g->bt, 0, b_n, b);
     if (g->bias) mock_load(g->bias, g->dt, 0, (size_t)g->m, bias);
+    /* The product in fp32 by the CPU engine's BLAS (the tests' GEMMs add up to seconds in a
+     * plain loop under the sanitizers). */
+    cblas_sgemm(CblasColMajor, g->ta ? CblasTrans : CblasNoTrans, g->tb ? CblasTrans : CblasNoTrans,
+                g->m, g->n, g->k, g->alpha, a, g->lda, b, g->ldb, 0.0f, prod, g->m);
     for (int j = 0; j < g->n; j++) {
-        for (int i = 0; i < g->m; i++) {
-            float s = 0.0f;
-            for (int q = 0; q < g->k; q++) {
-                const float av = g->ta ? a[(size_t)i * g->lda + q] : a[(size_t)q * g->lda + i];
-                const float bv = g->tb ? b[(size_t)q * g->ldb + j] : b[(size_t)j * g->ldb + q];
-                s += av * bv;
-            }
-            col[i] = g->alpha * s;
-        }
+        memcpy(col, prod + (size_t)j * g->m, (size_t)g->m * sizeof *col);
         if (g->beta != 0.0f) {
             float *old = malloc((size_t)g->m * sizeof *old);
             if (!old) abort();
@@ -88,7 +86,7 @@ static void run_gemm(const void *p) {
         }
         mock_store(g->d, g->dt, (size_t)j * g->ldd, (size_t)g->m, col);
     }
-    free(a), free(b), free(col), free(bias);
+    free(a), free(b), free(prod), free(col), free(bias);
 }
 
 static cublasStatus_t submit_gemm(cudaStream_t stream, const gemm_args *g) {
@@ -132,6 +130,7 @@ typedef struct {
 
 typedef struct {
     uint64_t workspace;
+    uint32_t align[4]; /* the least alignment of A, B, C, D the algorithm must take */
 } mock_lt_pref;
 
 cublasStatus_t cublasLtCreate(cublasLtHandle_t *handle) {
@@ -187,8 +186,11 @@ cublasStatus_t cublasLtMatrixLayoutDestroy(cublasLtMatrixLayout_t layout) {
     return CUBLAS_STATUS_SUCCESS;
 }
 cublasStatus_t cublasLtMatmulPreferenceCreate(cublasLtMatmulPreference_t *pref) {
-    *pref = (cublasLtMatmulPreference_t)calloc(1, sizeof(mock_lt_pref));
-    return *pref ? CUBLAS_STATUS_SUCCESS : CUBLAS_STATUS_ALLOC_FAILED;
+    mock_lt_pref *p = calloc(1, sizeof *p);
+    if (!p) return CUBLAS_STATUS_ALLOC_FAILED;
+    for (int i = 0; i < 4; i++) p->align[i] = 256; /* cuBLASLt's default assumption */
+    *pref = (cublasLtMatmulPreference_t)p;
+    return CUBLAS_STATUS_SUCCESS;
 }
 cublasStatus_t cublasLtMatmulPreferenceDestroy(cublasLtMatmulPreference_t pref) {
     free(pref);
@@ -197,10 +199,21 @@ cublasStatus_t cublasLtMatmulPreferenceDestroy(cublasLtMatmulPreference_t pref) 
 cublasStatus_t cublasLtMatmulPreferenceSetAttribute(cublasLtMatmulPreference_t pref,
                                                     cublasLtMatmulPreferenceAttributes_t attr,
                                                     const void *buf, size_t size) {
-    if (attr != CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES || !buf || size != sizeof(uint64_t))
-        return CUBLAS_STATUS_INVALID_VALUE;
-    memcpy(&((mock_lt_pref *)pref)->workspace, buf, size);
-    return CUBLAS_STATUS_SUCCESS;
+    mock_lt_pref *p = (mock_lt_pref *)pref;
+    const cublasLtMatmulPreferenceAttributes_t align_attr[4] = {
+        CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES,
+        CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES};
+    if (!buf) return CUBLAS_STATUS_INVALID_VALUE;
+    if (attr == CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES && size == sizeof(uint64_t)) {
+        memcpy(&p->workspace, buf, size);
+        return CUBLAS_STATUS_SUCCESS;
+    }
+    for (int i = 0; i < 4; i++)
+        if (attr == align_attr[i] && size == sizeof(uint32_t)) {
+            memcpy(&p->align[i], buf, size);
+            return CUBLAS_STATUS_SUCCESS;
+        }
+    return CUBLAS_STATUS_INVALID_VALUE;
 }
 
 /* Checks a call against the rules above and fills g (pointers aside). */
@@ -266,6 +279,11 @@ cublasStatus_t cublasLtMatmul(cublasLtHandle_t handle, cublasLtMatmulDesc_t desc
                               void *workspace, size_t workspace_bytes, cudaStream_t stream) {
     (void)handle, (void)workspace, (void)workspace_bytes;
     if (!algo) return CUBLAS_STATUS_INVALID_VALUE;
+    /* The algorithm came from a heuristic told each pointer's alignment; the mock's own
+     * algorithm records none, so it checks the one rule every cuBLASLt kernel keeps: the
+     * elements themselves are aligned. */
+    if ((uintptr_t)A % 2 || (uintptr_t)B % 2 || (uintptr_t)D % 2)
+        return CUBLAS_STATUS_INVALID_VALUE;
     gemm_args g;
     memset(&g, 0, sizeof g);
     const mock_lt_desc *d = (const mock_lt_desc *)desc;

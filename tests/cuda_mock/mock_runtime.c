@@ -28,7 +28,7 @@ typedef struct {
     void (*fn)(const void *args);
     int stream;                 /* capture stream index */
     int deps[MOCK_MAX_STREAMS]; /* operations of each stream that must run before it */
-    unsigned char args[MOCK_MAX_ARGS];
+    _Alignas(16) unsigned char args[MOCK_MAX_ARGS]; /* read back as the launcher's struct */
 } mock_op;
 
 typedef struct {

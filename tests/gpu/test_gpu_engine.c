@@ -1,8 +1,8 @@
 /* The CUDA engine against the fp32 CPU engine on the fixture models (pre-LN; post-LN with
  * project_in/out; pre-LN stored as bf16), in fp32, fp16 and bf16, with each set of kernel
- * variants (VARIANTS: the default; the first version; the previous default; fc1 through
- * cuBLASLt's epilogue with steps as two overlapping halves, over split attention with a
- * separate KV append, and over the default kernels):
+ * variants (VARIANTS: the default; the first version; fc1 through cuBLASLt's epilogue with
+ * steps as two overlapping halves, over split attention with a separate KV append, and
+ * over the default kernels; the previous default's kernels are each in one of these):
  * - prefill log p per token (prompts of 1 to 95 tokens, chunked past 64 rows);
  * - greedy continuations: the same tokens; in 16-bit dtypes a different token is allowed
  *   only as a near tie (the CPU scores both within the dtype's tolerance), which ends that
@@ -55,9 +55,6 @@ static const struct {
     {"first", {PSAMP_CUDA_ATTN_SPLIT, PSAMP_CUDA_GEMM_CUBLAS, PSAMP_CUDA_NORM_LOOP,
                PSAMP_CUDA_SAMPLE_THREEPASS, PSAMP_CUDA_KV_SEPARATE, PSAMP_CUDA_FFN_SEPARATE,
                PSAMP_CUDA_OVERLAP_OFF}},
-    {"previous", {PSAMP_CUDA_ATTN_WARP, PSAMP_CUDA_GEMM_GEMV, PSAMP_CUDA_NORM_LOOP,
-                  PSAMP_CUDA_SAMPLE_THREEPASS, PSAMP_CUDA_KV_SEPARATE, PSAMP_CUDA_FFN_SEPARATE,
-                  PSAMP_CUDA_OVERLAP_OFF}},
     {"halves-split", {PSAMP_CUDA_ATTN_SPLIT, PSAMP_CUDA_GEMM_CUBLAS, PSAMP_CUDA_NORM_ROWS,
                       PSAMP_CUDA_SAMPLE_ONEPASS, PSAMP_CUDA_KV_SEPARATE, PSAMP_CUDA_FFN_EPILOGUE,
                       PSAMP_CUDA_OVERLAP_HALVES}},
