@@ -140,7 +140,7 @@ int cuda_forward_post_attention(cuda_engine *e, cuda_batch *b, int32_t l, psamp_
     const void *fc2_in = d->h;
     if (e->variants.ffn == PSAMP_CUDA_FFN_EPILOGUE) {
         /* fc1's input is h: the dtype output goes to ffn_t */
-        if (cuda_gemm_bias_relu(e, b->lane, d->h, w->fc1_w, w->fc1_b_t, w->fc1_b, d->ffn_t, d->y,
+        if (cuda_gemm_bias_relu(e, b->lane, d->h, w->fc1_w, w->fc1_b_t, w->fc1_b_r, d->ffn_t, d->y,
                                 b->n, f, h, err))
             return -1;
         fc2_in = d->ffn_t;

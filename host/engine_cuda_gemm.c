@@ -94,12 +94,14 @@ static int lt_plan(cuda_engine *e, const cuda_lane *lane, const void *w, const v
 }
 
 int cuda_gemm_bias_relu(cuda_engine *e, const cuda_lane *lane, const void *x, const void *w,
-                        const void *bias_t, const float *bias, void *out, float *y, int32_t m,
+                        const void *bias_t, const float *bias_r, void *out, float *y, int32_t m,
                         int32_t n, int32_t k, psamp_err *err) {
     lt_call c = {NULL, NULL, NULL, NULL, NULL};
     cublasLtMatmulHeuristicResult_t algo;
     int found = 0;
-    int rc = lt_plan(e, lane, w, x, bias_t, out, m, n, k, &c, &algo, &found, err);
+    /* A few rows: the GEMV (one weight read, no cuBLAS launch cost) beats any epilogue. */
+    const int gemv = e->variants.gemm == PSAMP_CUDA_GEMM_GEMV && m <= PSAMP_GEMV_MAX_ROWS;
+    int rc = gemv ? 0 : lt_plan(e, lane, w, x, bias_t, out, m, n, k, &c, &algo, &found, err);
     if (rc == 0 && found) {
         const float one = 1.0f, zero = 0.0f;
         const cublasStatus_t st =
@@ -111,8 +113,8 @@ int cuda_gemm_bias_relu(cuda_engine *e, const cuda_lane *lane, const void *x, co
     }
     lt_call_free(&c);
     if (rc || found) return rc;
-    /* No algorithm for the epilogue at these shapes: the separate path. */
+    /* The GEMV's rows, or no algorithm for the epilogue at these shapes: the separate path. */
     if (cuda_gemm(e, lane, x, w, y, m, n, k, err)) return -1;
-    CUDA_TRY(err, psamp_k_bias_act(y, bias, out, m, n, 1, e->dtype, lane->stream));
+    CUDA_TRY(err, psamp_k_bias_act(y, bias_r, out, m, n, 1, e->dtype, lane->stream));
     return 0;
 }

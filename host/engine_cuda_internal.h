@@ -51,6 +51,7 @@ typedef struct {
     void *fc1_w;   /* [ffn, h] */
     float *fc1_b;
     void *fc1_b_t; /* [ffn] fc1_b in the dtype (cuBLASLt's bias epilogue), or NULL */
+    float *fc1_b_r; /* [ffn] fc1_b_t's values in fp32 (that variant's separate path) */
     void *fc2_w;   /* [h, ffn] */
     float *fc2_b;
     float *attn_ln_w, *attn_ln_b, *ffn_ln_w, *ffn_ln_b; /* NULL without affine */
@@ -194,9 +195,10 @@ int cuda_forward_head(cuda_engine *e, cuda_batch *b, psamp_err *err);
 int cuda_gemm(cuda_engine *e, const cuda_lane *lane, const void *x, const void *w, float *y,
               int32_t m, int32_t n, int32_t k, psamp_err *err);
 /* out[m, n] (dtype) = relu(x W^T + bias) through cuBLASLt's epilogue (bias_t: the bias in
- * the dtype, or NULL); when cuBLASLt offers no algorithm, cuda_gemm into y then bias_act. */
+ * the dtype, or NULL); for the GEMV's few rows, or when cuBLASLt offers no algorithm,
+ * cuda_gemm into y then bias_act with bias_r (bias_t's values in fp32: the same sums). */
 int cuda_gemm_bias_relu(cuda_engine *e, const cuda_lane *lane, const void *x, const void *w,
-                        const void *bias_t, const float *bias, void *out, float *y, int32_t m,
+                        const void *bias_t, const float *bias_r, void *out, float *y, int32_t m,
                         int32_t n, int32_t k, psamp_err *err);
 
 /* engine_cuda_overlap.c: streams, handles and events of the halves schedule, made when an
