@@ -153,32 +153,28 @@ static int check_args(const opt_checkpoint *ck, int32_t n_slots, int32_t max_len
     return 0;
 }
 
-static int setup_device(cuda_engine *e, psamp_err *err) {
-    CUDA_TRY(err, cudaSetDevice(e->device));
-    CUDA_TRY(err, cudaStreamCreateWithFlags(&e->stream, cudaStreamNonBlocking));
-    CUBLAS_TRY(err, cublasCreate(&e->blas));
-    CUBLAS_TRY(err, cublasSetStream(e->blas, e->stream));
-    /* fp32 means fp32: no TF32 tensor-core shortcut (the engine test holds it to 1e-4). */
-    if (e->dtype == PSAMP_F32) CUBLAS_TRY(err, cublasSetMathMode(e->blas, CUBLAS_PEDANTIC_MATH));
-    /* A fixed workspace keeps cuBLAS from allocating inside graph capture. */
-    e->blas_workspace_bytes = BLAS_WORKSPACE_BYTES;
-    if (cuda_engine_alloc(e, &e->blas_workspace, e->blas_workspace_bytes, "cuBLAS workspace", err))
-        return -1;
-    CUBLAS_TRY(err, cublasSetWorkspace(e->blas, e->blas_workspace, e->blas_workspace_bytes));
-    e->main_lane = (cuda_lane){e->stream, e->blas, e->blas_workspace, e->blas_workspace_bytes};
-    CUBLAS_TRY(err, cublasLtCreate(&e->lt));
-    return 0;
-}
-
 int cuda_lane_create(cuda_engine *e, cuda_lane *lane, int priority, psamp_err *err) {
     CUDA_TRY(err, cudaStreamCreateWithPriority(&lane->stream, cudaStreamNonBlocking, priority));
     CUBLAS_TRY(err, cublasCreate(&lane->blas));
     CUBLAS_TRY(err, cublasSetStream(lane->blas, lane->stream));
+    /* fp32 means fp32: no TF32 tensor-core shortcut (the engine test holds it to 1e-4). */
     if (e->dtype == PSAMP_F32) CUBLAS_TRY(err, cublasSetMathMode(lane->blas, CUBLAS_PEDANTIC_MATH));
+    /* A fixed workspace keeps cuBLAS from allocating inside graph capture. */
     lane->workspace_bytes = BLAS_WORKSPACE_BYTES;
     if (cuda_engine_alloc(e, &lane->workspace, lane->workspace_bytes, "cuBLAS workspace", err))
         return -1;
     CUBLAS_TRY(err, cublasSetWorkspace(lane->blas, lane->workspace, lane->workspace_bytes));
+    return 0;
+}
+
+static int setup_device(cuda_engine *e, psamp_err *err) {
+    CUDA_TRY(err, cudaSetDevice(e->device));
+    /* Priority 0: the default (and least) priority of CUDA streams. */
+    const int rc = cuda_lane_create(e, &e->main_lane, 0, err);
+    e->stream = e->main_lane.stream; /* destroy frees them (any made before a failure) */
+    e->blas = e->main_lane.blas;
+    if (rc) return -1;
+    CUBLAS_TRY(err, cublasLtCreate(&e->lt));
     return 0;
 }
 

@@ -134,11 +134,9 @@ typedef struct {
     size_t wide_h, wide_y;    /* elements per row of the h and y buffers */
     int32_t use_graphs;
     psamp_cuda_variants variants;
-    cudaStream_t stream;
-    cublasHandle_t blas;
-    void *blas_workspace;
-    size_t blas_workspace_bytes;
-    cuda_lane main_lane;      /* stream, blas and the workspace above */
+    cuda_lane main_lane;      /* the engine's stream, its cuBLAS handle and workspace */
+    cudaStream_t stream;      /* == main_lane.stream */
+    cublasHandle_t blas;      /* == main_lane.blas */
     cublasLtHandle_t lt;      /* PSAMP_FFN=epilogue */
     cuda_overlap ov;          /* PSAMP_OVERLAP=halves|flat */
     cuda_weights w;
