@@ -255,7 +255,7 @@ static int run_size(psamp_engine *e, const opt_config *c, psamp_dtype dt, int n,
         char name[PSAMP_CUDA_VARIANTS_NAME_MAX];
         psamp_cuda_variants_name(var, name);
         const double gemm_s = var->gemm == PSAMP_CUDA_GEMM_GEMV && gemv_applies ? gemv_s : blas_s;
-        printf("%6d %-14s %-34s %8.3f %10.0f %8.3f %8.3f %8.3f %8.3f %6.2f %s\n", n,
+        printf("%6d %-14s %-36s %8.3f %10.0f %8.3f %8.3f %8.3f %8.3f %6.2f %s\n", n,
                VARIANTS[v].role, name, step * 1e3, n / step, gemm_s * 1e3, flop_s * 1e3,
                byte_s * 1e3, floor * 1e3, step / floor, flop_s > byte_s ? "flops" : "bytes");
         printf("BENCH slots=%d role=%s kernels=%s step_ms=%.3f tok_s=%.0f gemm_ms=%.3f "
@@ -341,7 +341,7 @@ int main(int argc, char **argv) {
         if (rc) fprintf(stderr, "bench_cuda: prefill: %s\n", err.msg);
     }
     if (rc == 0)
-        printf("%6s %-14s %-34s %8s %10s %8s %8s %8s %8s %6s %s\n", "slots", "role", "kernels",
+        printf("%6s %-14s %-36s %8s %10s %8s %8s %8s %8s %6s %s\n", "slots", "role", "kernels",
                "step ms", "tok/s", "gemm ms", "flop ms", "byte ms", "floor ms", "ratio", "bound");
     for (int i = 0; rc == 0 && i < n_sizes; i++) {
         uint64_t rng = 1000 + (uint64_t)i;

@@ -20,10 +20,10 @@
  * 16-byte aligned buffers; anything else runs attention.cu's split kernels.
  * Fused KV append (psamp_k_attention_warp_append, a decode step: one row per slot): the
  * query, key and value come from the QKV projection's fp32 output plus its bias; the warps
- * read the cache's positions 0..pos-1 only, and the first warp of each (row, head) adds
- * position pos from the projection (rounded to the dtype, as the cache will hold it) to
- * its softmax state after the loop and writes it into the cache, so kv_append.cu's launch
- * and its pass over the projection go away. */
+ * read the cache's positions 0..pos-1 only, and the first warp of each (row, head) starts
+ * its softmax state (before the loop) with position pos from the projection (rounded to
+ * the dtype, as the cache will hold it) and writes it into the cache, so kv_append.cu's
+ * launch and its pass over the projection go away. */
 #include "common.cuh"
 
 namespace {
@@ -110,18 +110,12 @@ __global__ void __launch_bounds__(kThreads, kAppend ? kMinBlocksAppend : kMinBlo
         acc[i] = 0.0f;
     }
     float m = -INFINITY, l = 0.0f;
-    /* This lane's slice of its group's first position; a group's next position is G
-     * positions on, an iteration's next kUnroll * G. */
-    const int64_t first = ((int64_t)max(slot, 0) * max_len + begin + group) * hidden +
-                          (int64_t)h * HD + sub * VEC;
-    const T *kp = k_cache + first, *vp = v_cache + first;
-    const int32_t group_stride = G * hidden;
 
     /* Fused append: position pos, from the projection, starts the softmax state of group 0
      * of the unit's first warp (the other groups compute the same score and drop it:
-     * shuffles stay full-warp), and that group writes it into the cache. Before the loop,
-     * so its loads share the query's round trip and nothing of it stays live in the loop.
-     * part and slot are warp-uniform. */
+     * shuffles stay full-warp), and that group writes it into the cache. Before the loop
+     * (and before the cache pointers exist), so its loads share the query's round trip and
+     * nothing of it stays live in the loop. part and slot are warp-uniform. */
     if (kAppend && slot >= 0 && part == 0) {
         const float *kr = q + r * q_stride + hidden + dim0, *vr = kr + hidden;
         /* kv_append.cu's rounding: k + bias in fp32, then the dtype (kept packed: registers) */
@@ -147,6 +141,13 @@ __global__ void __launch_bounds__(kThreads, kAppend ? kMinBlocksAppend : kMinBlo
             psamp::store16(v_store + at, v_new);
         }
     }
+
+    /* This lane's slice of its group's first position; a group's next position is G
+     * positions on, an iteration's next kUnroll * G. */
+    const int64_t first = ((int64_t)max(slot, 0) * max_len + begin + group) * hidden +
+                          (int64_t)h * HD + sub * VEC;
+    const T *kp = k_cache + first, *vp = v_cache + first;
+    const int32_t group_stride = G * hidden;
 
     /* begin/end are the same for the whole warp: every lane takes every shuffle. Positions
      * past end load position end - 1 instead (a line the warp reads anyway) and score

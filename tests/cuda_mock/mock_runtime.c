@@ -208,6 +208,18 @@ cudaError_t cudaEventCreateWithFlags(cudaEvent_t *event, unsigned int flags) {
     *event = (cudaEvent_t)e;
     return cudaSuccess;
 }
+cudaError_t cudaEventCreate(cudaEvent_t *event) { return cudaEventCreateWithFlags(event, 0); }
+cudaError_t cudaEventSynchronize(cudaEvent_t event) {
+    (void)event;
+    return capturing() ? cudaErrorStreamCaptureUnsupported : cudaSuccess;
+}
+/* The mock keeps no clock: every timed region takes 1 ms (bench_cuda runs on it as a smoke
+ * test of its own flow). */
+cudaError_t cudaEventElapsedTime(float *ms, cudaEvent_t start, cudaEvent_t end) {
+    (void)start, (void)end;
+    *ms = 1.0f;
+    return cudaSuccess;
+}
 cudaError_t cudaEventDestroy(cudaEvent_t event) {
     free(event);
     return cudaSuccess;
