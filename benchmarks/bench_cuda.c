@@ -6,10 +6,14 @@
  * forked from it at random lengths in [33, 264] (one batched fork), then the whole batch is
  * stepped (tau = 1, each slot its own Philox stream): 3 warm-up steps (the first captures the
  * bucket's graph), then `steps` timed steps, host clock around each engine call (H2D, graph,
- * D2H, sync), median reported. Each size is timed once per kernel variant (column
- * "kernels": split+cublas, the first version; warp+gemv, the default; warp+cublas where the
- * GEMV applies), each from a fresh fork at the same lengths; then one layer's attention is
- * timed alone in both variants at those lengths (bench_cuda_kernels.c), with its KV rate.
+ * D2H, sync), median reported. Each size is timed once per set of kernel variants (column
+ * "kernels", the name psamp_cuda_variants_name gives, and a role: the first version; the
+ * previous default (GPU run 2); then one change added at a time up to the default; then the
+ * variants that are off by default: fc1's cuBLASLt epilogue, and steps as two overlapping
+ * halves with and without stream priorities), each from a fresh fork at the same lengths;
+ * then one layer's attention is timed alone in each attention kernel at those lengths
+ * (bench_cuda_kernels.c), with its KV rate, and the step's small kernels alone
+ * (bench_cuda_budget.c).
  *
  * Floor of a step = max(FLOP time, byte time), both from rates measured here:
  *   FLOPs: 2 per multiply-add of the linear layers and lm_head over n rows, plus attention
@@ -190,12 +194,25 @@ static int time_steps(psamp_engine *e, int n, int steps, int32_t template_slot, 
     return rc;
 }
 
-/* The kernel variants each size is timed with: the first GPU version (split attention,
- * cuBLAS only), the new default, and where the GEMV applies (<= PSAMP_GEMV_MAX_ROWS rows)
- * warp attention with cuBLAS, to tell the two changes apart. */
-static const psamp_cuda_variants VARIANTS[] = {{PSAMP_CUDA_ATTN_SPLIT, PSAMP_CUDA_GEMM_CUBLAS},
-                                               {PSAMP_CUDA_ATTN_WARP, PSAMP_CUDA_GEMM_CUBLAS},
-                                               {PSAMP_CUDA_ATTN_WARP, PSAMP_CUDA_GEMM_GEMV}};
+/* The sets of kernel variants each size is timed with, in order, each with its role (the
+ * BENCH lines' role=, which tests/gpu/check.sh tabulates): consecutive rows from "previous"
+ * to "default" differ in one change each, so each change's gain is the difference of two
+ * rows of one run. */
+static const struct {
+    const char *role;
+    psamp_cuda_variants v;
+} VARIANTS[] = {
+    {"first", {PSAMP_CUDA_ATTN_SPLIT, PSAMP_CUDA_GEMM_CUBLAS, PSAMP_CUDA_NORM_LOOP,
+               PSAMP_CUDA_SAMPLE_THREEPASS, PSAMP_CUDA_KV_SEPARATE, 0, 0}},
+    {"previous", {0, 0, PSAMP_CUDA_NORM_LOOP, PSAMP_CUDA_SAMPLE_THREEPASS, PSAMP_CUDA_KV_SEPARATE, 0, 0}},
+    {"+rows", {0, 0, PSAMP_CUDA_NORM_ROWS, PSAMP_CUDA_SAMPLE_THREEPASS, PSAMP_CUDA_KV_SEPARATE, 0, 0}},
+    {"+onepass", {0, 0, 0, PSAMP_CUDA_SAMPLE_ONEPASS, PSAMP_CUDA_KV_SEPARATE, 0, 0}},
+    {"default", {0, 0, 0, 0, PSAMP_CUDA_KV_FUSED, 0, 0}},
+    {"+epilogue", {0, 0, 0, 0, 0, PSAMP_CUDA_FFN_EPILOGUE, 0}},
+    {"+halves", {0, 0, 0, 0, 0, PSAMP_CUDA_FFN_EPILOGUE, PSAMP_CUDA_OVERLAP_HALVES}},
+    {"+flat", {0, 0, 0, 0, 0, PSAMP_CUDA_FFN_EPILOGUE, PSAMP_CUDA_OVERLAP_FLAT}},
+    {"default+halves", {0, 0, 0, 0, 0, 0, PSAMP_CUDA_OVERLAP_HALVES}},
+};
 
 /* Slot lengths drawn once for size n, then the same steps timed with each variant: one
  * table row per variant, and one layer's attention alone in both variants. */
@@ -228,27 +245,26 @@ static int run_size(psamp_engine *e, const opt_config *c, psamp_dtype dt, int n,
     if (gemv_applies && time_gvs(m, n, dt, &gemv_s)) gemv_s = -1e-3;
     int rc = 0;
     for (size_t v = 0; rc == 0 && v < sizeof VARIANTS / sizeof VARIANTS[0]; v++) {
-        const psamp_cuda_variants *var = &VARIANTS[v];
-        if (var->gemm == PSAMP_CUDA_GEMM_CUBLAS && var->attention == PSAMP_CUDA_ATTN_WARP &&
-            !gemv_applies)
-            continue; /* the same kernels as warp+gemv at this size */
+        const psamp_cuda_variants *var = &VARIANTS[v].v;
         psamp_err err = {{0}};
         double step = 0.0;
         rc = psamp_engine_cuda_set_variants(e, var, &err);
         if (rc) fprintf(stderr, "bench_cuda: %s\n", err.msg);
         if (rc == 0) rc = time_steps(e, n, steps, template_slot, keep, &step);
         if (rc) break;
-        const char *name = psamp_cuda_variants_name(var);
+        char name[PSAMP_CUDA_VARIANTS_NAME_MAX];
+        psamp_cuda_variants_name(var, name);
         const double gemm_s = var->gemm == PSAMP_CUDA_GEMM_GEMV && gemv_applies ? gemv_s : blas_s;
-        printf("%6d %-13s %9.3f %11.0f %9.1f %8.3f %8.3f %8.3f %8.3f %6.2f %s\n", n, name,
-               step * 1e3, n / step, 1.0 / step, gemm_s * 1e3, flop_s * 1e3, byte_s * 1e3,
-               floor * 1e3, step / floor, flop_s > byte_s ? "flops" : "bytes");
-        printf("BENCH slots=%d kernels=%s step_ms=%.3f tok_s=%.0f gemm_ms=%.3f floor_ms=%.3f "
-               "ratio=%.2f bound=%s\n",
-               n, name, step * 1e3, n / step, gemm_s * 1e3, floor * 1e3, step / floor,
-               flop_s > byte_s ? "flops" : "bytes");
+        printf("%6d %-14s %-36s %8.3f %10.0f %8.3f %8.3f %8.3f %8.3f %6.2f %s\n", n,
+               VARIANTS[v].role, name, step * 1e3, n / step, gemm_s * 1e3, flop_s * 1e3,
+               byte_s * 1e3, floor * 1e3, step / floor, flop_s > byte_s ? "flops" : "bytes");
+        printf("BENCH slots=%d role=%s kernels=%s step_ms=%.3f tok_s=%.0f gemm_ms=%.3f "
+               "floor_ms=%.3f ratio=%.2f bound=%s\n",
+               n, VARIANTS[v].role, name, step * 1e3, n / step, gemm_s * 1e3, floor * 1e3,
+               step / floor, flop_s > byte_s ? "flops" : "bytes");
     }
     if (rc == 0) rc = time_attention(m->stream, n, len, MAX_LEN, dt);
+    if (rc == 0) rc = time_budget(m->stream, n, len, MAX_LEN, dt);
     free(keep), free(len);
     return rc;
 }
@@ -325,8 +341,8 @@ int main(int argc, char **argv) {
         if (rc) fprintf(stderr, "bench_cuda: prefill: %s\n", err.msg);
     }
     if (rc == 0)
-        printf("%6s %-13s %9s %11s %9s %8s %8s %8s %8s %6s %s\n", "slots", "kernels", "step ms",
-               "tok/s", "tok/s/sl", "gemm ms", "flop ms", "byte ms", "floor ms", "ratio", "bound");
+        printf("%6s %-14s %-36s %8s %10s %8s %8s %8s %8s %6s %s\n", "slots", "role", "kernels",
+               "step ms", "tok/s", "gemm ms", "flop ms", "byte ms", "floor ms", "ratio", "bound");
     for (int i = 0; rc == 0 && i < n_sizes; i++) {
         uint64_t rng = 1000 + (uint64_t)i;
         rc = run_size(e, &cfg, dt, sizes[i], steps, max_n, &m, &rng);

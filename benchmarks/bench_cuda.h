@@ -39,6 +39,9 @@ uint64_t splitmix64(uint64_t *s);
 /* cudaMalloc'd buffer of n random dtype values in [-0.5, 0.5) (never zeros: they can run
  * faster than real data). */
 int random_device(void **dev, size_t n, psamp_dtype dt, uint64_t seed);
+/* Fills n_bytes of device memory dev with random dtype values, one random block of at most
+ * 32 MB repeated (a 2 GiB host buffer would be slow). */
+int fill_random(void *dev, size_t n_bytes, psamp_dtype dt, uint64_t seed);
 /* Median seconds of 5 runs of work(ctx) enqueued on stream, after one warm-up run, timed
  * with events around each. */
 int median_seconds(cudaStream_t stream, int (*work)(const void *ctx), const void *ctx, double *sec);
@@ -57,5 +60,8 @@ int time_gemvs(cudaStream_t stream, const gemm_shape *s, int n_shapes, int m, co
  * heads of 64 as in OPT-125M: prints the split and the warp kernels' times and rates, and the
  * warp kernel's with each forced number of warps per row. */
 int time_attention(cudaStream_t stream, int n, const int *len, int max_len, psamp_dtype dt);
+/* bench_cuda_budget.c: the step's small kernels alone at n rows (len: the rows' lengths,
+ * which seed their draws): prints each kernel's time and the per-step sums. */
+int time_budget(cudaStream_t stream, int n, const int *len, int max_len, psamp_dtype dt);
 
 #endif

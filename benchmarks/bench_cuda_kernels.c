@@ -1,6 +1,7 @@
 /* Kernels of the decode step timed alone, to check the byte model of each variant without
  * the rest of the step: the small-batch GEMV on the step's shapes, and one layer's attention
- * in both variants (split, warp) over the step's own row lengths. */
+ * in each kernel (split, warp, warp with the fused KV append) over the step's own row
+ * lengths. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,6 +50,7 @@ typedef struct {
     const psamp_k_row *rows;
     int n, max_len;
     int warps; /* < 0: the split kernels; 0: the warp kernel's own choice; else forced */
+    const float *qkv, *bias; /* non-NULL: the warp kernel with the fused append (warps 0) */
     psamp_dtype dt;
     cudaStream_t stream;
 } attention_work;
@@ -58,26 +60,18 @@ static int run_attention(const void *ctx) {
     const attention_work *a = ctx;
     for (int c = 0; c < a->copies; c++) {
         const void *k = a->k + (size_t)c * a->copy_bytes, *v = a->v + (size_t)c * a->copy_bytes;
-        if (a->warps >= 0)
+        if (a->qkv)
+            BENCH_CUDA(psamp_k_attention_warp_append(a->qkv, a->bias, (float *)a->q, (void *)k,
+                                                     (void *)v, a->out, a->partial, a->rows, a->n,
+                                                     HEADS, HEAD_DIM, a->max_len, 0, a->dt,
+                                                     a->stream));
+        else if (a->warps >= 0)
             BENCH_CUDA(psamp_k_attention_warp(a->q, k, v, a->out, a->partial, a->rows, a->n, HEADS,
                                               HEAD_DIM, a->max_len, a->warps, a->dt, a->stream));
         else
             BENCH_CUDA(psamp_k_attention(a->q, k, v, a->out, a->partial, a->rows, a->n, HEADS,
                                          HEAD_DIM, a->max_len, a->dt, a->stream));
     }
-    return 0;
-}
-
-/* Fills n_bytes of dev by repeating one random block (a 2 GiB host buffer would be slow). */
-static int fill_random(char *dev, size_t n_bytes, psamp_dtype dt, uint64_t seed) {
-    const size_t es = dt == PSAMP_F32 ? 4 : 2, block = (size_t)32 << 20;
-    void *src = NULL;
-    if (random_device(&src, block / es, dt, seed)) return -1;
-    for (size_t at = 0; at < n_bytes; at += block) {
-        const size_t len = n_bytes - at < block ? n_bytes - at : block;
-        BENCH_CUDA(cudaMemcpy(dev + at, src, len, cudaMemcpyDeviceToDevice));
-    }
-    cudaFree(src);
     return 0;
 }
 
@@ -96,7 +90,7 @@ int time_attention(cudaStream_t stream, int n, const int *len, int max_len, psam
         kv_bytes += 2.0 * len[i] * HIDDEN * (double)es;
     }
     char *k = NULL, *v = NULL;
-    void *q = NULL, *out = NULL, *rows_d = NULL;
+    void *q = NULL, *out = NULL, *rows_d = NULL, *qkv = NULL, *bias = NULL;
     float *partial = NULL;
     int rc = -1;
     const size_t partial_n = psamp_attention_partial_floats(n, HEADS, HEAD_DIM, max_len);
@@ -107,15 +101,21 @@ int time_attention(cudaStream_t stream, int n, const int *len, int max_len, psam
         cudaMalloc(&rows_d, (size_t)n * sizeof *rows) == cudaSuccess &&
         cudaMemcpy(rows_d, rows, (size_t)n * sizeof *rows, cudaMemcpyHostToDevice) == cudaSuccess &&
         random_device(&q, (size_t)n * HIDDEN, PSAMP_F32, 21) == 0 &&
+        random_device(&qkv, (size_t)n * 3 * HIDDEN, PSAMP_F32, 24) == 0 &&
+        random_device(&bias, (size_t)3 * HIDDEN, PSAMP_F32, 25) == 0 &&
         fill_random(k, copy_bytes * copies, dt, 22) == 0 &&
         fill_random(v, copy_bytes * copies, dt, 23) == 0 && cudaDeviceSynchronize() == cudaSuccess) {
-        /* split, warp (its own choice), then warp with 1, 2, 4, 8 warps per row forced */
-        const int warps[] = {-1, 0, 1, 2, 4, 8};
-        double sec[6] = {0.0};
+        /* split, warp (its own choice), warp with 1, 2, 4, 8 warps per row forced, then
+         * warp with the fused KV append (its own choice; it writes position pos of each
+         * row into the copies, which later runs read like any other position) */
+        const int warps[] = {-1, 0, 1, 2, 4, 8, 0};
+        double sec[7] = {0.0};
         rc = 0;
-        for (int i = 0; i < 6 && rc == 0; i++) {
+        for (int i = 0; i < 7 && rc == 0; i++) {
+            const int fused = i == 6;
             const attention_work a = {q, k, v, copy_bytes, copies, out, partial, rows_d, n,
-                                      max_len, warps[i], dt, stream};
+                                      max_len, warps[i], fused ? qkv : NULL,
+                                      fused ? bias : NULL, dt, stream};
             rc = median_seconds(stream, run_attention, &a, &sec[i]);
             sec[i] /= copies;
         }
@@ -126,18 +126,23 @@ int time_attention(cudaStream_t stream, int n, const int *len, int max_len, psam
                    n, HEADS, HEAD_DIM, kv_bytes * 1e-6, kv_bytes * copies < 2.0 * L2_BYTES ? ", L2-resident" : "",
                    sec[0] * 1e3, kv_bytes / sec[0] * 1e-9, w, sec[1] * 1e3, kv_bytes / sec[1] * 1e-9,
                    sec[0] / sec[1]);
-            printf("       warp with 1/2/4/8 warps per row forced: %.3f / %.3f / %.3f / %.3f ms\n",
-                   sec[2] * 1e3, sec[3] * 1e3, sec[4] * 1e3, sec[5] * 1e3);
+            printf("       warp with 1/2/4/8 warps per row forced: %.3f / %.3f / %.3f / %.3f ms; "
+                   "warp + fused KV append %.3f ms = %.0f GB/s\n",
+                   sec[2] * 1e3, sec[3] * 1e3, sec[4] * 1e3, sec[5] * 1e3, sec[6] * 1e3,
+                   kv_bytes / sec[6] * 1e-9);
             printf("BENCH attention slots=%d split_ms=%.4f warp_ms=%.4f split_gbs=%.0f warp_gbs=%.0f "
-                   "warp_per_row=%d w1_ms=%.4f w2_ms=%.4f w4_ms=%.4f w8_ms=%.4f\n",
+                   "warp_per_row=%d w1_ms=%.4f w2_ms=%.4f w4_ms=%.4f w8_ms=%.4f append_ms=%.4f "
+                   "append_gbs=%.0f\n",
                    n, sec[0] * 1e3, sec[1] * 1e3, kv_bytes / sec[0] * 1e-9, kv_bytes / sec[1] * 1e-9, w,
-                   sec[2] * 1e3, sec[3] * 1e3, sec[4] * 1e3, sec[5] * 1e3);
+                   sec[2] * 1e3, sec[3] * 1e3, sec[4] * 1e3, sec[5] * 1e3, sec[6] * 1e3,
+                   kv_bytes / sec[6] * 1e-9);
         }
     } else {
         fprintf(stderr, "bench_cuda: attention buffers for %d rows: %s\n", n,
                 cudaGetErrorString(cudaGetLastError()));
     }
     cudaFree(k), cudaFree(v), cudaFree(q), cudaFree(out), cudaFree(partial), cudaFree(rows_d);
+    cudaFree(qkv), cudaFree(bias);
     free(rows);
     return rc;
 }

@@ -65,3 +65,17 @@ int median_seconds(cudaStream_t stream, int (*work)(const void *ctx), const void
     *sec = median(times, 5);
     return 0;
 }
+
+int fill_random(void *dev, size_t n_bytes, psamp_dtype dt, uint64_t seed) {
+    const size_t es = dt == PSAMP_F32 ? 4 : 2;
+    size_t block = (size_t)32 << 20;
+    if (n_bytes < block) block = (n_bytes + es - 1) / es * es;
+    void *src = NULL;
+    if (random_device(&src, block / es, dt, seed)) return -1;
+    for (size_t at = 0; at < n_bytes; at += block) {
+        const size_t len = n_bytes - at < block ? n_bytes - at : block;
+        BENCH_CUDA(cudaMemcpy((char *)dev + at, src, len, cudaMemcpyDeviceToDevice));
+    }
+    cudaFree(src);
+    return 0;
+}

@@ -10,6 +10,9 @@
 /* Room left free on the card for the CUDA context's own needs, cuBLAS and the graphs. */
 #define MEMORY_MARGIN ((size_t)512 << 20)
 #define BLAS_WORKSPACE_BYTES ((size_t)32 << 20)
+/* cuBLAS handles, each with its workspace: the engine's stream and the two halves of
+ * engine_cuda_overlap.c. */
+#define LANES 3
 /* Prefill chunks carry at most this many rows unless n_slots is larger. */
 #define PREFILL_ROWS 64
 
@@ -51,6 +54,8 @@ void cuda_engine_destroy(psamp_engine *base) {
     (void)cudaSetDevice(e->device);
     if (e->stream) (void)cudaStreamSynchronize(e->stream);
     cuda_buckets_free(e);
+    cuda_overlap_free(e);
+    if (e->lt) (void)cublasLtDestroy(e->lt);
     for (int32_t i = 0; i < e->n_allocs; i++) (void)cudaFree(e->allocs[i]);
     free(e->allocs);
     if (e->rows_host) (void)cudaFreeHost(e->rows_host);
@@ -79,7 +84,8 @@ static size_t buffer_bytes(const opt_config *c, size_t elem, int32_t rows, int32
     const size_t wide_h = (size_t)max3(c->hidden, c->ffn_dim, c->word_embed_proj_dim);
     const size_t wide_y = (size_t)max3(3 * c->hidden, c->ffn_dim, c->word_embed_proj_dim);
     const size_t per_row = sizeof(psamp_k_row) + sizeof(psamp_k_result) + h * 4 + wide_h * elem +
-                           wide_y * 4 + h * 4 + (size_t)c->vocab_size * 4;
+                           wide_y * 4 + h * 4 + (size_t)c->vocab_size * 4 +
+                           (size_t)c->ffn_dim * elem;
     const size_t partial =
         psamp_attention_partial_floats(rows, c->n_heads, c->hidden / c->n_heads, max_len) * 4;
     return (size_t)rows * per_row + partial;
@@ -104,10 +110,12 @@ static int check_memory(const cuda_engine *e, int32_t n_slots, int32_t max_len, 
     const size_t kv = kv_bytes_per_slot(c, e->elem, max_len) * (size_t)n_slots;
     const size_t buffers = buffer_bytes(c, e->elem, e->rows_cap, max_len) +
                            (size_t)n_slots * 3 * sizeof(int32_t);
-    const size_t need = weights + kv + buffers + BLAS_WORKSPACE_BYTES + MEMORY_MARGIN;
+    /* The halves' workspaces (engine_cuda_overlap.c) are counted whether or not they are
+     * allocated (only once an overlap variant is chosen), so that choosing one later fits. */
+    const size_t need = weights + kv + buffers + LANES * BLAS_WORKSPACE_BYTES + MEMORY_MARGIN;
     if (need <= free_b) return 0;
     /* Each extra slot costs its KV and one row of buffers. */
-    const size_t fixed = weights + BLAS_WORKSPACE_BYTES + MEMORY_MARGIN +
+    const size_t fixed = weights + LANES * BLAS_WORKSPACE_BYTES + MEMORY_MARGIN +
                          buffer_bytes(c, e->elem, rows_capacity(1, max_len), max_len);
     const size_t per_slot = kv_bytes_per_slot(c, e->elem, max_len) +
                             buffer_bytes(c, e->elem, 1, max_len) + 3 * sizeof(int32_t);
@@ -145,18 +153,28 @@ static int check_args(const opt_checkpoint *ck, int32_t n_slots, int32_t max_len
     return 0;
 }
 
+int cuda_lane_create(cuda_engine *e, cuda_lane *lane, int priority, psamp_err *err) {
+    CUDA_TRY(err, cudaStreamCreateWithPriority(&lane->stream, cudaStreamNonBlocking, priority));
+    CUBLAS_TRY(err, cublasCreate(&lane->blas));
+    CUBLAS_TRY(err, cublasSetStream(lane->blas, lane->stream));
+    /* fp32 means fp32: no TF32 tensor-core shortcut (the engine test holds it to 1e-4). */
+    if (e->dtype == PSAMP_F32) CUBLAS_TRY(err, cublasSetMathMode(lane->blas, CUBLAS_PEDANTIC_MATH));
+    /* A fixed workspace keeps cuBLAS from allocating inside graph capture. */
+    lane->workspace_bytes = BLAS_WORKSPACE_BYTES;
+    if (cuda_engine_alloc(e, &lane->workspace, lane->workspace_bytes, "cuBLAS workspace", err))
+        return -1;
+    CUBLAS_TRY(err, cublasSetWorkspace(lane->blas, lane->workspace, lane->workspace_bytes));
+    return 0;
+}
+
 static int setup_device(cuda_engine *e, psamp_err *err) {
     CUDA_TRY(err, cudaSetDevice(e->device));
-    CUDA_TRY(err, cudaStreamCreateWithFlags(&e->stream, cudaStreamNonBlocking));
-    CUBLAS_TRY(err, cublasCreate(&e->blas));
-    CUBLAS_TRY(err, cublasSetStream(e->blas, e->stream));
-    /* fp32 means fp32: no TF32 tensor-core shortcut (the engine test holds it to 1e-4). */
-    if (e->dtype == PSAMP_F32) CUBLAS_TRY(err, cublasSetMathMode(e->blas, CUBLAS_PEDANTIC_MATH));
-    /* A fixed workspace keeps cuBLAS from allocating inside graph capture. */
-    e->blas_workspace_bytes = BLAS_WORKSPACE_BYTES;
-    if (cuda_engine_alloc(e, &e->blas_workspace, e->blas_workspace_bytes, "cuBLAS workspace", err))
-        return -1;
-    CUBLAS_TRY(err, cublasSetWorkspace(e->blas, e->blas_workspace, e->blas_workspace_bytes));
+    /* Priority 0: the default (and least) priority of CUDA streams. */
+    const int rc = cuda_lane_create(e, &e->main_lane, 0, err);
+    e->stream = e->main_lane.stream; /* destroy frees them (any made before a failure) */
+    e->blas = e->main_lane.blas;
+    if (rc) return -1;
+    CUBLAS_TRY(err, cublasLtCreate(&e->lt));
     return 0;
 }
 
@@ -165,9 +183,11 @@ static int alloc_state(cuda_engine *e, int32_t n_slots, int32_t max_len, psamp_e
     const size_t r = (size_t)e->rows_cap, h = (size_t)c->hidden;
     const size_t wide_h = (size_t)max3(c->hidden, c->ffn_dim, c->word_embed_proj_dim);
     const size_t wide_y = (size_t)max3(3 * c->hidden, c->ffn_dim, c->word_embed_proj_dim);
+    e->wide_h = wide_h;
+    e->wide_y = wide_y;
     e->kv_layer_bytes = (size_t)n_slots * (size_t)max_len * h * e->elem;
     cuda_buffers *d = &e->d;
-    void *p[9];
+    void *p[10];
     if (cuda_engine_alloc(e, &e->k_cache, e->kv_layer_bytes * (size_t)c->n_layers, "K cache", err) ||
         cuda_engine_alloc(e, &e->v_cache, e->kv_layer_bytes * (size_t)c->n_layers, "V cache", err) ||
         cuda_engine_alloc(e, &p[0], r * sizeof(psamp_k_row), "rows", err) ||
@@ -181,7 +201,8 @@ static int alloc_state(cuda_engine *e, int32_t n_slots, int32_t max_len, psamp_e
                           psamp_attention_partial_floats(e->rows_cap, c->n_heads, e->head_dim,
                                                          max_len) * 4,
                           "attention splits", err) ||
-        cuda_engine_alloc(e, &p[8], (size_t)n_slots * 3 * sizeof(int32_t), "fork list", err))
+        cuda_engine_alloc(e, &p[8], (size_t)n_slots * 3 * sizeof(int32_t), "fork list", err) ||
+        cuda_engine_alloc(e, &p[9], r * (size_t)c->ffn_dim * e->elem, "fc1 outputs", err))
         return -1;
     d->rows = p[0];
     d->results = p[1];
@@ -192,6 +213,7 @@ static int alloc_state(cuda_engine *e, int32_t n_slots, int32_t max_len, psamp_e
     d->logits = p[6];
     d->partial = p[7];
     d->forks = p[8];
+    d->ffn_t = p[9];
     CUDA_TRY(err, cudaMallocHost((void **)&e->rows_host, r * sizeof(psamp_k_row)));
     CUDA_TRY(err, cudaMallocHost((void **)&e->results_host, r * sizeof(psamp_k_result)));
     CUDA_TRY(err, cudaMallocHost((void **)&e->forks_host, (size_t)n_slots * 3 * sizeof(int32_t)));
@@ -208,7 +230,7 @@ static int describe(cuda_engine *e, psamp_err *err) {
     psamp_engine_info *info = &e->base.info;
     info->backend = "cuda";
     snprintf(e->detail_base, sizeof e->detail_base,
-             "OPT %d layers, hidden %d, vocab %d, %s on %.60s (device %d)", c->n_layers,
+             "OPT %d layers, hidden %d, vocab %d, %s on %.40s (device %d)", c->n_layers,
              c->hidden, c->vocab_size, dtype_name(e->dtype), prop.name, e->device);
     cuda_describe_variants(e);
     info->vocab_size = c->vocab_size;
@@ -240,7 +262,8 @@ int psamp_engine_cuda_create(const opt_checkpoint *ck, int32_t n_slots, int32_t 
         cuda_weights_upload(e, ck, err) || alloc_state(e, n_slots, max_len, err) ||
         psamp_slots_init(&e->slots, "cuda engine", n_slots, max_len, ck->cfg.vocab_size,
                          ck->cfg.eos_id, err) ||
-        cuda_buckets_init(e, err) || describe(e, err))
+        cuda_buckets_init(e, err) || describe(e, err) ||
+        (e->variants.overlap != PSAMP_CUDA_OVERLAP_OFF && cuda_overlap_init(e, err)))
         goto fail;
     *out = &e->base;
     return 0;

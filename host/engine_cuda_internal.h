@@ -1,12 +1,15 @@
 /* The CUDA engine's state, shared by its host files (engine_cuda*.c):
  *   engine_cuda.c          create / destroy, the memory plan, device count
  *   engine_cuda_weights.c  weights to the device
- *   engine_cuda_forward.c  one forward pass over a batch of rows (the only kernel caller)
+ *   engine_cuda_forward.c  the forward pass over a batch of rows (the only kernel caller)
+ *   engine_cuda_gemm.c     the linear layers: GEMV, cuBLAS, cuBLASLt with an epilogue
+ *   engine_cuda_overlap.c  a step as two half batches on streams that overlap
  *   engine_cuda_ops.c      prefill / fork / step and the CUDA graphs of the step
  *   engine_cuda_variants.c the kernel variants (A/B switch) */
 #ifndef PSAMP_ENGINE_CUDA_INTERNAL_H
 #define PSAMP_ENGINE_CUDA_INTERNAL_H
 
+#include <cublasLt.h>
 #include <cublas_v2.h>
 #include <cuda_runtime_api.h>
 #include <stddef.h>
@@ -47,6 +50,8 @@ typedef struct {
     float *o_b;
     void *fc1_w;   /* [ffn, h] */
     float *fc1_b;
+    void *fc1_b_t; /* [ffn] fc1_b in the dtype (cuBLASLt's bias epilogue), or NULL */
+    float *fc1_b_r; /* [ffn] fc1_b_t's values in fp32 (that variant's separate path) */
     void *fc2_w;   /* [h, ffn] */
     float *fc2_b;
     float *attn_ln_w, *attn_ln_b, *ffn_ln_w, *ffn_ln_b; /* NULL without affine */
@@ -73,6 +78,7 @@ typedef struct {
     float *q;                 /* [rows, h] scaled queries */
     float *logits;            /* [rows, vocab] */
     float *partial;           /* attention split scratch */
+    void *ffn_t;              /* [rows, ffn] dtype: fc1's output on the cuBLASLt epilogue path */
     int32_t *forks;           /* [n_slots, 3] fork triples */
 } cuda_buffers;
 
@@ -80,6 +86,42 @@ typedef struct {
     int32_t rows;             /* padded batch size */
     cudaGraphExec_t exec;     /* NULL until the bucket's first (eager) step captures it */
 } cuda_bucket;
+
+/* A stream, the cuBLAS handle bound to it, and that handle's workspace (lent to cuBLASLt
+ * calls on the same stream, which never run at the same time as the handle's own). */
+typedef struct {
+    cudaStream_t stream;
+    cublasHandle_t blas;
+    void *workspace;
+    size_t workspace_bytes;
+} cuda_lane;
+
+/* A sublayer's output waiting in y to be added to x (with its bias): pre-LN models fold
+ * that residual add into the next layer norm, post-LN ones into their own. */
+typedef struct {
+    int waiting;
+    const float *bias;
+} cuda_residual;
+
+/* Rows [r0, r0 + n) of a forward pass: the engine's buffers offset to its first row, the
+ * lane its work runs on, and the stream of its attention (the lane's own in a serial pass;
+ * engine_cuda_overlap.c forks attention onto another). */
+typedef struct {
+    int32_t n;
+    cuda_buffers d;
+    const cuda_lane *lane;
+    int decode;               /* one row per slot (a step): the KV append may fuse into attention */
+    cuda_residual res;
+} cuda_batch;
+
+/* What the halves schedule adds to the engine (engine_cuda_overlap.c). */
+typedef struct {
+    cuda_lane half[2];         /* each half batch's stream (the higher priority) and handle */
+    cudaStream_t attn_low;     /* attention of both halves, in turn, at the lower priority */
+    cudaStream_t attn_flat;    /* the same at the halves' priority (PSAMP_OVERLAP=flat) */
+    cudaEvent_t fork, join[2], attn_in[2], attn_out[2], attn_done;
+    int ready;                 /* all of the above made (once an overlap variant is chosen) */
+} cuda_overlap;
 
 typedef struct {
     psamp_engine base;
@@ -89,12 +131,14 @@ typedef struct {
     int device;
     int32_t head_dim;
     int32_t rows_cap;         /* rows one forward pass may carry */
+    size_t wide_h, wide_y;    /* elements per row of the h and y buffers */
     int32_t use_graphs;
     psamp_cuda_variants variants;
-    cudaStream_t stream;
-    cublasHandle_t blas;
-    void *blas_workspace;
-    size_t blas_workspace_bytes;
+    cuda_lane main_lane;      /* the engine's stream, its cuBLAS handle and workspace */
+    cudaStream_t stream;      /* == main_lane.stream */
+    cublasHandle_t blas;      /* == main_lane.blas */
+    cublasLtHandle_t lt;      /* PSAMP_FFN=epilogue */
+    cuda_overlap ov;          /* PSAMP_OVERLAP=halves|flat */
     cuda_weights w;
     void *k_cache, *v_cache;  /* [n_layers][n_slots][max_len][h] dtype */
     size_t kv_layer_bytes;    /* one layer of one cache */
@@ -105,7 +149,7 @@ typedef struct {
     cuda_bucket *buckets;
     int32_t n_buckets;
     psamp_slot_table slots;
-    char detail_base[128];    /* info.detail before the variants' name */
+    char detail_base[96];     /* info.detail before the variants' name */
     void **allocs;            /* every device allocation, freed by destroy */
     int32_t n_allocs, cap_allocs;
 } cuda_engine;
@@ -116,6 +160,9 @@ void cuda_engine_destroy(psamp_engine *base);
 /* cudaMalloc recorded in e->allocs (freed by destroy), zero-filled. */
 int cuda_engine_alloc(cuda_engine *e, void **ptr, size_t bytes, const char *what,
                       psamp_err *err);
+/* A non-blocking stream of the given priority with its own cuBLAS handle and workspace (the
+ * stream and handle are the caller's to destroy; the workspace is e's allocation). */
+int cuda_lane_create(cuda_engine *e, cuda_lane *lane, int priority, psamp_err *err);
 
 /* engine_cuda_weights.c: uploads ck's weights in e->dtype into e->w. */
 int cuda_weights_upload(cuda_engine *e, const opt_checkpoint *ck, psamp_err *err);
@@ -123,10 +170,45 @@ int cuda_weights_upload(cuda_engine *e, const opt_checkpoint *ck, psamp_err *err
 size_t cuda_weights_bytes(const opt_config *c, size_t elem);
 
 /* engine_cuda_forward.c: enqueues the forward pass of e->d.rows[0..n) on e->stream; with
- * want_logits, the final norm, lm_head and the sampling into e->d.results. */
-int cuda_forward(cuda_engine *e, int32_t n, int want_logits, psamp_err *err);
+ * want_logits, the final norm, lm_head and the sampling into e->d.results. decode: the
+ * rows are a step's (one per slot), which lets the overlap and fusion variants apply. */
+int cuda_forward(cuda_engine *e, int32_t n, int want_logits, int decode, psamp_err *err);
 /* Enqueues the KV copies of n fork triples already in e->d.forks. */
 int cuda_forward_forks(cuda_engine *e, int32_t n, int32_t max_pos, psamp_err *err);
+/* The pieces of a forward pass over batch b, each enqueued on b->lane (attention on
+ * `stream`), for the schedules of engine_cuda_overlap.c. */
+cuda_batch cuda_batch_of(cuda_engine *e, int32_t r0, int32_t n, const cuda_lane *lane,
+                         int decode);
+int cuda_forward_embed(cuda_engine *e, cuda_batch *b, psamp_err *err);
+/* Layer l up to attention's input (norm, QKV projection, the KV append unless fused). */
+int cuda_forward_pre_attention(cuda_engine *e, cuda_batch *b, int32_t l, psamp_err *err);
+int cuda_forward_attention(cuda_engine *e, cuda_batch *b, int32_t l, cudaStream_t stream,
+                           psamp_err *err);
+/* Layer l from attention's output on (out_proj, norms, FFN). */
+int cuda_forward_post_attention(cuda_engine *e, cuda_batch *b, int32_t l, psamp_err *err);
+/* Final norm, lm_head and sampling. */
+int cuda_forward_head(cuda_engine *e, cuda_batch *b, psamp_err *err);
+
+/* engine_cuda_gemm.c: y[m, n] (fp32) = x[m, k] W[n, k]^T on lane (x, W in the dtype). */
+int cuda_gemm(cuda_engine *e, const cuda_lane *lane, const void *x, const void *w, float *y,
+              int32_t m, int32_t n, int32_t k, psamp_err *err);
+/* out[m, n] (dtype) = relu(x W^T + bias) through cuBLASLt's epilogue (bias_t: the bias in
+ * the dtype, or NULL); for the GEMV's few rows, or when cuBLASLt offers no algorithm,
+ * cuda_gemm into y then bias_act with bias_r (bias_t's values in fp32: the same sums). */
+int cuda_gemm_bias_relu(cuda_engine *e, const cuda_lane *lane, const void *x, const void *w,
+                        const void *bias_t, const float *bias_r, void *out, float *y, int32_t m,
+                        int32_t n, int32_t k, psamp_err *err);
+
+/* engine_cuda_overlap.c: streams, handles and events of the halves schedule, made when an
+ * overlap variant is first chosen (at creation or by set_variants; again a no-op), freed by
+ * cuda_overlap_free. */
+int cuda_overlap_init(cuda_engine *e, psamp_err *err);
+void cuda_overlap_free(cuda_engine *e);
+/* Whether a step of n rows runs as two halves under e's variants. */
+int cuda_overlap_applies(const cuda_engine *e, int32_t n);
+/* The forward pass of a step of n rows (with logits) as two halves: enqueued from
+ * e->stream, which waits for all of it at the end. */
+int cuda_overlap_forward(cuda_engine *e, int32_t n, psamp_err *err);
 
 /* engine_cuda_ops.c */
 extern const psamp_engine_ops cuda_engine_ops;

@@ -65,14 +65,17 @@ static cuda_bucket *bucket_for(cuda_engine *e, int32_t n) {
 static int capture(cuda_engine *e, cuda_bucket *b, psamp_err *err) {
     cudaGraph_t graph = NULL;
     CUDA_TRY(err, cudaStreamBeginCapture(e->stream, cudaStreamCaptureModeThreadLocal));
-    int rc = cuda_forward(e, b->rows, 1, err);
+    int rc = cuda_forward(e, b->rows, 1, 1, err);
     /* End the capture whatever happened, so the stream is usable again. */
     const cudaError_t end = cudaStreamEndCapture(e->stream, &graph);
     if (rc == 0 && end != cudaSuccess)
         rc = psamp_fail(err, "cuda engine: cudaStreamEndCapture failed: %s (%s:%d)",
                         cudaGetErrorString(end), __FILE__, __LINE__);
     if (rc == 0) {
-        const cudaError_t inst = cudaGraphInstantiate(&b->exec, graph, 0);
+        /* Kernel nodes keep the priority of the stream they were captured from
+         * (engine_cuda_overlap.c's attention stream runs below the halves). */
+        const cudaError_t inst =
+            cudaGraphInstantiate(&b->exec, graph, cudaGraphInstantiateFlagUseNodePriority);
         if (inst != cudaSuccess) {
             b->exec = NULL;
             rc = psamp_fail(err, "cuda engine: cudaGraphInstantiate of the %d-row step failed: %s (%s:%d)",
@@ -105,7 +108,7 @@ static int cuda_prefill(psamp_engine *base, int32_t slot, const int32_t *tokens,
         }
         CUDA_TRY(err, cudaMemcpyAsync(e->d.rows, e->rows_host, (size_t)rows * sizeof(psamp_k_row),
                                       cudaMemcpyHostToDevice, e->stream));
-        if (cuda_forward(e, rows, logp != NULL, err)) return -1;
+        if (cuda_forward(e, rows, logp != NULL, 0, err)) return -1;
         if (logp)
             CUDA_TRY(err, cudaMemcpyAsync(e->results_host, e->d.results,
                                           (size_t)rows * sizeof(psamp_k_result),
@@ -181,7 +184,7 @@ static int cuda_step(psamp_engine *base, const psamp_step_request *reqs, int32_t
                                   cudaMemcpyHostToDevice, e->stream));
     if (b && b->exec)
         CUDA_TRY(err, cudaGraphLaunch(b->exec, e->stream));
-    else if (cuda_forward(e, rows, 1, err))
+    else if (cuda_forward(e, rows, 1, 1, err))
         return -1;
     CUDA_TRY(err, cudaMemcpyAsync(e->results_host, e->d.results, (size_t)n * sizeof(psamp_k_result),
                                   cudaMemcpyDeviceToHost, e->stream));

@@ -1,48 +1,99 @@
-/* The CUDA engine's kernel variants: attention (warp | split) and small-batch GEMMs (gemv |
- * cublas), chosen from the environment at creation and switchable on a live engine, so that
- * one run can time and check both sides of each change (bench_cuda, the GPU tests). */
+/* The CUDA engine's kernel variants (engine_cuda.h): one field per change, each chosen from
+ * the environment at creation and switchable on a live engine, so that one run can time
+ * and check both sides of every change (bench_cuda, the GPU tests). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine_cuda_internal.h"
 
-/* Index of value in names (n of them); unset or empty: 0; unknown: -1. */
-static int pick(const char *value, const char *const *names, int n) {
-    if (!value || !*value) return 0;
-    for (int i = 0; i < n; i++)
-        if (strcmp(value, names[i]) == 0) return i;
-    return -1;
+/* One variant field: its environment variable and its values' names, the default first. */
+typedef struct {
+    const char *env;
+    const char *names[3];
+    int count;
+} field_spec;
+
+enum { N_FIELDS = 7 };
+
+static const field_spec FIELDS[N_FIELDS] = {
+    {"PSAMP_ATTN", {"warp", "split"}, 2},
+    {"PSAMP_GEMM", {"gemv", "cublas"}, 2},
+    {"PSAMP_NORM", {"rows", "loop"}, 2},
+    {"PSAMP_SAMPLE", {"onepass", "threepass"}, 2},
+    {"PSAMP_KV", {"fused", "separate"}, 2},
+    {"PSAMP_FFN", {"separate", "epilogue"}, 2},
+    {"PSAMP_OVERLAP", {"off", "halves", "flat"}, 3},
+};
+
+static void to_ints(const psamp_cuda_variants *v, int out[N_FIELDS]) {
+    out[0] = (int)v->attention;
+    out[1] = (int)v->gemm;
+    out[2] = (int)v->norm;
+    out[3] = (int)v->sample;
+    out[4] = (int)v->kv;
+    out[5] = (int)v->ffn;
+    out[6] = (int)v->overlap;
 }
 
-static const char *const ATTENTION_NAMES[] = {"warp", "split"};
-static const char *const GEMM_NAMES[] = {"gemv", "cublas"};
-
-int psamp_cuda_variants_from_env(psamp_cuda_variants *out, psamp_err *err) {
-    const char *attn = getenv("PSAMP_ATTN"), *gemm = getenv("PSAMP_GEMM");
-    const int a = pick(attn, ATTENTION_NAMES, 2), g = pick(gemm, GEMM_NAMES, 2);
-    if (a < 0)
-        return psamp_fail(err, "cuda engine: PSAMP_ATTN=%.40s: expected warp or split", attn);
-    if (g < 0)
-        return psamp_fail(err, "cuda engine: PSAMP_GEMM=%.40s: expected gemv or cublas", gemm);
-    *out = (psamp_cuda_variants){(psamp_cuda_attention)a, (psamp_cuda_gemm)g};
-    return 0;
+static psamp_cuda_variants from_ints(const int in[N_FIELDS]) {
+    return (psamp_cuda_variants){(psamp_cuda_attention)in[0], (psamp_cuda_gemm)in[1],
+                                 (psamp_cuda_norm)in[2],      (psamp_cuda_sample)in[3],
+                                 (psamp_cuda_kv)in[4],        (psamp_cuda_ffn)in[5],
+                                 (psamp_cuda_overlap)in[6]};
 }
 
 static int valid(const psamp_cuda_variants *v) {
-    return (v->attention == PSAMP_CUDA_ATTN_WARP || v->attention == PSAMP_CUDA_ATTN_SPLIT) &&
-           (v->gemm == PSAMP_CUDA_GEMM_GEMV || v->gemm == PSAMP_CUDA_GEMM_CUBLAS);
+    int f[N_FIELDS];
+    to_ints(v, f);
+    for (int i = 0; i < N_FIELDS; i++)
+        if (f[i] < 0 || f[i] >= FIELDS[i].count) return 0;
+    return 1;
 }
 
-const char *psamp_cuda_variants_name(const psamp_cuda_variants *v) {
-    static const char *const names[2][2] = {{"warp+gemv", "warp+cublas"},
-                                            {"split+gemv", "split+cublas"}};
-    return valid(v) ? names[v->attention][v->gemm] : "?";
+int psamp_cuda_variants_from_env(psamp_cuda_variants *out, psamp_err *err) {
+    int f[N_FIELDS];
+    for (int i = 0; i < N_FIELDS; i++) {
+        const char *value = getenv(FIELDS[i].env);
+        f[i] = -1;
+        if (!value || !*value) f[i] = 0;
+        for (int k = 0; f[i] < 0 && k < FIELDS[i].count; k++)
+            if (strcmp(value, FIELDS[i].names[k]) == 0) f[i] = k;
+        if (f[i] < 0) {
+            char expected[64] = "";
+            for (int k = 0; k < FIELDS[i].count; k++)
+                snprintf(expected + strlen(expected), sizeof expected - strlen(expected), "%s%s",
+                         k == 0 ? "" : k + 1 == FIELDS[i].count ? " or " : ", ",
+                         FIELDS[i].names[k]);
+            return psamp_fail(err, "cuda engine: %s=%.40s: expected %s", FIELDS[i].env, value,
+                              expected);
+        }
+    }
+    *out = from_ints(f);
+    return 0;
+}
+
+void psamp_cuda_variants_name(const psamp_cuda_variants *v, char out[PSAMP_CUDA_VARIANTS_NAME_MAX]) {
+    if (!valid(v)) {
+        snprintf(out, PSAMP_CUDA_VARIANTS_NAME_MAX, "?");
+        return;
+    }
+    int f[N_FIELDS];
+    to_ints(v, f);
+    /* The first two always (the names of version 2), the rest only when not the default. */
+    size_t at = (size_t)snprintf(out, PSAMP_CUDA_VARIANTS_NAME_MAX, "%s+%s", FIELDS[0].names[f[0]],
+                                 FIELDS[1].names[f[1]]);
+    for (int i = 2; i < N_FIELDS; i++)
+        if (f[i] != 0 && at < PSAMP_CUDA_VARIANTS_NAME_MAX)
+            at += (size_t)snprintf(out + at, PSAMP_CUDA_VARIANTS_NAME_MAX - at, "+%s",
+                                   FIELDS[i].names[f[i]]);
 }
 
 void cuda_describe_variants(cuda_engine *e) {
-    snprintf(e->base.info.detail, sizeof e->base.info.detail, "%s, kernels %s", e->detail_base,
-             psamp_cuda_variants_name(&e->variants));
+    char name[PSAMP_CUDA_VARIANTS_NAME_MAX];
+    psamp_cuda_variants_name(&e->variants, name);
+    snprintf(e->base.info.detail, sizeof e->base.info.detail, "%s, kernels %.53s", e->detail_base,
+             name);
 }
 
 int psamp_engine_cuda_set_variants(psamp_engine *base, const psamp_cuda_variants *v,
@@ -50,10 +101,12 @@ int psamp_engine_cuda_set_variants(psamp_engine *base, const psamp_cuda_variants
     if (!base || base->ops != &cuda_engine_ops)
         return psamp_fail(err, "cuda engine: set_variants on an engine that is not a cuda engine");
     if (!valid(v))
-        return psamp_fail(err, "cuda engine: variants (%d, %d) are not an attention and a gemm "
-                          "variant", (int)v->attention, (int)v->gemm);
+        return psamp_fail(err, "cuda engine: variants (%d, %d, %d, %d, %d, %d, %d) are not one "
+                          "value of each variant field", (int)v->attention, (int)v->gemm,
+                          (int)v->norm, (int)v->sample, (int)v->kv, (int)v->ffn, (int)v->overlap);
     cuda_engine *e = (cuda_engine *)base;
-    if (e->variants.attention != v->attention || e->variants.gemm != v->gemm) {
+    if (v->overlap != PSAMP_CUDA_OVERLAP_OFF && cuda_overlap_init(e, err)) return -1;
+    if (memcmp(&e->variants, v, sizeof *v) != 0) {
         e->variants = *v;
         cuda_buckets_reset(e);
         cuda_describe_variants(e);
@@ -62,7 +115,10 @@ int psamp_engine_cuda_set_variants(psamp_engine *base, const psamp_cuda_variants
 }
 
 psamp_cuda_variants psamp_engine_cuda_variants(const psamp_engine *base) {
-    const psamp_cuda_variants none = {PSAMP_CUDA_ATTN_WARP, PSAMP_CUDA_GEMM_GEMV};
+    const psamp_cuda_variants none = {PSAMP_CUDA_ATTN_WARP, PSAMP_CUDA_GEMM_GEMV,
+                                      PSAMP_CUDA_NORM_ROWS, PSAMP_CUDA_SAMPLE_ONEPASS,
+                                      PSAMP_CUDA_KV_FUSED,  PSAMP_CUDA_FFN_SEPARATE,
+                                      PSAMP_CUDA_OVERLAP_OFF};
     if (!base || base->ops != &cuda_engine_ops) return none;
     return ((const cuda_engine *)base)->variants;
 }

@@ -1,6 +1,7 @@
 /* The CUDA engine's weights: the CPU loader's fp32 layout (q, k, v fused into one matrix,
  * q pre-scaled by head_dim^-0.5), narrowed to the engine dtype for the matrices; biases and
- * layer-norm parameters stay fp32 (small, and read by fp32 kernels). */
+ * layer-norm parameters stay fp32 (small, and read by fp32 kernels), fc1's bias also in the
+ * dtype (cuBLASLt's bias epilogue takes the output's type) and rounded to it in fp32. */
 #include <stdlib.h>
 
 #include "engine_cuda_internal.h"
@@ -15,7 +16,10 @@ size_t cuda_weights_bytes(const opt_config *c, size_t elem) {
     if (!c->tie_word_embeddings) matrices += v * p;
     matrices += (size_t)c->n_layers * (4 * h * h + 2 * h * f);
     const size_t vectors = (size_t)c->n_layers * (3 * h + h + f + h + 4 * h) + 2 * h;
-    return matrices * elem + vectors * sizeof(float);
+    /* fc1's bias once more in the dtype and once rounded to it in fp32, for the cuBLASLt
+     * epilogue (PSAMP_FFN=epilogue) */
+    matrices += (size_t)c->n_layers * f;
+    return matrices * elem + (vectors + (size_t)c->n_layers * f) * sizeof(float);
 }
 
 /* Stages src (n fp32 values, or NULL: absent) through `staging` into a new device matrix. */
@@ -40,6 +44,23 @@ static int upload_vector(cuda_engine *e, float **dst, const float *src, size_t n
     return 0;
 }
 
+/* fc1's bias rounded to the dtype, in fp32: the separate bias + ReLU path of the cuBLASLt
+ * epilogue variant adds exactly the bias the epilogue adds, so that its rows (the GEMV's
+ * few, or shapes cuBLASLt has no algorithm for) agree with the epilogue's. */
+static int upload_rounded(cuda_engine *e, float **dst, const float *src, size_t n,
+                          void *staging, psamp_err *err) {
+    *dst = NULL;
+    if (!src) return 0;
+    float *rounded = malloc(n * sizeof *rounded);
+    if (!rounded) return psamp_fail(err, "cuda engine: out of host memory");
+    psamp_f32_to_dtype(src, n, e->dtype, staging);
+    const psamp_tensor view = {staging, e->dtype, 1, {(int64_t)n, 0}, "fc1 bias"};
+    psamp_tensor_to_f32(&view, rounded);
+    const int rc = upload_vector(e, dst, rounded, n, "fc1 bias rounded to the dtype", err);
+    free(rounded);
+    return rc;
+}
+
 static int upload_layer(cuda_engine *e, cuda_layer *d, const opt_layer_f32 *s, void *staging,
                         psamp_err *err) {
     const opt_config *c = &e->cfg;
@@ -50,6 +71,8 @@ static int upload_layer(cuda_engine *e, cuda_layer *d, const opt_layer_f32 *s, v
         upload_vector(e, &d->o_b, s->o_b, h, "out_proj bias", err) ||
         upload_matrix(e, &d->fc1_w, s->fc1_w, f * h, staging, "fc1", err) ||
         upload_vector(e, &d->fc1_b, s->fc1_b, f, "fc1 bias", err) ||
+        upload_matrix(e, &d->fc1_b_t, s->fc1_b, f, staging, "fc1 bias in the dtype", err) ||
+        upload_rounded(e, &d->fc1_b_r, s->fc1_b, f, staging, err) ||
         upload_matrix(e, &d->fc2_w, s->fc2_w, h * f, staging, "fc2", err) ||
         upload_vector(e, &d->fc2_b, s->fc2_b, h, "fc2 bias", err) ||
         upload_vector(e, &d->attn_ln_w, s->attn_ln_w, h, "self_attn_layer_norm", err) ||

@@ -17,7 +17,13 @@
  * warps of a block; consecutive units are the heads of one row, adjacent in memory). W
  * splits a row's positions into W contiguous chunks (multiples of G * kUnroll); the launcher
  * picks W so that the grid holds about kTargetWarps warps. head_dim 16, 32, 64 or 128 with
- * 16-byte aligned buffers; anything else runs attention.cu's split kernels. */
+ * 16-byte aligned buffers; anything else runs attention.cu's split kernels.
+ * Fused KV append (psamp_k_attention_warp_append, a decode step: one row per slot): the
+ * query, key and value come from the QKV projection's fp32 output plus its bias; the warps
+ * read the cache's positions 0..pos-1 only, and the first warp of each (row, head) starts
+ * its softmax state (before the loop) with position pos from the projection (rounded to
+ * the dtype, as the cache will hold it) and writes it into the cache, so kv_append.cu's
+ * launch and its pass over the projection go away. */
 #include "common.cuh"
 
 namespace {
@@ -26,11 +32,15 @@ constexpr int kWarps = 8;
 constexpr int kThreads = kWarps * 32;
 constexpr int kUnroll = 4;
 /* Blocks per SM: 4 (32 warps) caps registers at 64, room for the 8 loads in flight per
- * lane (without a bound ptxas picked 48 and spilled); sm_80's ptxas needs a few more. */
+ * lane (without a bound ptxas picked 48 and spilled); sm_80's ptxas needs a few more, and
+ * so does the fused append (sm_90 spilled ~36 bytes at 64): 3 blocks, 24 warps, still
+ * 96 KB of loads in flight per SM against the ~32 KB the copy rate needs. */
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ < 900
 constexpr int kMinBlocks = 3;
+constexpr int kMinBlocksAppend = 3;
 #else
 constexpr int kMinBlocks = 4;
+constexpr int kMinBlocksAppend = 3;
 #endif
 /* Enough warps for ~4 waves of a 132-SM card at 32 resident warps per SM, so the ragged
  * lengths of a batch even out; fewer (row, head) units get more warps each. */
@@ -55,10 +65,15 @@ template <typename T, int HD> constexpr int step_positions() {
     return 32 / (HD / psamp::vec16<T>::n) * kUnroll;
 }
 
-template <typename T, int HD>
-__global__ void __launch_bounds__(kThreads, kMinBlocks)
-    attention_warp_kernel(const float *__restrict__ q, const T *__restrict__ k_cache,
-                          const T *__restrict__ v_cache, T *__restrict__ out,
+/* kAppend: q is the QKV projection [rows, 3 * hidden] (q | k | v) with bias [3 * hidden]
+ * (nullable) still to add, and position pos is appended to the cache through k_store /
+ * v_store (the caches themselves; never read at pos here). Else q is [rows, hidden] and
+ * bias, k_store, v_store are unused. */
+template <typename T, int HD, bool kAppend>
+__global__ void __launch_bounds__(kThreads, kAppend ? kMinBlocksAppend : kMinBlocks)
+    attention_warp_kernel(const float *__restrict__ q, const float *__restrict__ bias,
+                          const T *__restrict__ k_cache, const T *__restrict__ v_cache,
+                          T *k_store, T *v_store, T *__restrict__ out,
                           const psamp_k_row *__restrict__ rows, int32_t n_rows, int32_t n_heads,
                           int32_t max_len, int32_t warps_per_unit) {
     constexpr int VEC = psamp::vec16<T>::n;
@@ -76,19 +91,57 @@ __global__ void __launch_bounds__(kThreads, kMinBlocks)
     const int64_t r = live_unit ? unit / n_heads : 0;
     const int32_t h = live_unit ? (int32_t)(unit % n_heads) : 0;
     const int32_t slot = live_unit ? rows[r].slot : -1;
-    const int32_t len = slot >= 0 ? rows[r].pos + 1 : 0;
+    const int32_t pos = slot >= 0 ? rows[r].pos : 0;
+    /* Positions read from the cache: 0..pos, or 0..pos-1 when pos comes from q's row. */
+    const int32_t len = slot >= 0 ? pos + (kAppend ? 0 : 1) : 0;
     const int32_t hidden = n_heads * HD;
+    const int64_t q_stride = kAppend ? 3 * (int64_t)hidden : hidden;
+    const int32_t dim0 = h * HD + sub * VEC; /* this lane's first dim within the row */
     const int32_t chunk = (int32_t)(psamp::ceil_div(psamp::ceil_div(len, W), STEP) * STEP);
     const int32_t begin = part * chunk, end = min(len, begin + chunk);
 
     float qv[VEC], acc[VEC];
-    const float *qr = q + r * hidden + (int64_t)h * HD + sub * VEC;
+    const float *qr = q + r * q_stride + dim0;
 #pragma unroll
     for (int i = 0; i < VEC; i++) {
-        qv[i] = slot >= 0 ? qr[i] * kLog2e : 0.0f;
+        /* kv_append.cu's q: (q + bias) * 1 (the scale is in the weights), bit for bit */
+        const float qi = kAppend && bias ? qr[i] + bias[dim0 + i] : qr[i];
+        qv[i] = slot >= 0 ? qi * kLog2e : 0.0f;
         acc[i] = 0.0f;
     }
     float m = -INFINITY, l = 0.0f;
+
+    /* Fused append: position pos, from the projection, starts the softmax state of group 0
+     * of the unit's first warp (the other groups compute the same score and drop it:
+     * shuffles stay full-warp), and that group writes it into the cache. Before the loop
+     * (and before the cache pointers exist), so its loads share the query's round trip and
+     * nothing of it stays live in the loop. part and slot are warp-uniform. */
+    if (kAppend && slot >= 0 && part == 0) {
+        const float *kr = q + r * q_stride + hidden + dim0, *vr = kr + hidden;
+        /* kv_append.cu's rounding: k + bias in fp32, then the dtype (kept packed: registers) */
+        float kf[VEC], vf[VEC];
+#pragma unroll
+        for (int i = 0; i < VEC; i++) {
+            kf[i] = bias ? kr[i] + bias[hidden + dim0 + i] : kr[i];
+            vf[i] = bias ? vr[i] + bias[2 * hidden + dim0 + i] : vr[i];
+        }
+        const uint4 k_new = psamp::pack_f32<T>(kf), v_new = psamp::pack_f32<T>(vf);
+        psamp::unpack_f32<T>(k_new, kf);
+        float d = 0.0f;
+#pragma unroll
+        for (int i = 0; i < VEC; i++) d = fmaf(qv[i], kf[i], d);
+#pragma unroll
+        for (int o = LPP / 2; o > 0; o >>= 1) d += __shfl_xor_sync(0xffffffffu, d, o);
+        if (group == 0) { /* weight exp2(d - m) = 1 at m = d */
+            m = d;
+            l = 1.0f;
+            psamp::unpack_f32<T>(v_new, acc);
+            const int64_t at = ((int64_t)slot * max_len + pos) * hidden + dim0;
+            psamp::store16(k_store + at, k_new);
+            psamp::store16(v_store + at, v_new);
+        }
+    }
+
     /* This lane's slice of its group's first position; a group's next position is G
      * positions on, an iteration's next kUnroll * G. */
     const int64_t first = ((int64_t)max(slot, 0) * max_len + begin + group) * hidden +
@@ -182,7 +235,7 @@ __global__ void __launch_bounds__(kThreads, kMinBlocks)
     float o[VEC];
 #pragma unroll
     for (int i = 0; i < VEC; i++) o[i] = slot >= 0 ? acc[i] / l : 0.0f;
-    psamp::store16(out + r * hidden + (int64_t)h * HD + sub * VEC, psamp::pack_f32<T>(o));
+    psamp::store16(out + r * hidden + dim0, psamp::pack_f32<T>(o));
 }
 
 template <typename T> constexpr int step_for(int head_dim) {
@@ -205,33 +258,50 @@ int32_t pick_warps(int32_t n_rows, int32_t n_heads, int32_t max_len, int32_t ste
     return w;
 }
 
-template <typename T, int HD>
-cudaError_t launch_hd(const float *q, const T *k, const T *v, T *out, const psamp_k_row *rows,
-                      int32_t n_rows, int32_t n_heads, int32_t max_len, int32_t w,
-                      cudaStream_t stream) {
-    const unsigned blocks = (unsigned)psamp::ceil_div((int64_t)n_rows * n_heads, kWarps / w);
+/* The kernel's arguments besides the cache pointers' types. */
+struct attention_args {
+    const float *q, *bias;
+    void *out;
+    const psamp_k_row *rows;
+    int32_t n_rows, n_heads, head_dim, max_len, warps;
+    bool append;
+};
+
+template <typename T, int HD, bool kAppend>
+cudaError_t launch_hd(const attention_args &a, const T *k, const T *v, cudaStream_t stream) {
+    const int32_t w = a.warps;
+    const unsigned blocks = (unsigned)psamp::ceil_div((int64_t)a.n_rows * a.n_heads, kWarps / w);
     const size_t smem = w > 1 ? (size_t)kWarps * (HD + 2) * sizeof(float) : 0;
-    PSAMP_LAUNCH(blocks, kThreads, smem, stream, attention_warp_kernel<T, HD>)(
-        q, k, v, out, rows, n_rows, n_heads, max_len, w);
+    /* The caches double as the append's destination (kAppend only). */
+    T *k_store = const_cast<T *>(k), *v_store = const_cast<T *>(v);
+    PSAMP_LAUNCH(blocks, kThreads, smem, stream, attention_warp_kernel<T, HD, kAppend>)(
+        a.q, a.bias, k, v, k_store, v_store, static_cast<T *>(a.out), a.rows, a.n_rows, a.n_heads,
+        a.max_len, w);
     return cudaGetLastError();
 }
 
+template <typename T, int HD>
+cudaError_t launch_mode(const attention_args &a, const T *k, const T *v, cudaStream_t stream) {
+    return a.append ? launch_hd<T, HD, true>(a, k, v, stream)
+                    : launch_hd<T, HD, false>(a, k, v, stream);
+}
+
 template <typename T>
-cudaError_t launch(const float *q, const T *k, const T *v, T *out, const psamp_k_row *rows,
-                   int32_t n_rows, int32_t n_heads, int32_t head_dim, int32_t max_len, int32_t w,
-                   cudaStream_t stream) {
-    if (w == 0) w = pick_warps(n_rows, n_heads, max_len, step_for<T>(head_dim));
-    switch (head_dim) {
+cudaError_t launch(attention_args a, const T *k, const T *v, cudaStream_t stream) {
+    if (a.warps == 0) a.warps = pick_warps(a.n_rows, a.n_heads, a.max_len, step_for<T>(a.head_dim));
+    switch (a.head_dim) {
     case 16:
-        return launch_hd<T, 16>(q, k, v, out, rows, n_rows, n_heads, max_len, w, stream);
+        return launch_mode<T, 16>(a, k, v, stream);
     case 32:
-        return launch_hd<T, 32>(q, k, v, out, rows, n_rows, n_heads, max_len, w, stream);
+        return launch_mode<T, 32>(a, k, v, stream);
     case 64:
-        return launch_hd<T, 64>(q, k, v, out, rows, n_rows, n_heads, max_len, w, stream);
+        return launch_mode<T, 64>(a, k, v, stream);
     default:
-        return launch_hd<T, 128>(q, k, v, out, rows, n_rows, n_heads, max_len, w, stream);
+        return launch_mode<T, 128>(a, k, v, stream);
     }
 }
+
+bool valid_warps(int32_t w) { return w == 0 || w == 1 || w == 2 || w == 4 || w == kWarps; }
 
 bool aligned16(const void *p) { return (uintptr_t)p % 16 == 0; }
 
@@ -252,17 +322,41 @@ extern "C" cudaError_t psamp_k_attention_warp(const float *q, const void *k_cach
                                               int32_t warps_per_row, psamp_dtype dtype,
                                               cudaStream_t stream) {
     if (n_rows <= 0) return cudaSuccess;
-    if (warps_per_row != 0 && warps_per_row != 1 && warps_per_row != 2 && warps_per_row != 4 &&
-        warps_per_row != kWarps)
-        return cudaErrorInvalidValue;
+    if (!valid_warps(warps_per_row)) return cudaErrorInvalidValue;
     if (!warp_head_dim(head_dim) || !aligned16(k_cache) || !aligned16(v_cache) || !aligned16(out))
         return psamp_k_attention(q, k_cache, v_cache, out, partial, rows, n_rows, n_heads,
                                  head_dim, max_len, dtype, stream);
     if (n_heads <= 0 || max_len <= 0) return cudaErrorInvalidValue;
+    const attention_args a = {q, nullptr, out, rows, n_rows, n_heads, head_dim, max_len,
+                              warps_per_row, false};
     PSAMP_DISPATCH_DTYPE(dtype, T,
-                         return launch<T>(q, static_cast<const T *>(k_cache),
-                                          static_cast<const T *>(v_cache), static_cast<T *>(out),
-                                          rows, n_rows, n_heads, head_dim, max_len, warps_per_row,
-                                          stream));
+                         return launch<T>(a, static_cast<const T *>(k_cache),
+                                          static_cast<const T *>(v_cache), stream));
+    return cudaSuccess;
+}
+
+extern "C" cudaError_t psamp_k_attention_warp_append(const float *qkv, const float *bias,
+                                                     float *q, void *k_cache, void *v_cache,
+                                                     void *out, float *partial,
+                                                     const psamp_k_row *rows, int32_t n_rows,
+                                                     int32_t n_heads, int32_t head_dim,
+                                                     int32_t max_len, int32_t warps_per_row,
+                                                     psamp_dtype dtype, cudaStream_t stream) {
+    if (n_rows <= 0) return cudaSuccess;
+    if (!valid_warps(warps_per_row)) return cudaErrorInvalidValue;
+    if (!warp_head_dim(head_dim) || !aligned16(k_cache) || !aligned16(v_cache) ||
+        !aligned16(out)) {
+        const cudaError_t rc = psamp_k_kv_append(qkv, bias, q, k_cache, v_cache, rows, n_rows,
+                                                 n_heads * head_dim, max_len, 1.0f, dtype, stream);
+        if (rc != cudaSuccess) return rc;
+        return psamp_k_attention(q, k_cache, v_cache, out, partial, rows, n_rows, n_heads,
+                                 head_dim, max_len, dtype, stream);
+    }
+    if (n_heads <= 0 || max_len <= 0) return cudaErrorInvalidValue;
+    const attention_args a = {qkv, bias, out, rows, n_rows, n_heads, head_dim, max_len,
+                              warps_per_row, true};
+    PSAMP_DISPATCH_DTYPE(dtype, T,
+                         return launch<T>(a, static_cast<const T *>(k_cache),
+                                          static_cast<const T *>(v_cache), stream));
     return cudaSuccess;
 }

@@ -66,6 +66,14 @@ cudaError_t psamp_k_layernorm(float *x, const float *y, const float *bias, const
                               const float *beta, float *out_f32, void *out_t, int32_t rows,
                               int32_t n, float eps, psamp_dtype dtype, cudaStream_t stream);
 
+/* layernorm_rows.cu: psamp_k_layernorm's contract with each row in registers (one read of
+ * x and y per row); n % 8 == 0, n <= 1024 and 16-byte aligned buffers, else it runs
+ * psamp_k_layernorm. */
+cudaError_t psamp_k_layernorm_rows(float *x, const float *y, const float *bias,
+                                   const float *gamma, const float *beta, float *out_f32,
+                                   void *out_t, int32_t rows, int32_t n, float eps,
+                                   psamp_dtype dtype, cudaStream_t stream);
+
 /* bias_relu.cu: out = act(in + bias) cast to dtype, in [rows, n] fp32, bias nullable,
  * relu != 0 applies ReLU (else a plain bias + cast). */
 cudaError_t psamp_k_bias_act(const float *in, const float *bias, void *out, int32_t rows,
@@ -110,6 +118,19 @@ cudaError_t psamp_k_attention_warp(const float *q, const void *k_cache, const vo
                                    int32_t n_rows, int32_t n_heads, int32_t head_dim,
                                    int32_t max_len, int32_t warps_per_row, psamp_dtype dtype,
                                    cudaStream_t stream);
+/* attention_warp.cu: psamp_k_kv_append(qkv, bias, q, ...) then psamp_k_attention_warp(q, ...)
+ * in one launch, for a decode step: every row of a distinct slot (no row may read another
+ * row's appended position). The query, key and value of each row come from qkv
+ * [rows, 3 * hidden] + bias (nullable) as kv_append.cu computes them (q_scale 1); the
+ * row's K and V land in the caches at its position. q (fp32 [rows, hidden]) and partial
+ * are written only on the fallback to kv_append + psamp_k_attention (head dims or
+ * alignments psamp_k_attention_warp does not take). */
+cudaError_t psamp_k_attention_warp_append(const float *qkv, const float *bias, float *q,
+                                          void *k_cache, void *v_cache, void *out,
+                                          float *partial, const psamp_k_row *rows,
+                                          int32_t n_rows, int32_t n_heads, int32_t head_dim,
+                                          int32_t max_len, int32_t warps_per_row,
+                                          psamp_dtype dtype, cudaStream_t stream);
 /* The warps per (row, head) psamp_k_attention_warp picks for these sizes (0: it falls back
  * to psamp_k_attention). */
 int32_t psamp_attention_warps_per_row(int32_t n_rows, int32_t n_heads, int32_t head_dim,
@@ -131,6 +152,14 @@ cudaError_t psamp_k_gemv(const void *x, const void *w, float *y, int32_t m, int3
 cudaError_t psamp_k_sample(const float *logits, int64_t ld, int32_t vocab,
                            const psamp_k_row *rows, int32_t n_rows, psamp_k_result *out,
                            cudaStream_t stream);
+
+/* sample_onepass.cu: psamp_k_sample's contract, each row's logits read from memory once
+ * (an online max and sums, then the chosen region of ids again): the same draw rule, with a
+ * draw that may differ from host/sample_row.c's only where u lies within ~1e-7 relative of
+ * a CDF boundary. 16-byte loads when ld % 4 == 0 and logits is 16-byte aligned. */
+cudaError_t psamp_k_sample_onepass(const float *logits, int64_t ld, int32_t vocab,
+                                   const psamp_k_row *rows, int32_t n_rows,
+                                   psamp_k_result *out, cudaStream_t stream);
 
 /* kv_fork.cu: for each fork f, copy positions [0, pairs[3f+2]) of slot pairs[3f+1] into
  * slot pairs[3f] in every layer of both caches ([n_layers][n_slots][max_len][hidden]).

@@ -15,6 +15,7 @@
 
 #include "common.cuh"
 #include "philox.h"
+#include "sample_result.cuh"
 
 namespace {
 
@@ -180,15 +181,7 @@ __global__ void __launch_bounds__(kThreads, 2)
     }
     __syncthreads();
 
-    if (t == 0) {
-        const int32_t token = token_s;
-        const double d = (double)l[token] - (double)mx;
-        psamp_k_result res;
-        res.token = token;
-        res.logp = (float)(d - log(total_p));
-        res.logq = tau > 0.0f ? (float)(d / (double)tau - log(total_q)) : 0.0f;
-        out[r] = res;
-    }
+    if (t == 0) out[r] = psamp::sample_result(l, token_s, mx, total_p, total_q, tau);
 }
 
 } // namespace

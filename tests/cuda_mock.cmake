@@ -9,7 +9,7 @@ endif()
 if(CUDAToolkit_FOUND)
   file(GLOB PSAMP_MOCK_ENGINE_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/host/engine_cuda*.c)
   add_library(psamp_cuda_mock STATIC ${PSAMP_MOCK_ENGINE_SOURCES}
-    ${CMAKE_CURRENT_SOURCE_DIR}/cuda_mock/mock_runtime.c
+    ${CMAKE_CURRENT_SOURCE_DIR}/cuda_mock/mock_runtime.c ${CMAKE_CURRENT_SOURCE_DIR}/cuda_mock/mock_blas.c
     ${CMAKE_CURRENT_SOURCE_DIR}/cuda_mock/mock_kernels.c)
   target_include_directories(psamp_cuda_mock PUBLIC ${CMAKE_SOURCE_DIR}/host
     ${CMAKE_SOURCE_DIR}/kernels ${CMAKE_CURRENT_SOURCE_DIR}/cuda_mock)

@@ -1,6 +1,6 @@
 /* A CPU emulator of CUDA thread blocks for kernel sources that keep to a small subset:
  * threadIdx/blockIdx/blockDim/gridDim, full-warp __shfl_xor_sync, __syncthreads, dynamic
- * shared memory and the 16-byte loads/stores of kernels/common.cuh. kernels/common.cuh
+ * shared memory, the 16-byte loads/stores of kernels/common.cuh, and rsqrtf. kernels/common.cuh
  * includes this header when PSAMP_KERNEL_EMU is defined, so that tests/cuda_emu can compile
  * the real kernel files as host C++ and run them through the GPU tests on a machine without
  * a GPU: the indexing, reductions and merges are the CUDA code's own, not a re-implementation.
@@ -54,8 +54,9 @@ inline void store16(void *p, uint4 v) {
     memcpy(p, &v, sizeof v);
 }
 
-/* Runs replay(blob) now, or records it in the mock's open stream capture (blob copied). */
-void submit(void (*replay)(const void *blob), const void *blob, size_t size);
+/* Runs replay(blob) now, or records it in the mock's open stream capture (blob copied);
+ * a capture rule broken leaves its error for the launcher's cudaGetLastError. */
+void submit(cudaStream_t stream, void (*replay)(const void *blob), const void *blob, size_t size);
 
 /* A launch as bytes (the configuration, then each argument), so that the mock's graph
  * capture can record it like its own kernels. */
@@ -86,6 +87,7 @@ template <typename... P> void replay(const void *blob) {
 /* kernel<<<grid, block, smem, stream>>>(args...) as launch(grid, block, smem, kernel)(args...). */
 template <typename... P> struct launcher {
     launch_header<P...> header;
+    cudaStream_t stream;
     template <typename... A> void operator()(A... args) const {
         static_assert(sizeof...(A) == sizeof...(P), "kernel argument count");
         const std::tuple<P...> values(args...); /* the kernel's own parameter types */
@@ -94,12 +96,13 @@ template <typename... P> struct launcher {
         size_t at = sizeof header;
         std::apply([&](const P &...v) { ((memcpy(blob + at, (const void *)&v, sizeof v), at += sizeof v), ...); },
                    values);
-        submit(replay<P...>, blob, sizeof blob);
+        submit(stream, replay<P...>, blob, sizeof blob);
     }
 };
 template <typename... P>
-launcher<P...> launch(dim3 grid, dim3 block, size_t smem, void (*kernel)(P...)) {
-    return launcher<P...>{launch_header<P...>{grid, block, smem, kernel}};
+launcher<P...> launch(dim3 grid, dim3 block, size_t smem, cudaStream_t stream,
+                      void (*kernel)(P...)) {
+    return launcher<P...>{launch_header<P...>{grid, block, smem, kernel}, stream};
 }
 
 } // namespace psamp_emu
@@ -110,13 +113,16 @@ launcher<P...> launch(dim3 grid, dim3 block, size_t smem, void (*kernel)(P...)) 
 #define gridDim (psamp_emu::grid_dim())
 #define __syncthreads() psamp_emu::sync_block()
 #define PSAMP_LAUNCH(grid, block, smem, stream, ...)                                         \
-    ((void)(stream), psamp_emu::launch(dim3(grid), dim3(block), (smem), __VA_ARGS__))
+    psamp_emu::launch(dim3(grid), dim3(block), (smem), (stream), __VA_ARGS__)
 
 template <typename T> T __shfl_xor_sync(unsigned mask, T v, int offset) {
     T out;
     psamp_emu::shfl_xor_bytes(mask, &v, &out, sizeof v, offset);
     return out;
 }
+
+/* CUDA's reciprocal square root (a device function there, within 2 ulp). */
+inline float rsqrtf(float x) { return 1.0f / sqrtf(x); }
 
 /* CUDA's integer min/max (device functions there). */
 template <typename T> inline T min(T a, T b) { return b < a ? b : a; }

@@ -1,22 +1,38 @@
-/* A CPU stand-in for the CUDA runtime, cuBLAS and psamp's kernel launchers, so that the CUDA
- * engine's host code (host/engine_cuda*.c) and the GPU tests run, and are checked, on a
- * machine with the CUDA headers but no GPU. Device memory is host memory; a stream runs
- * every operation at once; graph capture records the operations and a graph launch replays
- * them. The kernels here follow the contracts of kernels/kernels.h in plain C (fp32 math
- * over values stored in the engine dtype); they are a second implementation of the same
- * semantics, not the CUDA code, which only a GPU can check. */
+/* A CPU stand-in for the CUDA runtime, cuBLAS, cuBLASLt and psamp's kernel launchers, so that
+ * the CUDA engine's host code (host/engine_cuda*.c) and the GPU tests run, and are checked,
+ * on a machine with the CUDA headers but no GPU. Device memory is host memory; outside a
+ * graph capture every operation runs at once, in the order it is enqueued. A capture
+ * follows CUDA's rules strictly: the capturing stream and the streams that wait on events
+ * recorded in the capture take part (each operation remembers what it depends on: the
+ * stream's earlier operations and the events it waited for); work enqueued on a stream not
+ * taking part fails (real CUDA would run it at once, outside the graph); the capture ends
+ * only when every stream taking part has been joined back into the origin stream. A graph
+ * launch replays the operations in an order that respects those dependencies and nothing
+ * else, changing from launch to launch (the recorded order, then each stream run as far
+ * ahead as it may, highest stream first, then lowest first), so that a missing dependency
+ * between streams changes results. The kernels here follow the contracts of
+ * kernels/kernels.h in plain C (fp32 math over values stored in the engine dtype); they are
+ * a second implementation of the same semantics, not the CUDA code, which only a GPU (or,
+ * for some kernels, tests/cuda_emu) can check. */
 #ifndef PSAMP_CUDA_MOCK_H
 #define PSAMP_CUDA_MOCK_H
 
+#include <cuda_runtime_api.h>
+#include <library_types.h>
 #include <stddef.h>
 
 #include "opt_checkpoint.h"
 
-/* Runs fn(args) now, or records it when a stream capture is open (args are copied). */
-int mock_submit(void (*fn)(const void *args), const void *args, size_t size);
+/* Runs fn(args) now, or records it when a stream capture is open and `stream` takes part in
+ * it (args are copied). Fails when a capture is open and stream does not take part, or on
+ * no memory; the failure is also what the next cudaGetLastError returns. */
+cudaError_t mock_submit(cudaStream_t stream, void (*fn)(const void *args), const void *args,
+                        size_t size);
 
 /* Elements [offset, offset + n) of a dtype array as fp32, and back. */
 void mock_load(const void *base, psamp_dtype dt, size_t offset, size_t n, float *out);
 void mock_store(void *base, psamp_dtype dt, size_t offset, size_t n, const float *in);
+/* The engine dtype of a cuBLAS data type; -1 for others. */
+int mock_dtype_of(cudaDataType_t t, psamp_dtype *out);
 
 #endif

@@ -10,7 +10,8 @@
 #include "philox.h"
 #include "sample_row.h"
 
-#define SUBMIT(fn, args) (mock_submit((fn), &(args), sizeof(args)) ? cudaErrorUnknown : cudaSuccess)
+/* Runs or records the op on stream; the mock's error (a capture rule broken) otherwise. */
+#define SUBMIT(stream, fn, args) mock_submit((stream), (fn), &(args), sizeof(args))
 
 static float *scratch(size_t n) {
     float *p = malloc((n ? n : 1) * sizeof *p);
@@ -51,10 +52,9 @@ static void run_embed(const void *p) {
 cudaError_t psamp_k_embed(float *x, void *x_t, const psamp_k_row *rows, int32_t n_rows,
                           const void *tok_table, const float *in, const void *pos_table,
                           int32_t hidden, psamp_dtype dtype, cudaStream_t stream) {
-    (void)stream;
     if (!tok_table && !in) return cudaErrorInvalidValue;
     embed_args a = {x, x_t, rows, n_rows, hidden, tok_table, pos_table, in, dtype};
-    return SUBMIT(run_embed, a);
+    return SUBMIT(stream, run_embed, a);
 }
 
 typedef struct {
@@ -79,9 +79,8 @@ static void run_gather(const void *p) {
 cudaError_t psamp_k_embed_gather(void *out, const psamp_k_row *rows, int32_t n_rows,
                                  const void *tok_table, int32_t dim, psamp_dtype dtype,
                                  cudaStream_t stream) {
-    (void)stream;
     gather_args a = {out, rows, n_rows, dim, tok_table, dtype};
-    return SUBMIT(run_gather, a);
+    return SUBMIT(stream, run_gather, a);
 }
 
 /* ---- layer norm, bias ops --------------------------------------------------------- */
@@ -121,11 +120,20 @@ static void run_layernorm(const void *p) {
 cudaError_t psamp_k_layernorm(float *x, const float *y, const float *bias, const float *gamma,
                               const float *beta, float *out_f32, void *out_t, int32_t rows,
                               int32_t n, float eps, psamp_dtype dtype, cudaStream_t stream) {
-    (void)stream;
     if ((gamma == NULL) != (beta == NULL)) return cudaErrorInvalidValue;
     layernorm_args a = {x, y, bias, gamma, beta, out_f32, out_t, rows, n, eps, dtype};
-    return SUBMIT(run_layernorm, a);
+    return SUBMIT(stream, run_layernorm, a);
 }
+
+#ifndef PSAMP_MOCK_EMULATED_KERNELS /* tests/cuda_emu runs kernels/layernorm_rows.cu itself */
+/* The same function as psamp_k_layernorm; the mock keeps its argument check. */
+cudaError_t psamp_k_layernorm_rows(float *x, const float *y, const float *bias,
+                                   const float *gamma, const float *beta, float *out_f32,
+                                   void *out_t, int32_t rows, int32_t n, float eps,
+                                   psamp_dtype dtype, cudaStream_t stream) {
+    return psamp_k_layernorm(x, y, bias, gamma, beta, out_f32, out_t, rows, n, eps, dtype, stream);
+}
+#endif
 
 typedef struct {
     const float *in, *bias;
@@ -149,9 +157,8 @@ static void run_bias_act(const void *p) {
 
 cudaError_t psamp_k_bias_act(const float *in, const float *bias, void *out, int32_t rows,
                              int32_t n, int relu, psamp_dtype dtype, cudaStream_t stream) {
-    (void)stream;
     bias_act_args a = {in, bias, out, rows, n, relu, dtype};
-    return SUBMIT(run_bias_act, a);
+    return SUBMIT(stream, run_bias_act, a);
 }
 
 typedef struct {
@@ -168,9 +175,8 @@ static void run_bias_residual(const void *p) {
 
 cudaError_t psamp_k_bias_residual(float *x, const float *y, const float *bias, int32_t rows,
                                   int32_t n, cudaStream_t stream) {
-    (void)stream;
     bias_residual_args a = {x, y, bias, rows, n};
-    return SUBMIT(run_bias_residual, a);
+    return SUBMIT(stream, run_bias_residual, a);
 }
 
 /* ---- KV append, attention, fork ----------------------------------------------------- */
@@ -211,9 +217,8 @@ cudaError_t psamp_k_kv_append(const float *qkv, const float *bias, float *q, voi
                               void *v_cache, const psamp_k_row *rows, int32_t n_rows,
                               int32_t hidden, int32_t max_len, float q_scale,
                               psamp_dtype dtype, cudaStream_t stream) {
-    (void)stream;
     kv_append_args a = {qkv, bias, q, k_cache, v_cache, rows, n_rows, hidden, max_len, q_scale, dtype};
-    return SUBMIT(run_kv_append, a);
+    return SUBMIT(stream, run_kv_append, a);
 }
 
 size_t psamp_attention_partial_floats(int32_t n_rows, int32_t n_heads, int32_t head_dim,
@@ -270,10 +275,9 @@ cudaError_t psamp_k_attention(const float *q, const void *k_cache, const void *v
                               void *out, float *partial, const psamp_k_row *rows,
                               int32_t n_rows, int32_t n_heads, int32_t head_dim,
                               int32_t max_len, psamp_dtype dtype, cudaStream_t stream) {
-    (void)stream;
     if (head_dim <= 0 || head_dim > PSAMP_ATTN_MAX_HEAD_DIM) return cudaErrorInvalidValue;
     attention_args a = {q, k_cache, v_cache, out, partial, rows, n_rows, n_heads, head_dim, max_len, dtype};
-    return SUBMIT(run_attention, a);
+    return SUBMIT(stream, run_attention, a);
 }
 
 #ifndef PSAMP_MOCK_EMULATED_KERNELS /* tests/cuda_emu runs kernels/attention_warp.cu itself */
@@ -286,6 +290,23 @@ cudaError_t psamp_k_attention_warp(const float *q, const void *k_cache, const vo
     if (warps_per_row != 0 && warps_per_row != 1 && warps_per_row != 2 && warps_per_row != 4 &&
         warps_per_row != 8)
         return cudaErrorInvalidValue;
+    return psamp_k_attention(q, k_cache, v_cache, out, partial, rows, n_rows, n_heads, head_dim,
+                             max_len, dtype, stream);
+}
+
+/* kv_append then attention, the contract of the fused launcher. */
+cudaError_t psamp_k_attention_warp_append(const float *qkv, const float *bias, float *q,
+                                          void *k_cache, void *v_cache, void *out,
+                                          float *partial, const psamp_k_row *rows,
+                                          int32_t n_rows, int32_t n_heads, int32_t head_dim,
+                                          int32_t max_len, int32_t warps_per_row,
+                                          psamp_dtype dtype, cudaStream_t stream) {
+    if (warps_per_row != 0 && warps_per_row != 1 && warps_per_row != 2 && warps_per_row != 4 &&
+        warps_per_row != 8)
+        return cudaErrorInvalidValue;
+    const cudaError_t rc = psamp_k_kv_append(qkv, bias, q, k_cache, v_cache, rows, n_rows,
+                                             n_heads * head_dim, max_len, 1.0f, dtype, stream);
+    if (rc != cudaSuccess) return rc;
     return psamp_k_attention(q, k_cache, v_cache, out, partial, rows, n_rows, n_heads, head_dim,
                              max_len, dtype, stream);
 }
@@ -325,10 +346,10 @@ cudaError_t psamp_k_kv_fork(void *k_cache, void *v_cache, const int32_t *pairs,
                             int32_t n_forks, int32_t max_pos, int32_t n_layers,
                             int32_t n_slots, int32_t max_len, int32_t hidden,
                             psamp_dtype dtype, cudaStream_t stream) {
-    (void)stream, (void)max_pos;
+    (void)max_pos;
     fork_args a = {k_cache, v_cache, pairs, n_forks, n_layers, n_slots, max_len, hidden,
                    dtype == PSAMP_F32 ? (size_t)4 : (size_t)2};
-    return SUBMIT(run_fork, a);
+    return SUBMIT(stream, run_fork, a);
 }
 
 /* ---- GEMV ------------------------------------------------------------------------- */
@@ -357,13 +378,12 @@ static void run_gemv(const void *p) {
 
 cudaError_t psamp_k_gemv(const void *x, const void *w, float *y, int32_t m, int32_t n, int32_t k,
                          psamp_dtype dtype, cudaStream_t stream) {
-    (void)stream;
     if (m <= 0 || n <= 0) return cudaSuccess;
     if (m > PSAMP_GEMV_MAX_ROWS || k <= 0 ||
         (dtype != PSAMP_F32 && dtype != PSAMP_F16 && dtype != PSAMP_BF16))
         return cudaErrorInvalidValue;
     gemv_args a = {x, w, y, m, n, k, dtype};
-    return SUBMIT(run_gemv, a);
+    return SUBMIT(stream, run_gemv, a);
 }
 #endif
 
@@ -405,11 +425,19 @@ static void run_sample(const void *p) {
 cudaError_t psamp_k_sample(const float *logits, int64_t ld, int32_t vocab,
                            const psamp_k_row *rows, int32_t n_rows, psamp_k_result *out,
                            cudaStream_t stream) {
-    (void)stream;
     if (vocab <= 0 || ld < vocab) return cudaErrorInvalidValue;
     sample_args a = {logits, ld, vocab, n_rows, rows, out};
-    return SUBMIT(run_sample, a);
+    return SUBMIT(stream, run_sample, a);
 }
+
+#ifndef PSAMP_MOCK_EMULATED_KERNELS /* tests/cuda_emu runs kernels/sample_onepass.cu itself */
+/* The same draw rule as psamp_k_sample (the host's, exactly). */
+cudaError_t psamp_k_sample_onepass(const float *logits, int64_t ld, int32_t vocab,
+                                   const psamp_k_row *rows, int32_t n_rows, psamp_k_result *out,
+                                   cudaStream_t stream) {
+    return psamp_k_sample(logits, ld, vocab, rows, n_rows, out, stream);
+}
+#endif
 
 /* No cuRAND on the host: both outputs are host/philox.h (the GPU test is the real check). */
 cudaError_t psamp_k_curand_check(uint64_t seed, uint64_t stream_id, const uint64_t *counter,

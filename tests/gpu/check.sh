@@ -13,11 +13,15 @@
 #   3. configure a fresh build-gpu-check/ with -DPSAMP_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90
 #      (-DPSAMP_WERROR=OFF: another gcc than CI's may warn; warnings stay in build.log), and
 #      build -j16 only the gpu-labelled tests and bench_cuda.
-#   4. ctest -L gpu: kernels vs CPU references (both attention variants, the GEMV), sampling
-#      vs host/sample_row.c, the engine vs the CPU engine on the fixtures with each set of
-#      kernel variants (warp+gemv, the default; split+cublas, the first version).
+#   4. ctest -L gpu: kernels vs CPU references (every attention variant, the fused KV append,
+#      both layer norms, the GEMV), both samplers vs host/sample_row.c, the engine vs the CPU
+#      engine on the fixtures with each set of kernel variants (test_gpu_engine.c's VARIANTS:
+#      the default, the first version, the previous default, the halves with the epilogue).
 #   5. bench_cuda: decode-step throughput at 1..4096 slots with the measured roofline, each
-#      size timed with each kernel variant, and one layer's attention alone in both.
+#      size timed with each set of kernel variants (bench_cuda.c's roles: the first version,
+#      run 2's default, one change at a time to the default, then the cuBLASLt epilogue and
+#      the overlapping halves), one layer's attention alone in each kernel, and the step's
+#      small kernels alone.
 #   6. compute-sanitizer: memcheck on the kernel tests and a short engine run (graphs and
 #      cuBLAS included, both variant sets), racecheck on the attention and sampling kernels
 #      (shared memory);
@@ -168,6 +172,7 @@ fi
     sed -E 's/^[0-9]+: //' "$OUT/ctest.log" | grep -h "^ROW|" | awk -F'|' '
       { check = $2; dt = $3; n = split(dt, part, "/");
         sub(/ warp\/[0-9]+ /, " warp/1,2,4,8 ", check) # forced warps per row: one line, the worst
+        sub(/ append(\+bias)?\/[0-9]+ /, " append/0,1,2,4,8 ", check)
         if (n == 2) { check = check " " part[1]; dt = part[2] }
         key = check " (" $5 ")"
         if (!(key in seen)) { seen[key] = 1; order[++count] = key }
@@ -176,9 +181,9 @@ fi
         if (mark == "!") bad[key, dt] = "!"
         tol[key, dt] = $7 }
       END {
-        printf "%-50s %10s %10s %10s  %s\n", "check (metric)", "fp32", "fp16", "bf16", "tol";
+        printf "%-60s %10s %10s %10s  %s\n", "check (metric)", "fp32", "fp16", "bf16", "tol";
         for (i = 1; i <= count; i++) {
-          k = order[i]; line = sprintf("%-50s", substr(k, 1, 50)); tols = "";
+          k = order[i]; line = sprintf("%-60s", substr(k, 1, 60)); tols = "";
           split("- fp32 fp16 bf16", d, " ");
           for (j = 1; j <= 4; j++)
             if (((k, d[j]) in tol) && index("/" tols "/", "/" tol[k, d[j]] "/") == 0)
@@ -197,19 +202,23 @@ fi
     grep -E "^bench_cuda:|^measured:" "$OUT/bench.log"
     sed -n '/^ *slots /,$p' "$OUT/bench.log" | grep -v "^BENCH"
     echo
-    echo "==== first version (split+cublas) vs default (warp+gemv): step ms, ratio to floor, attention alone ===="
+    echo "==== step ms (ratio to floor) per role: run 2's default, each change added, then the off-by-default variants ===="
     awk '/^BENCH slots=/ { for (i = 2; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
            n = f["slots"]; if (!(n in seen)) { seen[n] = 1; order[++count] = n }
-           step[n, f["kernels"]] = f["step_ms"]; ratio[n, f["kernels"]] = f["ratio"] }
+           r = f["role"]; if (!(r in rseen)) { rseen[r] = 1; roles[++nr] = r }
+           step[n, r] = f["step_ms"]; ratio[n, r] = f["ratio"] }
          /^BENCH attention / { for (i = 3; i <= NF; i++) { split($i, kv, "="); g[kv[1]] = kv[2] }
-           a_split[g["slots"]] = g["split_gbs"]; a_warp[g["slots"]] = g["warp_gbs"] }
+           a_warp[g["slots"]] = g["warp_gbs"]; a_app[g["slots"]] = g["append_gbs"] }
+         /^BENCH budget / { for (i = 3; i <= NF; i++) { split($i, kv, "="); h[kv[1]] = kv[2] }
+           b_prev[h["slots"]] = h["previous_ms"]; b_def[h["slots"]] = h["default_ms"] }
          END {
-           printf "%6s %12s %6s %12s %6s %8s %16s\n", "slots", "split+cublas", "ratio", "warp+gemv",
-                  "ratio", "speedup", "attn GB/s s->w";
-           for (i = 1; i <= count; i++) { n = order[i]; a = step[n, "split+cublas"]; b = step[n, "warp+gemv"];
-             printf "%6s %12s %6s %12s %6s %7.2fx %7s->%-7s\n", n, a, ratio[n, "split+cublas"], b,
-                    ratio[n, "warp+gemv"], (b > 0 ? a / b : 0), a_split[n], a_warp[n] } }' "$OUT/bench.log"
-  fi
+           printf "%6s", "slots"; for (j = 1; j <= nr; j++) printf " %14s", roles[j]; printf "\n";
+           for (i = 1; i <= count; i++) { n = order[i]; printf "%6s", n;
+             for (j = 1; j <= nr; j++) printf " %14s", sprintf("%s (%s)", step[n, roles[j]], ratio[n, roles[j]]);
+             printf "\n" }
+           printf "\n%6s %18s %22s %24s\n", "slots", "previous->default", "attn GB/s warp->fused", "small kernels alone ms";
+           for (i = 1; i <= count; i++) { n = order[i]; p = step[n, "previous"]; d = step[n, "default"];
+             printf "%6s %17.2fx %10s->%-11s %11s->%-12s\n", n, (d > 0 ? p / d : 0), a_warp[n], a_app[n], b_prev[n], b_def[n] } }' "$OUT/bench.log"
   echo
   echo "==== steps ===="
   printf '%s\n' "${STATUS[@]}"

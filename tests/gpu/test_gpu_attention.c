@@ -1,6 +1,7 @@
 /* Both attention variants against a float64 CPU reference, in fp32, fp16 and bf16: the
  * split kernels (attention.cu) and the warp kernel (attention_warp.cu) with the warps per
- * (row, head) it picks and with each of 1, 2, 4 and 8 forced. Head dims take each code path
+ * (row, head) it picks and with each of 1, 2, 4 and 8 forced, and the warp kernel with the
+ * fused KV append (check_attention_append). Head dims take each code path
  * (64: every OPT size; 16 and 128: the other warp layouts, and a run-time dim in the split
  * kernel; 12 and 5: scalar loads in the split kernel, where the warp launcher falls back to
  * it). Rows: decode rows at ragged lengths around the 128-position split boundaries (and
@@ -138,6 +139,109 @@ static void check_attention(psamp_test_state *t, test_rng *rng, psamp_dtype dt, 
     free(q), free(k), free(v), free(out), free(ref);
 }
 
+/* The fused KV append (psamp_k_attention_warp_append): decode rows of distinct slots (and
+ * padding rows) with q, k and v from a QKV projection plus bias; each row's own position is
+ * NaN in the caches beforehand, so a kernel that read it instead of the projection would
+ * show. The output must match the reference over caches holding the rounded k + bias,
+ * v + bias at each row's position, and the caches afterwards must hold exactly those
+ * (every other position untouched). Each choice of warps per row, and the fallback
+ * (kv_append + split kernels) for head dims the warp kernel does not take. */
+static void check_attention_append(psamp_test_state *t, test_rng *rng, psamp_dtype dt,
+                                   int n_heads, int hd, int max_len, int with_bias) {
+    enum { SLOTS = 12 };
+    const int lens[] = {1, 2, 3, 17, 127, 128, 129, 200, 256, 257, max_len};
+    psamp_k_row rows[SLOTS + 2];
+    int n_rows = 0, slot = 0;
+    for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+        if (lens[i] > max_len) continue;
+        if (n_rows == 3) { /* a padding row among the others */
+            memset(&rows[n_rows], 0, sizeof rows[n_rows]);
+            rows[n_rows].slot = -1;
+            rows[n_rows].pos = -1;
+            rows[n_rows++].target = -1;
+        }
+        memset(&rows[n_rows], 0, sizeof rows[n_rows]);
+        rows[n_rows].slot = (slot * 5) % SLOTS; /* distinct, out of order */
+        rows[n_rows].pos = lens[i] - 1;
+        rows[n_rows++].target = -1;
+        slot++;
+    }
+    const int h = n_heads * hd;
+    const size_t cache_n = (size_t)SLOTS * max_len * h, out_n = (size_t)n_rows * h;
+    const size_t qkv_n = (size_t)n_rows * 3 * h;
+    float *qkv = malloc(qkv_n * sizeof *qkv), *bias = malloc(3 * (size_t)h * sizeof *bias);
+    float *q = malloc(out_n * sizeof *q), *k = malloc(cache_n * sizeof *k);
+    float *v = malloc(cache_n * sizeof *v), *k_want = malloc(cache_n * sizeof *k_want);
+    float *v_want = malloc(cache_n * sizeof *v_want), *out = malloc(out_n * sizeof *out);
+    float *got = malloc(cache_n * sizeof *got);
+    double *ref = malloc(out_n * sizeof *ref);
+    CHECK(t, qkv && bias && q && k && v && k_want && v_want && out && got && ref,
+          "attention append: host memory");
+    if (!(qkv && bias && q && k && v && k_want && v_want && out && got && ref)) return;
+    test_fill_normal(rng, qkv, qkv_n, 1.0);
+    for (int r = 0; r < n_rows; r++) /* queries at the scale of check_attention's */
+        for (int i = 0; i < h; i++) qkv[(size_t)r * 3 * h + i] *= (float)(1.5 / sqrt((double)hd));
+    test_fill_normal(rng, bias, 3 * (size_t)h, with_bias ? 0.5 : 0.0);
+    test_fill_normal(rng, k, cache_n, 1.0);
+    test_fill_normal(rng, v, cache_n, 1.0);
+    round_to_dtype(k, cache_n, dt);
+    round_to_dtype(v, cache_n, dt);
+    memcpy(k_want, k, cache_n * sizeof *k);
+    memcpy(v_want, v, cache_n * sizeof *v);
+    for (int r = 0; r < n_rows; r++) {
+        if (rows[r].slot < 0) continue;
+        const size_t at = ((size_t)rows[r].slot * max_len + (size_t)rows[r].pos) * h;
+        const float *src = qkv + (size_t)r * 3 * h;
+        for (int i = 0; i < h; i++) {
+            q[(size_t)r * h + i] = src[i] + bias[i]; /* the kernel's fp32 add */
+            k_want[at + i] = src[h + i] + bias[h + i];
+            v_want[at + i] = src[2 * h + i] + bias[2 * h + i];
+            k[at + i] = v[at + i] = NAN; /* the position the kernel must not read */
+        }
+        round_to_dtype(k_want + at, (size_t)h, dt);
+        round_to_dtype(v_want + at, (size_t)h, dt);
+    }
+    attention_ref(q, k_want, v_want, rows, n_rows, n_heads, hd, max_len, ref);
+    const size_t es = dtype_bytes(dt);
+    const size_t partial_n = psamp_attention_partial_floats(n_rows, n_heads, hd, max_len);
+    float *qkv_d = gpu_alloc_poisoned(qkv_n * 4), *bias_d = gpu_alloc_poisoned(3 * (size_t)h * 4);
+    float *q_d = gpu_alloc_poisoned(out_n * 4), *part_d = gpu_alloc_poisoned(partial_n * 4);
+    void *k_d = gpu_alloc_poisoned(cache_n * es), *v_d = gpu_alloc_poisoned(cache_n * es);
+    void *out_d = gpu_alloc_poisoned(out_n * es), *rows_d = gpu_alloc_poisoned(sizeof rows);
+    CHECK(t, qkv_d && bias_d && q_d && part_d && k_d && v_d && out_d && rows_d,
+          "attention append: cudaMalloc");
+    if (!(qkv_d && bias_d && q_d && part_d && k_d && v_d && out_d && rows_d)) return;
+    GPU_OK(t, gpu_upload(qkv_d, qkv, qkv_n, PSAMP_F32));
+    GPU_OK(t, gpu_upload(bias_d, bias, 3 * (size_t)h, PSAMP_F32));
+    GPU_OK(t, cudaMemcpy(rows_d, rows, sizeof rows, cudaMemcpyHostToDevice));
+    const int warps[] = {0, 1, 2, 4, 8};
+    for (size_t wi = 0; wi < sizeof warps / sizeof warps[0]; wi++) {
+        GPU_OK(t, gpu_upload(k_d, k, cache_n, dt));
+        GPU_OK(t, gpu_upload(v_d, v, cache_n, dt));
+        GPU_OK(t, gpu_poison(out_d, out_n * es));
+        GPU_OK(t, gpu_poison(part_d, partial_n * 4));
+        GPU_OK(t, psamp_k_attention_warp_append(qkv_d, with_bias ? bias_d : NULL, q_d, k_d, v_d,
+                                                out_d, part_d, rows_d, n_rows, n_heads, hd,
+                                                max_len, warps[wi], dt, 0));
+        GPU_OK(t, cudaDeviceSynchronize());
+        GPU_OK(t, gpu_download(out, out_d, out_n, dt));
+        char name[64];
+        snprintf(name, sizeof name, "attention append%s/%d %dx%d len %d", with_bias ? "+bias" : "",
+                 warps[wi], n_heads, hd, max_len);
+        report_row(t, name, dtype_label(dt), "rel_err", rel_error(out, ref, out_n), out_tol(dt));
+        int wrong = 0;
+        GPU_OK(t, gpu_download(got, k_d, cache_n, dt));
+        for (size_t i = 0; i < cache_n; i++) wrong += got[i] != k_want[i];
+        GPU_OK(t, gpu_download(got, v_d, cache_n, dt));
+        for (size_t i = 0; i < cache_n; i++) wrong += got[i] != v_want[i];
+        report_row(t, name, dtype_label(dt), "cache_mismatches", (double)wrong, 0.0);
+    }
+    cudaFree(qkv_d), cudaFree(bias_d), cudaFree(q_d), cudaFree(part_d), cudaFree(k_d);
+    cudaFree(v_d), cudaFree(out_d), cudaFree(rows_d);
+    free(qkv), free(bias), free(q), free(k), free(v), free(k_want), free(v_want), free(out);
+    free(got), free(ref);
+}
+
 /* The warp launcher's choice is one of its layouts (0 only where it falls back), and it
  * refuses other forced counts. */
 static void check_warp_choice(psamp_test_state *t) {
@@ -170,6 +274,8 @@ int main(int argc, char **argv) {
             if (quick && (DTYPES[d] != PSAMP_F16 || (shapes[s].dim != 64 && shapes[s].dim != 128)))
                 continue;
             check_attention(&t, &rng, DTYPES[d], shapes[s].heads, shapes[s].dim, shapes[s].max_len);
+            check_attention_append(&t, &rng, DTYPES[d], shapes[s].heads, shapes[s].dim,
+                                   shapes[s].max_len, (int)((s + (size_t)d) % 2));
         }
     check_warp_choice(&t);
     return psamp_test_finish(&t, "test_gpu_attention");

@@ -1,7 +1,8 @@
 /* The CUDA engine against the fp32 CPU engine on the fixture models (pre-LN; post-LN with
  * project_in/out; pre-LN stored as bf16), in fp32, fp16 and bf16, with each set of kernel
- * variants (warp attention + GEMV for small batches, the default; split attention + cuBLAS
- * only, the first version):
+ * variants (VARIANTS: the default; the first version; fc1 through cuBLASLt's epilogue with
+ * steps as two overlapping halves, over split attention with a separate KV append, and
+ * over the default kernels; the previous default's kernels are each in one of these):
  * - prefill log p per token (prompts of 1 to 95 tokens, chunked past 64 rows);
  * - greedy continuations: the same tokens; in 16-bit dtypes a different token is allowed
  *   only as a near tie (the CPU scores both within the dtype's tolerance), which ends that
@@ -12,8 +13,9 @@
  * launches bit for bit (and within tolerance for a padded batch), EOS ends a sequence, and
  * bad arguments and an impossible KV plan fail with one-line errors. Where two runs take
  * different GEMM shapes, 16-bit dtypes may differ in one draw (allowed_flips).
- * Usage: test_gpu_engine [--quick]   (--quick: one model in fp16, both variant sets, for
- * compute-sanitizer) */
+ * Usage: test_gpu_engine [--quick]   (--quick: one model in fp16, every variant set, the
+ * batched and graph checks only for the overlapping halves; for compute-sanitizer and the
+ * block emulator) */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,12 +43,26 @@ typedef struct {
     psamp_dtype dt;
     psamp_cuda_variants variants;
     psamp_engine *cpu, *gpu;
-    char label[48];
+    char label[64];
 } pair;
 
-static const psamp_cuda_variants VARIANTS[] = {{PSAMP_CUDA_ATTN_WARP, PSAMP_CUDA_GEMM_GEMV},
-                                               {PSAMP_CUDA_ATTN_SPLIT, PSAMP_CUDA_GEMM_CUBLAS}};
-#define N_VARIANTS 2
+/* Each set of kernel variants with a short label for the result rows. */
+static const struct {
+    const char *label;
+    psamp_cuda_variants v;
+} VARIANTS[] = {
+    {"default", {0, 0, 0, 0, 0, 0, 0}},
+    {"first", {PSAMP_CUDA_ATTN_SPLIT, PSAMP_CUDA_GEMM_CUBLAS, PSAMP_CUDA_NORM_LOOP,
+               PSAMP_CUDA_SAMPLE_THREEPASS, PSAMP_CUDA_KV_SEPARATE, PSAMP_CUDA_FFN_SEPARATE,
+               PSAMP_CUDA_OVERLAP_OFF}},
+    {"halves-split", {PSAMP_CUDA_ATTN_SPLIT, PSAMP_CUDA_GEMM_CUBLAS, PSAMP_CUDA_NORM_ROWS,
+                      PSAMP_CUDA_SAMPLE_ONEPASS, PSAMP_CUDA_KV_SEPARATE, PSAMP_CUDA_FFN_EPILOGUE,
+                      PSAMP_CUDA_OVERLAP_HALVES}},
+    {"halves", {PSAMP_CUDA_ATTN_WARP, PSAMP_CUDA_GEMM_GEMV, PSAMP_CUDA_NORM_ROWS,
+                PSAMP_CUDA_SAMPLE_ONEPASS, PSAMP_CUDA_KV_FUSED, PSAMP_CUDA_FFN_EPILOGUE,
+                PSAMP_CUDA_OVERLAP_HALVES}},
+};
+#define N_VARIANTS ((int)(sizeof VARIANTS / sizeof VARIANTS[0]))
 
 static int open_model(const char *name, opt_checkpoint *ck, psamp_err *err) {
     char dir[4096];
@@ -302,41 +318,61 @@ static void check_variant_switch(psamp_test_state *t, psamp_engine *a, psamp_ste
     const int32_t bos = 2;
     for (int round = 0; round < 2; round++) /* the second round replays the new graph */
         for (int v = 0; v < N_VARIANTS; v++) {
+            const psamp_cuda_variants *want = &VARIANTS[v].v;
+            char name[PSAMP_CUDA_VARIANTS_NAME_MAX];
+            psamp_cuda_variants_name(want, name);
             psamp_step_request q = req(0, 0.0f, 0, 0);
             psamp_step_result r;
-            const int ok = psamp_engine_cuda_set_variants(a, &VARIANTS[v], &err) == 0 &&
+            const int ok = psamp_engine_cuda_set_variants(a, want, &err) == 0 &&
                            a->ops->prefill(a, 0, &bos, 1, 1.0f, NULL, &err) == 0 &&
                            a->ops->step(a, &q, 1, &r, &err) == 0;
             CHECK(t, ok, "variant switch: %s", err.msg);
             if (!ok) return;
             CHECK(t, r.token == first.token && fabs(r.logp - first.logp) < 1e-4,
-                  "%s: greedy step %d (log p %.6f) vs %d (%.6f)", psamp_cuda_variants_name(&VARIANTS[v]),
-                  r.token, r.logp, first.token, first.logp);
+                  "%s: greedy step %d (log p %.6f) vs %d (%.6f)", name, r.token, r.logp,
+                  first.token, first.logp);
             const psamp_cuda_variants now = psamp_engine_cuda_variants(a);
-            CHECK(t, now.attention == VARIANTS[v].attention && now.gemm == VARIANTS[v].gemm &&
-                         strstr(a->info.detail, psamp_cuda_variants_name(&VARIANTS[v])),
-                  "variants reported: %s", a->info.detail);
+            CHECK(t, memcmp(&now, want, sizeof now) == 0 && strstr(a->info.detail, name),
+                  "variants reported: %s (want %s)", a->info.detail, name);
         }
-    const psamp_cuda_variants bad = {(psamp_cuda_attention)5, PSAMP_CUDA_GEMM_GEMV};
+    const psamp_cuda_variants bad = {(psamp_cuda_attention)5, PSAMP_CUDA_GEMM_GEMV, 0, 0, 0, 0, 0};
     expect_fail(t, psamp_engine_cuda_set_variants(a, &bad, &err), &err, "bad variants", "variants");
+    const psamp_cuda_variants bad_overlap = {0, 0, 0, 0, 0, 0, (psamp_cuda_overlap)3};
+    expect_fail(t, psamp_engine_cuda_set_variants(a, &bad_overlap, &err), &err,
+                "bad overlap variant", "variants");
 }
 
-/* PSAMP_ATTN / PSAMP_GEMM pick the variants at creation; bad values fail naming them. */
+/* The variants' environment variables pick them at creation; bad values fail naming them. */
+static const char *const VARIANT_ENV[] = {"PSAMP_ATTN", "PSAMP_GEMM",   "PSAMP_NORM",   "PSAMP_SAMPLE",
+                                          "PSAMP_KV",   "PSAMP_FFN",    "PSAMP_OVERLAP"};
+#define N_VARIANT_ENV 7
+
 static void check_variant_env(psamp_test_state *t, const opt_checkpoint *ck) {
-    const char *saved_attn = getenv("PSAMP_ATTN"), *saved_gemm = getenv("PSAMP_GEMM");
-    char attn[64] = "", gemm[64] = "";
-    if (saved_attn) snprintf(attn, sizeof attn, "%s", saved_attn);
-    if (saved_gemm) snprintf(gemm, sizeof gemm, "%s", saved_gemm);
+    char saved[N_VARIANT_ENV][64];
+    int was_set[N_VARIANT_ENV];
+    for (int i = 0; i < N_VARIANT_ENV; i++) {
+        const char *v = getenv(VARIANT_ENV[i]);
+        was_set[i] = v != NULL;
+        snprintf(saved[i], sizeof saved[i], "%s", v ? v : "");
+    }
     psamp_cuda_options o = {PSAMP_F32, 0};
     psamp_engine *e = NULL;
     psamp_err err = {{0}};
-    setenv("PSAMP_ATTN", "split", 1);
-    setenv("PSAMP_GEMM", "cublas", 1);
+    const char *values[N_VARIANT_ENV] = {"split", "cublas", "loop", "threepass", "separate",
+                                         "epilogue", "flat"};
+    for (int i = 0; i < N_VARIANT_ENV; i++) setenv(VARIANT_ENV[i], values[i], 1);
     CHECK(t, psamp_engine_cuda_create(ck, 2, 16, &o, &e, &err) == 0, "env variants: %s", err.msg);
     if (e) {
         const psamp_cuda_variants v = psamp_engine_cuda_variants(e);
-        CHECK(t, v.attention == PSAMP_CUDA_ATTN_SPLIT && v.gemm == PSAMP_CUDA_GEMM_CUBLAS,
-              "PSAMP_ATTN=split PSAMP_GEMM=cublas: got %s", psamp_cuda_variants_name(&v));
+        const psamp_cuda_variants want = {PSAMP_CUDA_ATTN_SPLIT,      PSAMP_CUDA_GEMM_CUBLAS,
+                                          PSAMP_CUDA_NORM_LOOP,       PSAMP_CUDA_SAMPLE_THREEPASS,
+                                          PSAMP_CUDA_KV_SEPARATE,     PSAMP_CUDA_FFN_EPILOGUE,
+                                          PSAMP_CUDA_OVERLAP_FLAT};
+        char name[PSAMP_CUDA_VARIANTS_NAME_MAX];
+        psamp_cuda_variants_name(&v, name);
+        CHECK(t, memcmp(&v, &want, sizeof v) == 0, "every PSAMP_* variable set: got %s", name);
+        CHECK(t, strcmp(name, "split+cublas+loop+threepass+separate+epilogue+flat") == 0,
+              "variants name: %s", name);
         psamp_engine_destroy(e);
         e = NULL;
     }
@@ -347,10 +383,14 @@ static void check_variant_env(psamp_test_state *t, const opt_checkpoint *ck) {
     setenv("PSAMP_GEMM", "gemm", 1);
     expect_fail(t, psamp_engine_cuda_create(ck, 2, 16, &o, &e, &err), &err, "bad PSAMP_GEMM",
                 "PSAMP_GEMM=gemm");
-    if (saved_attn) setenv("PSAMP_ATTN", attn, 1);
-    else unsetenv("PSAMP_ATTN");
-    if (saved_gemm) setenv("PSAMP_GEMM", gemm, 1);
-    else unsetenv("PSAMP_GEMM");
+    setenv("PSAMP_GEMM", "", 1); /* empty: the default */
+    setenv("PSAMP_OVERLAP", "both", 1);
+    expect_fail(t, psamp_engine_cuda_create(ck, 2, 16, &o, &e, &err), &err, "bad PSAMP_OVERLAP",
+                "PSAMP_OVERLAP=both: expected off, halves or flat");
+    for (int i = 0; i < N_VARIANT_ENV; i++) {
+        if (was_set[i]) setenv(VARIANT_ENV[i], saved[i], 1);
+        else unsetenv(VARIANT_ENV[i]);
+    }
 }
 
 static void check_errors_and_eos(psamp_test_state *t, opt_checkpoint *ck) {
@@ -392,15 +432,16 @@ static void check_errors_and_eos(psamp_test_state *t, opt_checkpoint *ck) {
     psamp_engine_destroy(b);
 }
 
-static void check_model(psamp_test_state *t, const char *model, psamp_dtype dt,
-                        const psamp_cuda_variants *v, int quick) {
+static void check_model(psamp_test_state *t, const char *model, psamp_dtype dt, int k_variants,
+                        int quick) {
+    const psamp_cuda_variants *v = &VARIANTS[k_variants].v;
     opt_checkpoint ck;
     psamp_err err = {{0}};
     const int opened = open_model(model, &ck, &err) == 0;
     CHECK(t, opened, "%s: %s", model, err.msg);
     if (!opened) return;
     pair p = {t, model, dt, *v, NULL, NULL, {0}};
-    snprintf(p.label, sizeof p.label, "%s %s/%s", model + 4, psamp_cuda_variants_name(v),
+    snprintf(p.label, sizeof p.label, "%s %s/%s", model + 4, VARIANTS[k_variants].label,
              dtype_label(dt)); /* drop "opt-" */
     psamp_cpu_options co = {2};
     CHECK(t, psamp_engine_cpu_create(&ck, N_SLOTS, MAX_LEN, &co, &p.cpu, &err) == 0, "cpu engine: %s",
@@ -412,10 +453,11 @@ static void check_model(psamp_test_state *t, const char *model, psamp_dtype dt,
         check_continuations(&p, 0.0f);
         check_continuations(&p, 0.8f);
         check_continuations(&p, 1.0f);
-        if (!quick) {
+        /* --quick keeps the batched steps of the overlapping halves over the default kernels
+         * (halves need n >= 2) */
+        if (!quick || (v->overlap != PSAMP_CUDA_OVERLAP_OFF && v->attention == PSAMP_CUDA_ATTN_WARP))
             check_batch_and_graphs(&p, &ck);
-            check_fork(&p);
-        }
+        if (!quick) check_fork(&p);
     }
     psamp_engine_destroy(p.cpu);
     psamp_engine_destroy(p.gpu);
@@ -430,12 +472,12 @@ int main(int argc, char **argv) {
     const char *models[] = {"opt-tiny-pre", "opt-tiny-post", "opt-tiny-pre-bf16"};
     const psamp_dtype dtypes[] = {PSAMP_F32, PSAMP_F16, PSAMP_BF16};
     if (quick) {
-        for (int v = 0; v < N_VARIANTS; v++) check_model(&t, "opt-tiny-post", PSAMP_F16, &VARIANTS[v], 1);
+        for (int v = 0; v < N_VARIANTS; v++) check_model(&t, "opt-tiny-post", PSAMP_F16, v, 1);
     } else {
         for (int m = 0; m < 3; m++)
             for (int d = 0; d < 3; d++)
                 for (int v = 0; v < N_VARIANTS; v++)
-                    check_model(&t, models[m], dtypes[d], &VARIANTS[v], 0);
+                    check_model(&t, models[m], dtypes[d], v, 0);
         opt_checkpoint ck;
         psamp_err err = {{0}};
         if (open_model("opt-tiny-pre", &ck, &err) == 0) {

@@ -1,7 +1,8 @@
 /* The element-wise and data-movement kernels against CPU references, in fp32, fp16 and
  * bf16, on fresh random inputs, with every output poisoned (NaN) before the launch:
- * embedding (token + position, after project_in, gather), layer norm (affine or not, with
- * the fused bias + residual add, in place), bias + ReLU / bias + cast, bias + residual, KV
+ * embedding (token + position, after project_in, gather), layer norm in both kernels
+ * (layernorm.cu, layernorm_rows.cu; affine or not, with the fused bias + residual add, in
+ * place), bias + ReLU / bias + cast, bias + residual, KV
  * append, batched KV fork (16-, 4-
  * and 2-byte copy paths), and cuRAND's Philox against host/philox.h. */
 #include <math.h>
@@ -126,7 +127,13 @@ static void layernorm_ref(const float *x, const float *gamma, const float *beta,
     }
 }
 
-/* residual: also x += y + bias first (the fused add), checked in x afterwards. */
+typedef cudaError_t (*layernorm_fn)(float *x, const float *y, const float *bias,
+                                    const float *gamma, const float *beta, float *out_f32,
+                                    void *out_t, int32_t rows, int32_t n, float eps,
+                                    psamp_dtype dtype, cudaStream_t stream);
+
+/* Both layer-norm kernels. residual: also x += y + bias first (the fused add), checked in x
+ * afterwards. */
 static void check_layernorm(psamp_test_state *t, test_rng *rng, psamp_dtype dt, int n, int affine,
                             int residual) {
     const int rows = 33;
@@ -152,28 +159,33 @@ static void check_layernorm(psamp_test_state *t, test_rng *rng, psamp_dtype dt, 
     void *yt_d = gpu_alloc_poisoned(total * es);
     CHECK(t, x_d && gb_d && y_d && yt_d && ry_d && rb_d, "layernorm: cudaMalloc");
     if (!(x_d && gb_d && y_d && yt_d && ry_d && rb_d)) return;
-    GPU_OK(t, gpu_upload(x_d, x, total, PSAMP_F32));
     GPU_OK(t, gpu_upload(gb_d, gb, 2 * (size_t)n, PSAMP_F32));
     GPU_OK(t, gpu_upload(ry_d, ry, total, PSAMP_F32));
     GPU_OK(t, gpu_upload(rb_d, rb, (size_t)n, PSAMP_F32));
     const float *g_d = affine ? gb_d : NULL, *b_d = affine ? gb_d + n : NULL;
     const float *res_y = residual ? ry_d : NULL, *res_b = residual ? rb_d : NULL;
-    GPU_OK(t, psamp_k_layernorm(x_d, res_y, res_b, g_d, b_d, y_d, yt_d, rows, n, 1e-5f, dt, 0));
-    GPU_OK(t, cudaDeviceSynchronize());
-    GPU_OK(t, gpu_download(y, y_d, total, PSAMP_F32));
-    GPU_OK(t, gpu_download(yt, yt_d, total, dt));
-    char name[48];
-    snprintf(name, sizeof name, "layernorm n=%d%s%s", n, affine ? "" : " plain",
-             residual ? " +res" : "");
-    report_row(t, name, dtype_label(dt), "rel_err_f32", rel_error(y, ref, total), 1e-5);
-    report_row(t, name, dtype_label(dt), "rel_err_t", rel_error(yt, ref, total), out_tol(dt));
-    GPU_OK(t, gpu_download(y, x_d, total, PSAMP_F32));
-    report_row(t, name, dtype_label(dt), "residual_err", rel_error(y, ref_sum, total), 1e-6);
-    /* In place (post-LN): the fp32 output overwrites x, which now holds the sum. */
-    GPU_OK(t, psamp_k_layernorm(x_d, NULL, NULL, g_d, b_d, x_d, NULL, rows, n, 1e-5f, dt, 0));
-    GPU_OK(t, cudaDeviceSynchronize());
-    GPU_OK(t, gpu_download(y, x_d, total, PSAMP_F32));
-    report_row(t, name, dtype_label(dt), "in_place_err", rel_error(y, ref, total), 1e-5);
+    for (int k = 0; k < 2; k++) { /* layernorm.cu, then layernorm_rows.cu */
+        const layernorm_fn norm = k == 0 ? psamp_k_layernorm : psamp_k_layernorm_rows;
+        GPU_OK(t, gpu_upload(x_d, x, total, PSAMP_F32));
+        GPU_OK(t, gpu_poison(y_d, bytes));
+        GPU_OK(t, gpu_poison(yt_d, total * es));
+        GPU_OK(t, norm(x_d, res_y, res_b, g_d, b_d, y_d, yt_d, rows, n, 1e-5f, dt, 0));
+        GPU_OK(t, cudaDeviceSynchronize());
+        GPU_OK(t, gpu_download(y, y_d, total, PSAMP_F32));
+        GPU_OK(t, gpu_download(yt, yt_d, total, dt));
+        char name[48];
+        snprintf(name, sizeof name, "layernorm%s n=%d%s%s", k == 0 ? "" : " rows", n,
+                 affine ? "" : " plain", residual ? " +res" : "");
+        report_row(t, name, dtype_label(dt), "rel_err_f32", rel_error(y, ref, total), 1e-5);
+        report_row(t, name, dtype_label(dt), "rel_err_t", rel_error(yt, ref, total), out_tol(dt));
+        GPU_OK(t, gpu_download(y, x_d, total, PSAMP_F32));
+        report_row(t, name, dtype_label(dt), "residual_err", rel_error(y, ref_sum, total), 1e-6);
+        /* In place (post-LN): the fp32 output overwrites x, which now holds the sum. */
+        GPU_OK(t, norm(x_d, NULL, NULL, g_d, b_d, x_d, NULL, rows, n, 1e-5f, dt, 0));
+        GPU_OK(t, cudaDeviceSynchronize());
+        GPU_OK(t, gpu_download(y, x_d, total, PSAMP_F32));
+        report_row(t, name, dtype_label(dt), "in_place_err", rel_error(y, ref, total), 1e-5);
+    }
     cudaFree(x_d), cudaFree(gb_d), cudaFree(y_d), cudaFree(yt_d), cudaFree(ry_d), cudaFree(rb_d);
 }
 
@@ -368,8 +380,13 @@ int main(void) {
     for (int d = 0; d < N_DTYPES; d++) {
         const psamp_dtype dt = DTYPES[d];
         check_embed(&t, &rng, dt);
+        /* 768 (OPT-125M), 1024 (4 chunks), 520 (a part-filled chunk), 64 (a part-filled
+         * warp), 100 (not a multiple of 8: the rows kernel falls back to layernorm.cu) */
         check_layernorm(&t, &rng, dt, 768, 1, 1);
         check_layernorm(&t, &rng, dt, 768, 1, 0);
+        check_layernorm(&t, &rng, dt, 1024, 1, 1);
+        check_layernorm(&t, &rng, dt, 520, 0, 1);
+        check_layernorm(&t, &rng, dt, 64, 1, 1);
         check_layernorm(&t, &rng, dt, 100, 0, 1);
         check_bias_ops(&t, &rng, dt);
         check_kv_append(&t, &rng, dt);

@@ -1,8 +1,11 @@
-/* The fused log-softmax + sampling kernel against host/sample_row.c, draw for draw: the same
- * token for the same Philox uniform (a different one only where u sits on a CDF boundary to
- * within float rounding), log p and log q within 1e-4, greedy = the lowest id among tied
- * maxima, scoring rows return their given token, padding rows are left alone, columns past
- * the vocabulary are never read. Then the frequencies of 200000 draws from one row match
+/* Both fused log-softmax + sampling kernels (sample.cu: three passes; sample_onepass.cu: one
+ * pass) against host/sample_row.c, draw for draw: the same token for the same Philox
+ * uniform (a different one only where u sits on a CDF boundary to within float rounding),
+ * log p and log q within 1e-4, greedy = the lowest id among tied maxima, scoring rows
+ * return their given token, padding rows are left alone, columns past the vocabulary hold
+ * NaN and never reach a result. Row strides take both load paths of the one-pass kernel
+ * (ld % 4 != 0: single ids; ld % 4 == 0: 16-byte vectors whose tail crosses the
+ * vocabulary's end). Then the frequencies of 200000 draws from one row match
  * softmax(logits / tau) (chi-square). */
 #include <math.h>
 #include <stdio.h>
@@ -73,12 +76,21 @@ static void compare_row(const float *l, int v, const psamp_k_row *row, const psa
     if (err > a->worst_log || isnan(err)) a->worst_log = isnan(err) ? INFINITY : err;
 }
 
+typedef cudaError_t (*sample_fn)(const float *logits, int64_t ld, int32_t vocab,
+                                 const psamp_k_row *rows, int32_t n_rows, psamp_k_result *out,
+                                 cudaStream_t stream);
+static const sample_fn SAMPLERS[] = {psamp_k_sample, psamp_k_sample_onepass};
+static const char *const SAMPLER_NAMES[] = {"sample", "sample onepass"};
+
 /* Rows of one vocabulary size: random logits at several temperatures, greedy rows with
- * tied maxima far apart, rows with -inf entries, scoring rows and one padding row. */
-static void check_agreement(psamp_test_state *t, test_rng *rng, int v) {
+ * tied maxima far apart, rows with -inf entries, scoring rows and one padding row.
+ * vector_ld: a row stride that is a multiple of 4 (else v + 3). */
+static void check_agreement(psamp_test_state *t, test_rng *rng, int v, int k_sampler,
+                            int vector_ld) {
     enum { MAX_ROWS = 48 };
     const float taus[] = {0.0f, 0.25f, 0.7f, 1.0f, 1.6f};
-    const int ld = v + 3; /* padding columns hold NaN: reading them would show */
+    /* padding columns hold NaN: a result that used them would show */
+    const int ld = vector_ld ? (v + 4) / 4 * 4 : (v + 3) % 4 == 0 ? v + 2 : v + 3;
     psamp_k_row rows[MAX_ROWS];
     memset(rows, 0, sizeof rows);
     float *l = malloc((size_t)MAX_ROWS * ld * sizeof *l);
@@ -118,16 +130,16 @@ static void check_agreement(psamp_test_state *t, test_rng *rng, int v) {
     if (!(l_d && rows_d && res_d)) return;
     GPU_OK(t, cudaMemcpy(l_d, l, (size_t)n * ld * 4, cudaMemcpyHostToDevice));
     GPU_OK(t, cudaMemcpy(rows_d, rows, sizeof rows, cudaMemcpyHostToDevice));
-    GPU_OK(t, psamp_k_sample(l_d, ld, v, rows_d, n, res_d, 0));
+    GPU_OK(t, SAMPLERS[k_sampler](l_d, ld, v, rows_d, n, res_d, 0));
     GPU_OK(t, cudaDeviceSynchronize());
     GPU_OK(t, cudaMemcpy(res, res_d, (size_t)n * sizeof *res, cudaMemcpyDeviceToHost));
     agreement a = {0, 0, 0, 0.0};
     for (int r = 0; r < n; r++)
         if (r != pad) compare_row(l + (size_t)r * ld, v, &rows[r], &res[r], &a);
-    CHECK(t, res[pad].token == -1, "sample V=%d: the padding row was written (token %d)", v,
-          res[pad].token);
-    char name[40];
-    snprintf(name, sizeof name, "sample == host V=%d", v);
+    CHECK(t, res[pad].token == -1, "%s V=%d: the padding row was written (token %d)",
+          SAMPLER_NAMES[k_sampler], v, res[pad].token);
+    char name[48];
+    snprintf(name, sizeof name, "%s == host V=%d ld=%d", SAMPLER_NAMES[k_sampler], v, ld);
     report_row(t, name, "fp32", "token_mismatches", (double)a.mismatched, 0.0);
     report_row(t, name, "fp32", "max_log_err", a.worst_log, LOG_TOL);
     if (a.ties) printf("  V=%d: %d draws on a CDF boundary (rounding ties)\n", v, a.ties);
@@ -137,7 +149,7 @@ static void check_agreement(psamp_test_state *t, test_rng *rng, int v) {
 
 /* 200000 draws from one fixed row: frequencies vs softmax(logits / tau), and each draw equal
  * to the host's. */
-static void check_frequencies(psamp_test_state *t, test_rng *rng) {
+static void check_frequencies(psamp_test_state *t, test_rng *rng, int k_sampler) {
     enum { V = 16, N = 200000 };
     const float tau = 0.8f;
     float logits[V];
@@ -158,7 +170,7 @@ static void check_frequencies(psamp_test_state *t, test_rng *rng) {
     if (!(l_d && rows_d && res_d)) return;
     GPU_OK(t, cudaMemcpy(l_d, l, (size_t)N * V * 4, cudaMemcpyHostToDevice));
     GPU_OK(t, cudaMemcpy(rows_d, rows, (size_t)N * sizeof *rows, cudaMemcpyHostToDevice));
-    GPU_OK(t, psamp_k_sample(l_d, V, V, rows_d, N, res_d, 0));
+    GPU_OK(t, SAMPLERS[k_sampler](l_d, V, V, rows_d, N, res_d, 0));
     GPU_OK(t, cudaDeviceSynchronize());
     GPU_OK(t, cudaMemcpy(res, res_d, (size_t)N * sizeof *res, cudaMemcpyDeviceToHost));
     double count[V] = {0}, p[V], z = 0.0;
@@ -181,22 +193,29 @@ static void check_frequencies(psamp_test_state *t, test_rng *rng) {
     }
     CHECK(t, out_of_range == 0, "frequencies: %d tokens outside the vocabulary", out_of_range);
     /* 15 degrees of freedom: P(chi2 > 44.3) = 1e-4. */
-    report_row(t, "sample frequencies V=16", "fp32", "chi2_df15", chi2, 44.3);
-    report_row(t, "sample draws == host", "fp32", "token_mismatches", (double)a.mismatched, 0.0);
+    char name[48];
+    snprintf(name, sizeof name, "%s frequencies V=16", SAMPLER_NAMES[k_sampler]);
+    report_row(t, name, "fp32", "chi2_df15", chi2, 44.3);
+    snprintf(name, sizeof name, "%s draws == host", SAMPLER_NAMES[k_sampler]);
+    report_row(t, name, "fp32", "token_mismatches", (double)a.mismatched, 0.0);
     cudaFree(l_d), cudaFree(rows_d), cudaFree(res_d);
     free(l), free(rows), free(res);
 }
 
-/* Usage: test_gpu_sample [--quick]   (--quick: two vocabularies, no frequency run; for the
- * sanitizers, which slow every block down) */
+/* Usage: test_gpu_sample [--quick]   (--quick: the vocabularies of a real model and a
+ * fixture, no frequency run; for the sanitizers and the block emulator, which slow every
+ * block down) */
 int main(int argc, char **argv) {
     const int gate = gpu_test_begin("test_gpu_sample");
     if (gate) return gate;
     const int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
     psamp_test_state t = {0, 0};
     test_rng rng = test_rng_make("test_gpu_sample");
-    const int vocabs[] = {50272, 1000, 7, 1};
-    for (int i = 0; i < (quick ? 2 : 4); i++) check_agreement(&t, &rng, vocabs[i]);
-    if (!quick) check_frequencies(&t, &rng);
+    const int vocabs[] = {50272, 1024, 1000, 7, 1};
+    for (int k = 0; k < 2; k++) {
+        for (int i = 0; i < (quick ? 2 : 5); i++)
+            for (int vec = 0; vec < 2; vec++) check_agreement(&t, &rng, vocabs[i], k, vec);
+        if (!quick) check_frequencies(&t, &rng, k);
+    }
     return psamp_test_finish(&t, "test_gpu_sample");
 }
