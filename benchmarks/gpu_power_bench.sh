@@ -17,11 +17,13 @@ timeout 240 "$PSAMP" bench --backend cuda --chains "$CHAINS" --alpha 4 --block-s
   --mcmc-steps 4 --max-new-tokens 256 --prompt-len 32 --out "$OUT/psamp_bench_cuda.json" \
   > /dev/null 2> "$OUT/psamp_bench_cuda.log" || { echo "psamp bench failed: $(tail -2 "$OUT/psamp_bench_cuda.log")"; status=1; }
 
+if [ "${SKIP_PEER:-0}" = 1 ]; then echo "peer comparison skipped (SKIP_PEER=1)" > "$OUT/peer_table.txt"; else
 echo "== peer comparison (cuda)" >&2
 MODEL=/tmp/opt-125m-random PSAMP=$PSAMP BACKEND=cuda B=64 N=4 T=256 PROMPT_LEN=32 \
   CHAINS=${PEER_PSAMP_CHAINS:-1,1024} PEER_CHAINS=1 \
   timeout 300 benchmarks/run_peer_comparison.sh "$OUT/peer" > "$OUT/peer_table.txt" 2> "$OUT/peer.log" ||
   { echo "peer comparison failed: $(tail -3 "$OUT/peer.log")"; status=1; }
+fi
 
 python3 - "$OUT/psamp_bench_cuda.json" <<'PY'
 import json, sys
