@@ -203,15 +203,16 @@ static const struct {
     psamp_cuda_variants v;
 } VARIANTS[] = {
     {"first", {PSAMP_CUDA_ATTN_SPLIT, PSAMP_CUDA_GEMM_CUBLAS, PSAMP_CUDA_NORM_LOOP,
-               PSAMP_CUDA_SAMPLE_THREEPASS, PSAMP_CUDA_KV_SEPARATE, 0, 0}},
-    {"previous", {0, 0, PSAMP_CUDA_NORM_LOOP, PSAMP_CUDA_SAMPLE_THREEPASS, PSAMP_CUDA_KV_SEPARATE, 0, 0}},
-    {"+rows", {0, 0, PSAMP_CUDA_NORM_ROWS, PSAMP_CUDA_SAMPLE_THREEPASS, PSAMP_CUDA_KV_SEPARATE, 0, 0}},
-    {"+onepass", {0, 0, 0, PSAMP_CUDA_SAMPLE_ONEPASS, PSAMP_CUDA_KV_SEPARATE, 0, 0}},
-    {"default", {0, 0, 0, 0, PSAMP_CUDA_KV_FUSED, 0, 0}},
-    {"+epilogue", {0, 0, 0, 0, 0, PSAMP_CUDA_FFN_EPILOGUE, 0}},
+               PSAMP_CUDA_SAMPLE_THREEPASS, PSAMP_CUDA_KV_SEPARATE, PSAMP_CUDA_FFN_SEPARATE, 0}},
+    {"previous", {0, 0, PSAMP_CUDA_NORM_LOOP, PSAMP_CUDA_SAMPLE_THREEPASS, PSAMP_CUDA_KV_SEPARATE,
+                  PSAMP_CUDA_FFN_SEPARATE, 0}},
+    {"+rows", {0, 0, PSAMP_CUDA_NORM_ROWS, PSAMP_CUDA_SAMPLE_THREEPASS, PSAMP_CUDA_KV_SEPARATE,
+               PSAMP_CUDA_FFN_SEPARATE, 0}},
+    {"+onepass", {0, 0, 0, PSAMP_CUDA_SAMPLE_ONEPASS, PSAMP_CUDA_KV_SEPARATE, PSAMP_CUDA_FFN_SEPARATE, 0}},
+    {"+fusedkv", {0, 0, 0, 0, PSAMP_CUDA_KV_FUSED, PSAMP_CUDA_FFN_SEPARATE, 0}},
+    {"default", {0, 0, 0, 0, 0, PSAMP_CUDA_FFN_EPILOGUE, 0}},
     {"+halves", {0, 0, 0, 0, 0, PSAMP_CUDA_FFN_EPILOGUE, PSAMP_CUDA_OVERLAP_HALVES}},
     {"+flat", {0, 0, 0, 0, 0, PSAMP_CUDA_FFN_EPILOGUE, PSAMP_CUDA_OVERLAP_FLAT}},
-    {"default+halves", {0, 0, 0, 0, 0, 0, PSAMP_CUDA_OVERLAP_HALVES}},
 };
 
 /* Slot lengths drawn once for size n, then the same steps timed with each variant: one

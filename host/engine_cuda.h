@@ -58,8 +58,9 @@ typedef enum {
     PSAMP_CUDA_KV_SEPARATE = 1 /* kernels/kv_append.cu before attention (prefill always) */
 } psamp_cuda_kv;
 typedef enum {
-    PSAMP_CUDA_FFN_SEPARATE = 0, /* fc1 to fp32, then kernels/bias_relu.cu */
-    PSAMP_CUDA_FFN_EPILOGUE = 1  /* fc1 through cuBLASLt with its bias + ReLU epilogue, dtype out */
+    PSAMP_CUDA_FFN_EPILOGUE = 0, /* fc1 through cuBLASLt with its bias + ReLU epilogue, dtype out
+                                    (the default since GPU run 3: 5 % off the 1024-slot step) */
+    PSAMP_CUDA_FFN_SEPARATE = 1  /* fc1 to fp32, then kernels/bias_relu.cu */
 } psamp_cuda_ffn;
 typedef enum {
     PSAMP_CUDA_OVERLAP_OFF = 0,    /* one stream */
@@ -80,7 +81,7 @@ typedef struct {
 
 /* The environment's variants: PSAMP_ATTN (warp | split), PSAMP_GEMM (gemv | cublas),
  * PSAMP_NORM (rows | loop), PSAMP_SAMPLE (onepass | threepass), PSAMP_KV (fused |
- * separate), PSAMP_FFN (separate | epilogue), PSAMP_OVERLAP (off | halves | flat); unset or
+ * separate), PSAMP_FFN (epilogue | biasrelu), PSAMP_OVERLAP (off | halves | flat); unset or
  * empty means the first (the default); any other value fails naming the variable. */
 int psamp_cuda_variants_from_env(psamp_cuda_variants *out, psamp_err *err);
 /* Longest name psamp_cuda_variants_name writes, with its terminating zero. */

@@ -2,7 +2,7 @@
  * go through psamp's GEMV (PSAMP_GEMM=gemv: each weight read once, no cuBLAS launch
  * overhead), the rest through cuBLAS, which is column-major: it computes y^T = W x^T,
  * reading W as a k x n matrix transposed. fc1 + bias + ReLU can run as one cuBLASLt call
- * with the RELU_BIAS epilogue writing the dtype (PSAMP_FFN=epilogue), which saves the fp32
+ * with the RELU_BIAS epilogue writing the dtype (PSAMP_FFN=epilogue, the default), which saves the fp32
  * round trip through y and the bias_relu.cu launch. */
 #include "engine_cuda_internal.h"
 

@@ -22,7 +22,7 @@ static const field_spec FIELDS[N_FIELDS] = {
     {"PSAMP_NORM", {"rows", "loop"}, 2},
     {"PSAMP_SAMPLE", {"onepass", "threepass"}, 2},
     {"PSAMP_KV", {"fused", "separate"}, 2},
-    {"PSAMP_FFN", {"separate", "epilogue"}, 2},
+    {"PSAMP_FFN", {"epilogue", "biasrelu"}, 2},
     {"PSAMP_OVERLAP", {"off", "halves", "flat"}, 3},
 };
 
@@ -117,7 +117,7 @@ int psamp_engine_cuda_set_variants(psamp_engine *base, const psamp_cuda_variants
 psamp_cuda_variants psamp_engine_cuda_variants(const psamp_engine *base) {
     const psamp_cuda_variants none = {PSAMP_CUDA_ATTN_WARP, PSAMP_CUDA_GEMM_GEMV,
                                       PSAMP_CUDA_NORM_ROWS, PSAMP_CUDA_SAMPLE_ONEPASS,
-                                      PSAMP_CUDA_KV_FUSED,  PSAMP_CUDA_FFN_SEPARATE,
+                                      PSAMP_CUDA_KV_FUSED,  PSAMP_CUDA_FFN_EPILOGUE,
                                       PSAMP_CUDA_OVERLAP_OFF};
     if (!base || base->ops != &cuda_engine_ops) return none;
     return ((const cuda_engine *)base)->variants;

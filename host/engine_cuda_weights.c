@@ -17,7 +17,7 @@ size_t cuda_weights_bytes(const opt_config *c, size_t elem) {
     matrices += (size_t)c->n_layers * (4 * h * h + 2 * h * f);
     const size_t vectors = (size_t)c->n_layers * (3 * h + h + f + h + 4 * h) + 2 * h;
     /* fc1's bias once more in the dtype and once rounded to it in fp32, for the cuBLASLt
-     * epilogue (PSAMP_FFN=epilogue) */
+     * epilogue (PSAMP_FFN=epilogue, the default) */
     matrices += (size_t)c->n_layers * f;
     return matrices * elem + (vectors + (size_t)c->n_layers * f) * sizeof(float);
 }

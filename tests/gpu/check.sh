@@ -219,6 +219,7 @@ fi
            printf "\n%6s %18s %22s %24s\n", "slots", "previous->default", "attn GB/s warp->fused", "small kernels alone ms";
            for (i = 1; i <= count; i++) { n = order[i]; p = step[n, "previous"]; d = step[n, "default"];
              printf "%6s %17.2fx %10s->%-11s %11s->%-12s\n", n, (d > 0 ? p / d : 0), a_warp[n], a_app[n], b_prev[n], b_def[n] } }' "$OUT/bench.log"
+  fi
   echo
   echo "==== steps ===="
   printf '%s\n' "${STATUS[@]}"

@@ -52,6 +52,7 @@ static const struct {
     psamp_cuda_variants v;
 } VARIANTS[] = {
     {"default", {0, 0, 0, 0, 0, 0, 0}},
+    {"biasrelu", {0, 0, 0, 0, 0, PSAMP_CUDA_FFN_SEPARATE, 0}},
     {"first", {PSAMP_CUDA_ATTN_SPLIT, PSAMP_CUDA_GEMM_CUBLAS, PSAMP_CUDA_NORM_LOOP,
                PSAMP_CUDA_SAMPLE_THREEPASS, PSAMP_CUDA_KV_SEPARATE, PSAMP_CUDA_FFN_SEPARATE,
                PSAMP_CUDA_OVERLAP_OFF}},
@@ -359,19 +360,19 @@ static void check_variant_env(psamp_test_state *t, const opt_checkpoint *ck) {
     psamp_engine *e = NULL;
     psamp_err err = {{0}};
     const char *values[N_VARIANT_ENV] = {"split", "cublas", "loop", "threepass", "separate",
-                                         "epilogue", "flat"};
+                                         "biasrelu", "flat"};
     for (int i = 0; i < N_VARIANT_ENV; i++) setenv(VARIANT_ENV[i], values[i], 1);
     CHECK(t, psamp_engine_cuda_create(ck, 2, 16, &o, &e, &err) == 0, "env variants: %s", err.msg);
     if (e) {
         const psamp_cuda_variants v = psamp_engine_cuda_variants(e);
         const psamp_cuda_variants want = {PSAMP_CUDA_ATTN_SPLIT,      PSAMP_CUDA_GEMM_CUBLAS,
                                           PSAMP_CUDA_NORM_LOOP,       PSAMP_CUDA_SAMPLE_THREEPASS,
-                                          PSAMP_CUDA_KV_SEPARATE,     PSAMP_CUDA_FFN_EPILOGUE,
+                                          PSAMP_CUDA_KV_SEPARATE,     PSAMP_CUDA_FFN_SEPARATE,
                                           PSAMP_CUDA_OVERLAP_FLAT};
         char name[PSAMP_CUDA_VARIANTS_NAME_MAX];
         psamp_cuda_variants_name(&v, name);
         CHECK(t, memcmp(&v, &want, sizeof v) == 0, "every PSAMP_* variable set: got %s", name);
-        CHECK(t, strcmp(name, "split+cublas+loop+threepass+separate+epilogue+flat") == 0,
+        CHECK(t, strcmp(name, "split+cublas+loop+threepass+separate+biasrelu+flat") == 0,
               "variants name: %s", name);
         psamp_engine_destroy(e);
         e = NULL;
