@@ -40,7 +40,7 @@ typedef struct {
 } bench_model;
 
 typedef struct {
-    int32_t chains;
+    int32_t chains, active; /* chains run, and how many of them decoded at once */
     psamp_run_result r;
     double wall_seconds, setup_seconds;
     char backend[16], detail[160];
@@ -62,6 +62,7 @@ static int run_chains(bench_model *bm, const bench_args *a, int32_t chains, benc
     memset(out, 0, sizeof *out);
     out->chains = chains;
     if (psamp_sampler_validate(&cfg, err) != 0) return -1;
+    out->active = psamp_sampler_active_chains(&cfg);
     double t0 = cli_now();
     if (make_engine(bm, &cfg, &e, err) != 0) return psamp_fail_context(err, "--chains %d", chains);
     out->setup_seconds = cli_now() - t0;
@@ -110,8 +111,8 @@ static void write_run(FILE *f, const bench_model *bm, const bench_run *b) {
         accepted += ch->accepted;
     }
     double w = b->wall_seconds, n = b->chains;
-    fprintf(f, "{\"chains\":%d,\"tokens_decoded\":%lld,\"output_tokens\":%lld,\"proposals\":%lld", b->chains,
-            (long long)decoded, (long long)output, (long long)proposals);
+    fprintf(f, "{\"chains\":%d,\"active_chains\":%d,\"tokens_decoded\":%lld,\"output_tokens\":%lld,\"proposals\":%lld",
+            b->chains, b->active, (long long)decoded, (long long)output, (long long)proposals);
     json_field(f, "wall_seconds", w);
     json_field(f, "tokens_per_second", decoded / w);
     json_field(f, "tokens_per_second_per_chain", decoded / w / n);
@@ -246,8 +247,11 @@ static int run_bench(bench_args *a, psamp_err *err) {
         const bench_run *b = &runs[i];
         int64_t decoded = 0;
         for (int32_t c = 0; c < b->r.n_chains; c++) decoded += b->r.chains[c].tokens_decoded;
-        fprintf(stderr, "psamp bench: %s, %d chains: %.1f tokens/s (%.2f per chain), host %.1f%% of engine time\n",
-                b->backend, b->chains, decoded / b->wall_seconds, decoded / b->wall_seconds / b->chains,
+        fprintf(stderr,
+                "psamp bench: %s, %d chains (%d at once): %.1f tokens/s (%.2f per chain), mean batch %.1f rows, "
+                "host %.1f%% of engine time\n",
+                b->backend, b->chains, b->active, decoded / b->wall_seconds, decoded / b->wall_seconds / b->chains,
+                b->r.engine_steps ? (double)decoded / (double)b->r.engine_steps : 0.0,
                 100.0 * b->r.host_seconds / b->r.engine_seconds);
     }
     if (out.f) write_report(out.f, a, &bm, runs, n_chains);
@@ -284,6 +288,7 @@ int cli_cmd_bench(int argc, char **argv) {
         {"dtype", CLI_STRING, &a.dtype, "NAME", "cuda weights: fp16 | bf16 (default fp16)", 0},
         {"threads", CLI_INT, &a.threads, "N", "cpu: attention/sampling threads (BLAS: OPENBLAS_NUM_THREADS)", 0},
         {"chains", CLI_STRING, &a.chains, "LIST", "chain counts (default 1,64,256)", 0},
+        {"max-active", CLI_INT, &a.s.max_active, "K", "chains decoding at once; the rest queue (default: all)", 0},
         {"method", CLI_STRING, &a.method, "NAME", "sampler method (default power)", 0},
         {"alpha", CLI_DOUBLE, &a.s.alpha, "A", "power: alpha (default 4)", 0},
         {"block-size", CLI_INT, &a.s.block_size, "B", "block size (default 64, at most T)", 0},
@@ -315,6 +320,7 @@ int cli_cmd_bench(int argc, char **argv) {
     else if (cli_given(&cmd, "max-new-tokens") && a.s.max_new_tokens <= 0) bad = "--max-new-tokens must be positive";
     else if (a.s.block_size <= 0) bad = "--block-size must be positive";
     else if (a.prompt_len < 1) bad = "--prompt-len must be at least 1 (the BOS)";
+    else if (a.s.max_active < 0) bad = "--max-active must be >= 0 (0: every chain at once)";
     else if (a.repeat < 1) bad = "--repeat must be at least 1";
     else if (a.threads < 0) bad = "--threads must be >= 0";
     else if (a.sgemm_seconds < 0) bad = "--sgemm-seconds must be >= 0";

@@ -63,7 +63,7 @@ static void print_summary(const cli_run_options *o, const psamp_engine *e, const
         printf("{\"method\":\"%s\",\"backend\":\"%s\",\"engine\":", psamp_method_name(c->method),
                e->info.backend);
         psamp_json_string(stdout, e->info.detail, strlen(e->info.detail));
-        printf(",\"chains\":%d,\"alpha\":", r->n_chains);
+        printf(",\"chains\":%d,\"max_active\":%d,\"alpha\":", r->n_chains, psamp_sampler_active_chains(c));
         psamp_json_number(stdout, c->alpha);
         printf(",\"block_size\":%d,\"mcmc_steps\":%d,\"max_new_tokens\":%d,\"seed\":%llu",
                psamp_sampler_block_size(c), c->mcmc_steps, c->max_new_tokens,
@@ -83,6 +83,8 @@ static void print_summary(const cli_run_options *o, const psamp_engine *e, const
         psamp_json_number(stdout, s->tokens_per_second / r->n_chains);
         printf(",\"proposals_per_second_per_chain\":");
         psamp_json_number(stdout, s->proposals_per_second / r->n_chains);
+        printf(",\"mean_batch_rows\":");
+        psamp_json_number(stdout, s->mean_batch_rows);
         printf(",\"host_fraction\":");
         psamp_json_number(stdout, s->host_fraction);
         printf(",\"correct_rate\":");
@@ -117,15 +119,16 @@ static void print_summary(const cli_run_options *o, const psamp_engine *e, const
     }
     if (r->n_chains > 4) printf("... (%d chains; --samples-out FILE.jsonl writes them all)\n", r->n_chains);
     printf("chains %d", r->n_chains);
+    if (psamp_sampler_active_chains(c) < r->n_chains) printf(" (%d at once)", psamp_sampler_active_chains(c));
     if (!isnan(s->accept_rate)) printf("  accept rate %.3f", s->accept_rate); /* MH methods only */
     printf("  mean logp %.4f  mean length %.2f", s->mean_logp, s->mean_length);
     if (!isnan(s->correct_rate)) printf("  correct %.4f", s->correct_rate);
     putchar('\n');
     printf("tokens %lld (proposals %lld)  wall %.3fs  %.1f tok/s  %.2f tok/s/chain  %.3f proposals/s/chain"
-           "  host %.1f%% of engine time\n",
+           "  mean batch %.1f rows  host %.1f%% of engine time\n",
            (long long)s->tokens_decoded, (long long)s->proposal_tokens, s->wall_seconds,
            s->tokens_per_second, s->tokens_per_second / r->n_chains,
-           s->proposals_per_second / r->n_chains, 100.0 * s->host_fraction);
+           s->proposals_per_second / r->n_chains, s->mean_batch_rows, 100.0 * s->host_fraction);
 }
 
 int cli_cmd_generate(int argc, char **argv) {

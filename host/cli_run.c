@@ -42,7 +42,8 @@ int cli_run_parse(cli_run_options *o, const char *name, const char *summary, int
         {"blocks", CLI_INT, &s->n_blocks, "K", "number of blocks when --block-size is not given (default 4)", 0},
         {"mcmc-steps", CLI_INT, &s->mcmc_steps, "N", "MH steps after each block (default 10)", 0},
         {"best-of", CLI_INT, &s->best_of, "N", "bestofn: samples per chain (default 8)", 0},
-        {"chains", CLI_INT, &s->n_chains, "C", "independent chains run together (default 1)", 0},
+        {"chains", CLI_INT, &s->n_chains, "C", "independent chains (default 1)", 0},
+        {"max-active", CLI_INT, &s->max_active, "K", "chains decoding at once; the rest queue and start as others finish (default: all)", 0},
         {"first-chain", CLI_U64, &s->first_chain, "I", "number of the first chain (default 0)", 0},
         {"seed", CLI_U64, &s->seed, "S", "random seed (default 0)", 0},
         {"backend", CLI_STRING, &o->backend, "NAME", "auto | cpu | cuda (default auto: cuda when a GPU is present)", 0},
@@ -145,6 +146,7 @@ void cli_run_summarise(const psamp_model *m, const psamp_run_result *r, double w
     s->wall_seconds = wall_seconds;
     s->tokens_per_second = wall_seconds > 0 ? (double)s->tokens_decoded / wall_seconds : NAN;
     s->proposals_per_second = wall_seconds > 0 ? (double)s->proposals / wall_seconds : NAN;
+    s->mean_batch_rows = r->engine_steps > 0 ? (double)s->tokens_decoded / (double)r->engine_steps : NAN;
     s->host_fraction = r->engine_seconds > 0 ? r->host_seconds / r->engine_seconds : NAN;
 }
 

@@ -21,6 +21,7 @@ typedef struct {
     double accept_rate, mean_logp, mean_length;
     int64_t tokens_decoded, proposal_tokens, proposals;
     double wall_seconds, tokens_per_second, proposals_per_second, host_fraction;
+    double mean_batch_rows; /* tokens decoded per batched engine step */
     double correct_rate; /* toy worlds with a `correct` set: fraction of chains in it; else NaN */
 } cli_run_stats;
 

@@ -48,6 +48,9 @@ typedef struct {
     int32_t mcmc_steps;    /* N MH steps after each block (>= 0) */
     int32_t best_of;       /* bestofn: samples per chain */
     int32_t n_chains;
+    int32_t max_active;    /* chains decoding at once (their engine slots); 0: all of them.
+                              The others wait in a queue and start, in chain order, as
+                              running chains finish, so the batch stays full */
     uint64_t first_chain;  /* chain numbers run from first_chain: a chain's result depends on
                               (seed, chain number) alone */
     uint64_t seed;
@@ -58,7 +61,9 @@ typedef struct {
 psamp_sampler_config psamp_sampler_defaults(void);
 /* Checks ranges and derives B; errors name the option (--alpha, --block-size, ...). */
 int psamp_sampler_validate(psamp_sampler_config *cfg, psamp_err *err);
-/* Engine slots a run needs: the prompt's plus each chain's working slots. */
+/* Chains that decode at once: n_chains, or max_active when that is smaller. */
+int32_t psamp_sampler_active_chains(const psamp_sampler_config *cfg);
+/* Engine slots a run needs: the prompt's plus each active chain's working slots. */
 int32_t psamp_sampler_slots_needed(const psamp_sampler_config *cfg);
 int32_t psamp_sampler_block_size(const psamp_sampler_config *cfg);
 

@@ -242,8 +242,7 @@ int sampler_chain_feed(sampler_chain *ch, const psamp_sampler_config *cfg, sampl
     return advance(ch, cfg, hooks, forks, err);
 }
 
-double sampler_chain_planned(const sampler_chain *ch, const psamp_sampler_config *cfg) {
-    (void)ch;
+double sampler_chain_planned(const psamp_sampler_config *cfg) {
     if (!is_mh(cfg)) return 1.0;
     int32_t B = psamp_sampler_block_size(cfg);
     int32_t n_blocks = (cfg->max_new_tokens + B - 1) / B;
@@ -251,7 +250,7 @@ double sampler_chain_planned(const sampler_chain *ch, const psamp_sampler_config
 }
 
 double sampler_chain_done(const sampler_chain *ch, const psamp_sampler_config *cfg) {
-    if (ch->phase == CHAIN_DONE) return sampler_chain_planned(ch, cfg);
+    if (ch->phase == CHAIN_DONE) return sampler_chain_planned(cfg);
     if (!is_mh(cfg)) return 0.0;
     return (double)ch->block * (1.0 + cfg->mcmc_steps) + (ch->phase == CHAIN_EXTENDING ? 0.0 : 1.0 + ch->step);
 }

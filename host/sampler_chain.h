@@ -63,8 +63,8 @@ int32_t sampler_chain_requests(sampler_chain *ch, const psamp_sampler_config *cf
 int sampler_chain_feed(sampler_chain *ch, const psamp_sampler_config *cfg, sampler_seq *seq,
                        const psamp_step_result *res, const psamp_sampler_hooks *hooks,
                        psamp_fork_request *forks, psamp_err *err);
-/* Units of planned work (blocks + MH steps, or samples) and how many are done. */
-double sampler_chain_planned(const sampler_chain *ch, const psamp_sampler_config *cfg);
+/* Units of planned work per chain (blocks + MH steps, or samples) and how many are done. */
+double sampler_chain_planned(const psamp_sampler_config *cfg);
 double sampler_chain_done(const sampler_chain *ch, const psamp_sampler_config *cfg);
 int sampler_chain_result(const sampler_chain *ch, const psamp_sampler_config *cfg,
                          psamp_chain_result *out, psamp_err *err);

@@ -38,6 +38,9 @@ int psamp_sampler_validate(psamp_sampler_config *cfg, psamp_err *err) {
     if (cfg->max_new_tokens <= 0)
         return psamp_fail(err, "--max-new-tokens must be positive (got %d)", cfg->max_new_tokens);
     if (cfg->n_chains <= 0) return psamp_fail(err, "--chains must be positive (got %d)", cfg->n_chains);
+    if (cfg->max_active < 0)
+        return psamp_fail(err, "--max-active must be >= 0 (got %d; 0 runs every chain at once)",
+                          cfg->max_active);
     if (cfg->method == PSAMP_METHOD_POWER && !(cfg->alpha > 0 && isfinite(cfg->alpha)))
         return psamp_fail(err, "--alpha must be a positive number (got %g)", cfg->alpha);
     if ((cfg->method == PSAMP_METHOD_TEMP || cfg->method == PSAMP_METHOD_BESTOFN) &&
@@ -61,13 +64,17 @@ int psamp_sampler_validate(psamp_sampler_config *cfg, psamp_err *err) {
         return psamp_fail(err, "--best-of must be positive (got %d)", cfg->best_of);
     if ((int)cfg->accept < 0 || (int)cfg->accept > (int)PSAMP_ACCEPT_TRUNCATED)
         return psamp_fail(err, "unknown acceptance variant %d", (int)cfg->accept);
-    int64_t slots = 1 + (int64_t)cfg->n_chains * sampler_seqs_per_chain(cfg);
+    int64_t slots = 1 + (int64_t)psamp_sampler_active_chains(cfg) * sampler_seqs_per_chain(cfg);
     if (slots > INT32_MAX / 2) return psamp_fail(err, "--chains %d is too many", cfg->n_chains);
     return 0;
 }
 
+int32_t psamp_sampler_active_chains(const psamp_sampler_config *cfg) {
+    return cfg->max_active > 0 && cfg->max_active < cfg->n_chains ? cfg->max_active : cfg->n_chains;
+}
+
 int32_t psamp_sampler_slots_needed(const psamp_sampler_config *cfg) {
-    return 1 + cfg->n_chains * sampler_seqs_per_chain(cfg);
+    return 1 + psamp_sampler_active_chains(cfg) * sampler_seqs_per_chain(cfg);
 }
 
 const char *psamp_method_name(psamp_method m) {

@@ -5,7 +5,8 @@
  *   - the same check fails for deliberately wrong acceptance ratios (the test has power);
  *   - temp matches the exact temperature distribution, greedy returns the greedy path,
  *     maxswap ends on the argmax more often than power;
- *   - a chain's result depends on (seed, chain number) only. */
+ *   - a chain's result depends on (seed, chain number) only, also when chains queue for
+ *     fewer engine slots (--max-active) and start as others finish. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -264,6 +265,51 @@ static void test_reproducible(psamp_test_state *t, const toy_world *w) {
     psamp_run_result_free(&shifted);
 }
 
+/* More chains than lanes: each queued chain starts in a finished chain's slots (the engine
+ * has only the active chains' slots, so reuse is forced) and must give what it gives when
+ * every chain runs at once. Every method, since best-of-N owns several slots per chain. */
+static void test_queue(psamp_test_state *t, const toy_world *w) {
+    static const psamp_method methods[] = {PSAMP_METHOD_POWER, PSAMP_METHOD_MAXSWAP, PSAMP_METHOD_TEMP,
+                                           PSAMP_METHOD_GREEDY, PSAMP_METHOD_BESTOFN};
+    static const int32_t actives[] = {1, 5, 63};
+    for (size_t m = 0; m < sizeof methods / sizeof methods[0]; m++) {
+        psamp_sampler_config cfg = power_config(2.0, w->length, 2, 8);
+        cfg.method = methods[m];
+        cfg.best_of = 3;
+        cfg.n_chains = 64;
+        psamp_run_result all;
+        if (run(w, &cfg, &all) != 0) {
+            CHECK(t, 0, "%s: run with every chain at once failed", psamp_method_name(cfg.method));
+            continue;
+        }
+        for (size_t a = 0; a < sizeof actives / sizeof actives[0]; a++) {
+            psamp_sampler_config q = cfg;
+            q.max_active = actives[a];
+            CHECK(t, psamp_sampler_slots_needed(&q) == 1 + actives[a] * (cfg.method == PSAMP_METHOD_BESTOFN ? 3 : cfg.method == PSAMP_METHOD_POWER || cfg.method == PSAMP_METHOD_MAXSWAP ? 2 : 1),
+                  "%s, %d active: %d slots", psamp_method_name(cfg.method), actives[a], psamp_sampler_slots_needed(&q));
+            psamp_run_result queued;
+            if (run(w, &q, &queued) != 0) {
+                CHECK(t, 0, "%s, %d active: run failed", psamp_method_name(cfg.method), actives[a]);
+                continue;
+            }
+            int same = queued.n_chains == all.n_chains;
+            for (int32_t c = 0; same && c < all.n_chains; c++)
+                same = same_chain(&queued.chains[c], &all.chains[c]) && queued.chains[c].logp_sum == all.chains[c].logp_sum &&
+                       queued.chains[c].tokens_decoded == all.chains[c].tokens_decoded;
+            CHECK(t, same, "%s: %d chains at once differ from all 64 at once", psamp_method_name(cfg.method), actives[a]);
+            /* At most max_active chains share a step, so a queue never takes fewer steps. */
+            CHECK(t, queued.engine_steps >= all.engine_steps, "%s, %d active: %lld steps, all at once %lld",
+                  psamp_method_name(cfg.method), actives[a], (long long)queued.engine_steps, (long long)all.engine_steps);
+            psamp_run_result_free(&queued);
+        }
+        psamp_run_result_free(&all);
+    }
+    psamp_sampler_config bad = power_config(2.0, w->length, 2, 8);
+    psamp_err err;
+    bad.max_active = -1;
+    CHECK(t, psamp_sampler_validate(&bad, &err) != 0 && strstr(err.msg, "--max-active"), "max_active -1 accepted");
+}
+
 int main(void) {
     psamp_test_state t = {0, 0};
     toy_world *trap = psamp_test_toy_world(&t, "greedy_trap.json"), *eos = psamp_test_toy_world(&t, "eos_world.json");
@@ -271,6 +317,7 @@ int main(void) {
     test_greedy(&t, trap);
     test_temperature(&t, trap, eos);
     test_reproducible(&t, eos);
+    test_queue(&t, eos);
     test_maxswap(&t, trap);
     test_power_greedy_trap(&t, trap);
     test_power_eos_world(&t, eos);
