@@ -24,6 +24,8 @@ static cJSON *point_record(const cli_sweep_plan *plan, const sweep_point *p, con
     int ok = o && cJSON_AddStringToObject(o, "config_hash", hash) &&
              cJSON_AddStringToObject(o, "backend", e->info.backend) &&
              cJSON_AddStringToObject(o, "engine", e->info.detail) &&
+             cJSON_AddNumberToObject(o, "max_active",
+                                     plan->cfg.max_active > 0 && plan->cfg.max_active < chains ? plan->cfg.max_active : chains) &&
              cJSON_AddNumberToObject(o, "accept_rate", s->accept_rate) &&
              cJSON_AddNumberToObject(o, "mean_logp", s->mean_logp) &&
              cJSON_AddNumberToObject(o, "mean_logp_per_token",
@@ -37,6 +39,7 @@ static cJSON *point_record(const cli_sweep_plan *plan, const sweep_point *p, con
              cJSON_AddNumberToObject(o, "tokens_per_second", s->tokens_per_second) &&
              cJSON_AddNumberToObject(o, "tokens_per_second_per_chain", s->tokens_per_second / chains) &&
              cJSON_AddNumberToObject(o, "proposals_per_second_per_chain", s->proposals_per_second / chains) &&
+             cJSON_AddNumberToObject(o, "mean_batch_rows", s->mean_batch_rows) &&
              cJSON_AddNumberToObject(o, "host_fraction", s->host_fraction) &&
              cJSON_AddStringToObject(o, "samples", samples_rel);
     if (!ok) {
@@ -55,12 +58,14 @@ static int sample_point(const cli_sweep_plan *plan, const sweep_point *p, psamp_
     const int32_t *prompt = plan->prompt_ids[p->model * cfg->axes[SWEEP_PROMPT].n + p->prompt];
     psamp_backend_options bo;
     psamp_run_result res = {0, NULL, 0, 0.0, 0.0};
+    psamp_sampler_config sampler = p->sampler;
+    sampler.max_active = cfg->max_active; /* how the point runs, not what it is: not in its key */
     if (cli_backend_options(cfg->backend, cfg->dtype, cfg->threads, &bo, err) != 0 ||
-        psamp_model_engine(m, &bo, psamp_sampler_slots_needed(&p->sampler),
-                           p->n_prompt + p->sampler.max_new_tokens, e, err) != 0)
+        psamp_model_engine(m, &bo, psamp_sampler_slots_needed(&sampler),
+                           p->n_prompt + sampler.max_new_tokens, e, err) != 0)
         return -1;
     double t0 = cli_now();
-    if (psamp_sample(*e, &p->sampler, prompt, p->n_prompt, hooks, &res, err) != 0) return -1;
+    if (psamp_sample(*e, &sampler, prompt, p->n_prompt, hooks, &res, err) != 0) return -1;
     cli_run_summarise(m, &res, cli_now() - t0, stats);
     int rc = cli_run_write_samples(samples->f, m, &res, samples->path, err);
     psamp_run_result_free(&res);

@@ -191,6 +191,19 @@ no_temporaries "$tmp/killed"
 expect_ok sweep --config "$tmp/slow.json" --out "$tmp/unkilled" --quiet
 same_results "$tmp/killed" "$tmp/unkilled"
 
+# ---- max_active: chains queue for fewer engine slots, the samples stay the same ------------
+python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); c["max_active"]=3; c["model"]=[sys.argv[2]]; json.dump(c,open(sys.argv[3],"w"))' \
+  "$toy_config" "$trap_world" "$tmp/queued.json"
+python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); c["model"]=[sys.argv[2]]; json.dump(c,open(sys.argv[3],"w"))' \
+  "$toy_config" "$trap_world" "$tmp/unqueued.json"
+expect_ok sweep --config "$tmp/queued.json" --out "$tmp/queued" --quiet
+expect_ok sweep --config "$tmp/unqueued.json" --out "$tmp/unqueued" --quiet
+checks=$((checks + 1))
+python3 "$src/tests/sweep_compare.py" --run-settings "$tmp/queued" "$tmp/unqueued" || fail "max_active 3 changed the sweep"
+json_check "$tmp/queued/results.json" 'all(r["max_active"] == 3 for r in d["rows"])'
+bad 1 "bad.json: max_active: must be an integer from 0" "{\"model\": \"$trap_world\", \"max_active\": -1}"
+bad 1 "bad.json: max_active: a fixed setting" "{\"model\": \"$trap_world\", \"max_active\": [1, 2]}"
+
 # ---- the tiny OPT checkpoint: prompts x methods, whole and sharded ---------------------
 cat >"$tmp/opt.json" <<EOF
 {"model": "$opt", "prompt": ["Hello world", "The"], "method": ["greedy", "power", "bestofn"],
