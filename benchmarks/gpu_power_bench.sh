@@ -3,7 +3,9 @@
 # per chain on the CUDA engine (issue 4's workload: random OPT-125M in memory, alpha 4,
 # B 64, N 4, 256 new tokens, 1..4096 chains), then the peer comparison on the same GPU
 # (Hugging Face generate, batch 1, a fresh generate per MH step) on one random checkpoint
-# that both read. Writes JSON under $OUT and prints a short table last.
+# that both read. Then the chain queue: QUEUE_CHAINS chains through QUEUE_ACTIVE lanes
+# (--max-active), against the same number of chains all at once from the first run.
+# Writes JSON under $OUT and prints a short table last.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-$PWD/out/gpu-bench}
@@ -17,6 +19,13 @@ timeout 240 "$PSAMP" bench --backend cuda --chains "$CHAINS" --alpha 4 --block-s
   --mcmc-steps 4 --max-new-tokens 256 --prompt-len 32 --out "$OUT/psamp_bench_cuda.json" \
   > /dev/null 2> "$OUT/psamp_bench_cuda.log" || { echo "psamp bench failed: $(tail -2 "$OUT/psamp_bench_cuda.log")"; status=1; }
 
+QUEUE_CHAINS=${QUEUE_CHAINS:-4096}
+QUEUE_ACTIVE=${QUEUE_ACTIVE:-1024}
+echo "== psamp bench --backend cuda, $QUEUE_CHAINS chains, $QUEUE_ACTIVE at once" >&2
+timeout 120 "$PSAMP" bench --backend cuda --chains "$QUEUE_CHAINS" --max-active "$QUEUE_ACTIVE" --alpha 4 \
+  --block-size 64 --mcmc-steps 4 --max-new-tokens 256 --prompt-len 32 --out "$OUT/psamp_bench_queue.json" \
+  > /dev/null 2> "$OUT/psamp_bench_queue.log" || { echo "queued bench failed: $(tail -2 "$OUT/psamp_bench_queue.log")"; status=1; }
+
 if [ "${SKIP_PEER:-0}" = 1 ]; then echo "peer comparison skipped (SKIP_PEER=1)" > "$OUT/peer_table.txt"; else
 echo "== peer comparison (cuda)" >&2
 MODEL=/tmp/opt-125m-random PSAMP=$PSAMP BACKEND=cuda B=64 N=4 T=256 PROMPT_LEN=32 \
@@ -25,17 +34,21 @@ MODEL=/tmp/opt-125m-random PSAMP=$PSAMP BACKEND=cuda B=64 N=4 T=256 PROMPT_LEN=3
   { echo "peer comparison failed: $(tail -3 "$OUT/peer.log")"; status=1; }
 fi
 
-python3 - "$OUT/psamp_bench_cuda.json" <<'PY'
+python3 - "$OUT/psamp_bench_cuda.json" "$OUT/psamp_bench_queue.json" <<'PY'
 import json, sys
-try:
-    d = json.load(open(sys.argv[1]))
-except Exception as e:
-    print(f"no psamp bench report: {e}"); sys.exit()
+runs = []
+for path in sys.argv[1:]:
+    try:
+        d = json.load(open(path))
+    except Exception as e:
+        print(f"no psamp bench report in {path}: {e}"); continue
+    runs += d["runs"]
 print(f"psamp bench: {d.get('engine', '?')}")
-print("| chains | tokens/s | tokens/s per chain | proposals/s | host/engine |")
-print("|---|---|---|---|---|")
-for r in d["runs"]:
-    print(f"| {r['chains']} | {r['tokens_per_second']:.0f} | {r['tokens_per_second_per_chain']:.1f} | "
+print("| chains | at once | mean batch | tokens/s | tokens/s per chain | proposals/s | host/engine |")
+print("|---|---|---|---|---|---|---|")
+for r in runs:
+    print(f"| {r['chains']} | {r.get('active_chains', r['chains'])} | {r['mean_batch_rows']:.0f} | "
+          f"{r['tokens_per_second']:.0f} | {r['tokens_per_second_per_chain']:.1f} | "
           f"{r['proposals_per_second']:.1f} | {100 * r['host_fraction']:.2f}% |")
 PY
 cat "$OUT/peer_table.txt" 2>/dev/null

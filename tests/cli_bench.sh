@@ -14,6 +14,12 @@ json_check "$tmp/toy.json" 'all(abs(r["tokens_per_second_per_chain"] * r["chains
 json_check "$tmp/toy.json" 'all(0 < r["accept_rate"] <= 1 and r["host_fraction"] > 0 and "sgemm" not in r for r in d["runs"])'
 # Batching: 1024 chains share their engine steps (rows per step far above 1).
 json_check "$tmp/toy.json" 'd["runs"][0]["mean_batch_rows"] == 1 and d["runs"][2]["mean_batch_rows"] > 500'
+# A queue: 1024 chains through 64 lanes do the same work, at most 64 rows a step, and keep
+# the lanes fuller than 64 chains alone do (a finished chain's lane takes the next chain).
+expect_ok bench --model "$toy/greedy_trap.json" --chains 64,1024 --max-active 64 --block-size 2 --mcmc-steps 10 --out "$tmp/queue.json"
+json_check "$tmp/queue.json" '[(r["chains"], r["active_chains"]) for r in d["runs"]] == [(64, 64), (1024, 64)] and all(r["proposals"] == 40 * r["chains"] for r in d["runs"])'
+json_check "$tmp/queue.json" 'd["runs"][1]["mean_batch_rows"] <= 64 and d["runs"][1]["mean_batch_rows"] > d["runs"][0]["mean_batch_rows"]'
+expect_error 2 "--max-active must be >= 0" -- bench --model "$toy/greedy_trap.json" --max-active -1
 
 expect_ok bench --model "$opt" --chains 1,4 --max-new-tokens 16 --block-size 4 --mcmc-steps 2 --sgemm-seconds 0.05
 cp "$tmp/out" "$tmp/opt.json"
