@@ -90,6 +90,7 @@ static int make_engines(const experiment_config *c, expt_set *s, psamp_err *err)
                 psamp_sampler_config cfg;
                 if (method_spec_config(m, pr->max_new_tokens, expt_chains_for(m, c->samples), c->seed, &cfg, err) != 0)
                     return psamp_fail_context(err, "problem '%s'", pr->id);
+                cfg.max_active = c->max_active;
                 int32_t need = psamp_sampler_slots_needed(&cfg);
                 if (need > slots) slots = need;
             }
@@ -103,6 +104,7 @@ static int make_engines(const experiment_config *c, expt_set *s, psamp_err *err)
 int expt_open(const experiment_config *c, int require_check, int32_t default_opt_tokens, expt_set *s,
               psamp_err *err) {
     memset(s, 0, sizeof *s);
+    s->max_active = c->max_active;
     if (open_models(c, s, err) != 0 || make_problems(c, require_check, default_opt_tokens, s, err) != 0 ||
         make_engines(c, s, err) != 0) {
         expt_close(s);
@@ -116,6 +118,7 @@ int expt_run(expt_set *s, int32_t p, const method_spec *m, int32_t n_chains, uin
     const expt_problem *pr = &s->problems[p];
     psamp_sampler_config cfg;
     if (method_spec_config(m, pr->max_new_tokens, n_chains, seed, &cfg, err) != 0) return -1;
+    cfg.max_active = s->max_active;
     if (psamp_sample(s->engines[pr->model], &cfg, pr->prompt, pr->n_prompt, NULL, out, err) != 0)
         return psamp_fail_context(err, "problem '%s', method '%s'", pr->id, m->label);
     return 0;
@@ -160,6 +163,7 @@ void expt_common_options(expt_args *a, cli_option *opts, const char *tasks_optio
         {"backend", CLI_STRING, &a->backend, "NAME", "auto | cpu | cuda (default auto)", 0},
         {"dtype", CLI_STRING, &a->dtype, "NAME", "cuda weights: fp16 | bf16 (default fp16)", 0},
         {"threads", CLI_INT, &a->threads, "N", "cpu: threads (default: all cores)", 0},
+        {"max-active", CLI_INT, &a->max_active, "K", "chains decoding at once; the rest queue (default: all)", 0},
     };
     memcpy(opts, common, sizeof common);
 }
@@ -176,11 +180,13 @@ int expt_apply_args(const cli_command *cmd, const expt_args *a, experiment_confi
     if (cli_given(cmd, "samples")) c->samples = a->samples;
     if (cli_given(cmd, "seed")) c->seed = a->seed;
     if (cli_given(cmd, "threads")) c->threads = a->threads;
+    if (cli_given(cmd, "max-active")) c->max_active = a->max_active;
     if (cli_given(cmd, "max-new-tokens")) {
         if (a->max_new_tokens <= 0) return psamp_fail(err, "--max-new-tokens must be positive (got %d)", a->max_new_tokens);
         c->max_new_tokens = a->max_new_tokens;
     }
     if (c->threads < 0) return psamp_fail(err, "--threads must be >= 0 (got %d)", c->threads);
+    if (c->max_active < 0) return psamp_fail(err, "--max-active must be >= 0 (got %d)", c->max_active);
     if (a->methods) return method_list_from_text(a->methods, "--methods", &c->methods, err);
     if (c->methods.n == 0) return method_list_from_text(default_methods, "default methods", &c->methods, err);
     return 0;

@@ -122,9 +122,9 @@ static int read_methods(const exp_config *ec, method_list *out, psamp_err *err) 
 
 static int read_config(experiment_config *c, const exp_config *ec, psamp_err *err) {
     static const char *const PASSK_KEYS[] = {"model", "worlds", "tasks", "samples", "k", "max_new_tokens", "seed",
-                                             "backend", "dtype", "threads", "methods", NULL};
+                                             "backend", "dtype", "threads", "max_active", "methods", NULL};
     static const char *const H3_KEYS[] = {"model", "worlds", "prompts", "samples", "max_new_tokens", "seed",
-                                          "backend", "dtype", "threads", "methods", NULL};
+                                          "backend", "dtype", "threads", "max_active", "methods", NULL};
     const int passk = c->kind == EXPERIMENT_PASSK;
     const cJSON *r = ec->root;
     if (exp_config_check_keys(ec, r, "", passk ? PASSK_KEYS : H3_KEYS, err) ||
@@ -137,7 +137,8 @@ static int read_config(experiment_config *c, const exp_config *ec, psamp_err *er
         exp_config_u64(ec, r, "", "seed", &c->seed, err) ||
         read_string(ec, "backend", &c->backend, err) ||
         read_string(ec, "dtype", &c->dtype, err) ||
-        exp_config_int(ec, r, "", "threads", 0, 0, 4096, &c->threads, err))
+        exp_config_int(ec, r, "", "threads", 0, 0, 4096, &c->threads, err) ||
+        exp_config_int(ec, r, "", "max_active", 0, 0, INT32_MAX, &c->max_active, err))
         return -1;
     return read_methods(ec, &c->methods, err);
 }

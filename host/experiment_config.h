@@ -9,7 +9,7 @@
  *       "k": [1, 2, 4, 8],                    passk only; default 1..samples
  *       "max_new_tokens": 8,                  default: a toy world's length; OPT: per command
  *       "seed": 0,
- *       "backend": "auto", "dtype": "fp16", "threads": 0,
+ *       "backend": "auto", "dtype": "fp16", "threads": 0, "max_active": 0,
  *       "methods": [{"method": "power", "alpha": 4, ...}, ...]   (method_spec.h)
  *     }
  *
@@ -39,6 +39,7 @@ typedef struct {
     uint64_t seed;
     char *backend, *dtype;
     int32_t threads;
+    int32_t max_active;    /* chains decoding at once (the rest queue); 0: all */
     method_list methods;
 } experiment_config;
 

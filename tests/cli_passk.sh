@@ -13,6 +13,10 @@ for w in greedy_trap eos_world; do
 done
 
 expect_ok passk --config "$ci" --out "$tmp/pk.json" --csv "$tmp/pk.csv" --samples-out "$tmp/pk.jsonl"
+# The same run with chains queued through 7 lanes: the same samples, line for line.
+expect_ok passk --config "$ci" --max-active 7 --out "$tmp/pk_queued.json" --samples-out "$tmp/pk_queued.jsonl"
+checks=$((checks + 1))
+cmp -s "$tmp/pk.jsonl" "$tmp/pk_queued.jsonl" || fail "--max-active 7 changed the pass@k samples"
 grep -q "^power a=4 " "$tmp/out" || fail "the table lists power: $(cat "$tmp/out")"
 checks=$((checks + 1))
 python3 - "$tmp" <<'PY' || fail "passk CI config vs exact answers"
@@ -121,6 +125,9 @@ expect_error 1 "does not compile" -- passk --model "$opt" --tasks "$tmp/badre.js
 expect_error 1 "k = 9 is larger than the 8 samples" -- passk --model "$toy/greedy_trap.json" --samples 8 --k 1,9
 expect_error 1 "samples must be positive" -- passk --model "$toy/greedy_trap.json" --samples 0
 expect_error 1 "samples must be positive" -- passk --model "$toy/greedy_trap.json" --samples -3
+expect_error 1 "--max-active must be >= 0" -- passk --model "$toy/greedy_trap.json" --max-active -2
+printf %s "{\"model\": \"$toy/greedy_trap.json\", \"max_active\": -1}" >"$tmp/badactive.json"
+expect_error 1 "badactive.json: max_active" -- passk --config "$tmp/badactive.json"
 expect_error 1 "comma list of positive integers" -- passk --model "$toy/greedy_trap.json" --k 1,x
 expect_error 1 "badkey.json: unknown key 'bogus'" -- passk --config "$tmp/badkey.json"
 expect_error 1 "unknown method 'nope'" -- passk --model "$toy/greedy_trap.json" --methods "temp nope"
