@@ -166,12 +166,9 @@ done:
 
 int main(int argc, char **argv) {
     /* OpenBLAS reads OPENBLAS_CORETYPE when it loads: fix a misdetected CPU by re-running. */
-    const char *hint = psamp_blas_coretype_hint();
-    if (hint && !getenv("OPENBLAS_CORETYPE")) {
-        setenv("OPENBLAS_CORETYPE", hint, 1);
-        execv("/proc/self/exe", argv);
-        fprintf(stderr, "bench: re-exec with OPENBLAS_CORETYPE=%s failed; going on\n", hint);
-    }
+    psamp_err reexec_err = {{0}};
+    if (psamp_blas_coretype_reexec(argv, &reexec_err) != 0)
+        fprintf(stderr, "bench: %s\n", reexec_err.msg);
     int threads = argc > 1 ? atoi(argv[1]) : 0;
     int chain_counts[16] = {1, 16, 64}, n_counts = 3;
     if (argc > 2) {

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "engine_cpu.h"
 
 typedef struct {
     const char *name;
@@ -33,6 +34,11 @@ static void print_usage(FILE *f) {
 }
 
 int main(int argc, char **argv) {
+    /* Before anything is printed: on a CPU that OpenBLAS misdetects, run again with the
+     * kernels that suit it (a user's own OPENBLAS_CORETYPE is kept). */
+    psamp_err reexec_err = {{0}};
+    if (psamp_blas_coretype_reexec(argv, &reexec_err) != 0)
+        fprintf(stderr, "psamp: note: %s\n", reexec_err.msg);
     if (argc < 2) {
         print_usage(stderr);
         return 2;

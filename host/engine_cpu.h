@@ -12,7 +12,7 @@
  *
  * Note: Debian 12's OpenBLAS 0.3.21 does not know CPUs newer than Sapphire Rapids and falls
  * back to its slowest kernels ("Prescott"); psamp_blas_coretype_hint() says when to set
- * OPENBLAS_CORETYPE before the program starts. */
+ * OPENBLAS_CORETYPE before the program starts, and psamp_blas_coretype_reexec() does it. */
 #ifndef PSAMP_ENGINE_CPU_H
 #define PSAMP_ENGINE_CPU_H
 
@@ -40,6 +40,14 @@ int psamp_engine_cpu_create(const opt_checkpoint *ck, int32_t n_slots, int32_t m
  * OPENBLAS_CORETYPE (read by OpenBLAS when the program loads: re-exec or restart with it),
  * e.g. "SkylakeX" on an AVX-512 CPU that OpenBLAS detected as "Prescott". */
 const char *psamp_blas_coretype_hint(void);
+
+/* Runs the program again (execv of /proc/self/exe with argv) with OPENBLAS_CORETYPE set to
+ * the hint above, so that OpenBLAS loads the kernels that suit this CPU; call it first thing
+ * in main. Does nothing and returns 0 when OPENBLAS_CORETYPE is already set (the user's
+ * choice, or this is the re-run) or there is no hint; does not return when the re-run
+ * starts; -1 when it cannot (err says sgemm will be slower and what to set), and the
+ * program may go on as it is. */
+int psamp_blas_coretype_reexec(char *const argv[], psamp_err *err);
 
 #ifdef __cplusplus
 }

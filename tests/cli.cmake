@@ -1,3 +1,4 @@
 # The psamp command line: happy paths and every documented bad input.
 psamp_cli_test(NAME cli_generate SCRIPT cli_generate.sh)
 psamp_cli_test(NAME cli_score SCRIPT cli_score.sh)
+psamp_cli_test(NAME cli_main SCRIPT cli_main.sh)

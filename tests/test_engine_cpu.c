@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "engine_cpu.h"
+#include "engine_testlib.h"
 #include "philox.h"
 #include "testlib.h"
 
@@ -16,13 +17,11 @@
 
 static psamp_engine *make_engine(psamp_test_state *t, const char *name, int n_slots, int threads,
                                  int32_t eos) {
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s/%s", PSAMP_FIXTURES, name);
     opt_checkpoint ck;
     psamp_engine *e = NULL;
     psamp_err err = {{0}};
     psamp_cpu_options opts = {threads};
-    if (opt_checkpoint_open(&ck, dir, &err) == 0) {
+    if (test_open_fixture(name, &ck, &err) == 0) {
         if (eos >= 0) ck.cfg.eos_id = eos;
         psamp_engine_cpu_create(&ck, n_slots, MAX_LEN, &opts, &e, &err);
     }
@@ -31,26 +30,16 @@ static psamp_engine *make_engine(psamp_test_state *t, const char *name, int n_sl
     return e;
 }
 
-/* A prompt of n tokens: BOS, then a pattern that depends on k. */
-static void prompt_of(int32_t *out, int n, int k) {
-    out[0] = 2;
-    for (int i = 1; i < n; i++) out[i] = (int32_t)((37 * i + 101 * k + 5) % 1024);
-}
-
-static psamp_step_request req(int32_t slot, float tau, uint64_t chain, uint64_t counter) {
-    return (psamp_step_request){slot, tau, 1234, psamp_stream_tokens(chain), counter};
-}
-
 /* Prefill then 6 sampled steps; a fresh prefill of the whole sequence gives the same log p. */
 static void check_step_continues_prefill(psamp_test_state *t, psamp_engine *e, const char *name) {
     int32_t seq[64];
     float logp[64], step_logp[64];
     psamp_err err = {{0}};
-    prompt_of(seq, 9, 1);
+    test_prompt_of(seq, 9, 1);
     CHECK(t, e->ops->prefill(e, 0, seq, 9, 1.0f, NULL, &err) == 0, "%s: prefill: %s", name, err.msg);
     int n = 9;
     for (int i = 0; i < 6; i++) {
-        psamp_step_request q = req(0, 1.0f, 0, (uint64_t)i);
+        psamp_step_request q = test_req(0, 1.0f, 0, (uint64_t)i);
         psamp_step_result r;
         CHECK(t, e->ops->step(e, &q, 1, &r, &err) == 0, "%s: step: %s", name, err.msg);
         CHECK_NEAR(t, r.logq, r.logp, 1e-6, "logq = logp at tau 1");
@@ -64,7 +53,7 @@ static void check_step_continues_prefill(psamp_test_state *t, psamp_engine *e, c
     float step_logq[64];
     n = 9;
     for (int i = 0; i < 6; i++) {
-        psamp_step_request q = req(0, 0.5f, 1, (uint64_t)i);
+        psamp_step_request q = test_req(0, 0.5f, 1, (uint64_t)i);
         psamp_step_result r;
         if (i == 0) e->ops->prefill(e, 0, seq, 9, 1.0f, NULL, &err);
         CHECK(t, e->ops->step(e, &q, 1, &r, &err) == 0, "%s: step at tau 0.5: %s", name, err.msg);
@@ -85,7 +74,7 @@ static void check_step_continues_prefill(psamp_test_state *t, psamp_engine *e, c
 static void check_fork(psamp_test_state *t, psamp_engine *e, const char *name) {
     int32_t seq[20];
     psamp_err err = {{0}};
-    prompt_of(seq, 20, 2);
+    test_prompt_of(seq, 20, 2);
     const int keeps[] = {1, 2, 7, 19, 20};
     for (int k = 0; k < 5; k++) {
         int keep = keeps[k];
@@ -96,7 +85,7 @@ static void check_fork(psamp_test_state *t, psamp_engine *e, const char *name) {
         CHECK(t, e->ops->fork(e, &forks[0], 1, &err) == 0, "%s: fork: %s", name, err.msg);
         CHECK(t, e->ops->fork(e, &forks[1], 1, &err) == 0, "%s: truncate: %s", name, err.msg);
         CHECK(t, e->ops->prefill(e, 5, seq, keep, 1.0f, NULL, &err) == 0, "%s: prefill: %s", name, err.msg);
-        psamp_step_request q[3] = {req(3, 0.7f, 9, 0), req(0, 0.7f, 9, 0), req(5, 0.7f, 9, 0)};
+        psamp_step_request q[3] = {test_req(3, 0.7f, 9, 0), test_req(0, 0.7f, 9, 0), test_req(5, 0.7f, 9, 0)};
         psamp_step_result r[3];
         for (int i = 0; i < 3; i++)
             CHECK(t, e->ops->step(e, &q[i], 1, &r[i], &err) == 0, "%s: step: %s", name, err.msg);
@@ -116,14 +105,14 @@ static void check_batch(psamp_test_state *t, psamp_engine *e, const char *name) 
     for (int pass = 0; pass < 2; pass++) {
         for (int s = 0; s < N_SLOTS; s++) {
             int32_t p[64];
-            prompt_of(p, 1 + 8 * s, s);
+            test_prompt_of(p, 1 + 8 * s, s);
             e->ops->prefill(e, s, p, 1 + 8 * s, 1.0f, NULL, &err);
         }
         for (int round = 0; round < 5; round++) {
             /* Requests out of slot order, with their own temperatures and chains. */
             for (int i = 0; i < N_SLOTS; i++) {
                 int s = (i * 3) % N_SLOTS;
-                q[i] = req(s, 0.5f + 0.25f * (float)(s % 3), (uint64_t)s, (uint64_t)round);
+                q[i] = test_req(s, 0.5f + 0.25f * (float)(s % 3), (uint64_t)s, (uint64_t)round);
             }
             if (pass == 0) {
                 CHECK(t, e->ops->step(e, q, N_SLOTS, batched[round], &err) == 0, "%s: batch: %s",
@@ -172,48 +161,41 @@ static void check_determinism(psamp_test_state *t, const char *name) {
           "%s: streams differ between chains", name);
 }
 
-static void expect_fail(psamp_test_state *t, int rc, const psamp_err *err, const char *what,
-                        const char *want) {
-    CHECK(t, rc == -1, "%s: should fail", what);
-    CHECK(t, strstr(err->msg, want) != NULL, "%s: message lacks '%s': %s", what, want, err->msg);
-    printf("  %-26s %s\n", what, err->msg);
-}
-
 static void check_errors(psamp_test_state *t, psamp_engine *e) {
     psamp_err err = {{0}};
     int32_t p[MAX_LEN + 1];
-    prompt_of(p, MAX_LEN + 1, 3);
-    expect_fail(t, e->ops->prefill(e, N_SLOTS, p, 4, 1.0f, NULL, &err), &err, "prefill bad slot", "slot 8");
-    expect_fail(t, e->ops->prefill(e, 0, p, 0, 1.0f, NULL, &err), &err, "empty prefill", "0 tokens");
-    expect_fail(t, e->ops->prefill(e, 0, p, MAX_LEN + 1, 1.0f, NULL, &err), &err, "prefill too long", "max_len");
+    test_prompt_of(p, MAX_LEN + 1, 3);
+    test_expect_fail(t, e->ops->prefill(e, N_SLOTS, p, 4, 1.0f, NULL, &err), &err, "prefill bad slot", "slot 8");
+    test_expect_fail(t, e->ops->prefill(e, 0, p, 0, 1.0f, NULL, &err), &err, "empty prefill", "0 tokens");
+    test_expect_fail(t, e->ops->prefill(e, 0, p, MAX_LEN + 1, 1.0f, NULL, &err), &err, "prefill too long", "max_len");
     p[3] = 1024;
-    expect_fail(t, e->ops->prefill(e, 0, p, 5, 1.0f, NULL, &err), &err, "token outside vocabulary", "index 3");
+    test_expect_fail(t, e->ops->prefill(e, 0, p, 5, 1.0f, NULL, &err), &err, "token outside vocabulary", "index 3");
     p[3] = -1;
-    expect_fail(t, e->ops->prefill(e, 0, p, 5, 1.0f, NULL, &err), &err, "negative token", "vocabulary");
-    prompt_of(p, MAX_LEN, 3);
+    test_expect_fail(t, e->ops->prefill(e, 0, p, 5, 1.0f, NULL, &err), &err, "negative token", "vocabulary");
+    test_prompt_of(p, MAX_LEN, 3);
     CHECK(t, e->ops->prefill(e, 0, p, 6, 1.0f, NULL, &err) == 0, "prefill: %s", err.msg);
     CHECK(t, e->ops->prefill(e, 1, p, MAX_LEN, 1.0f, NULL, &err) == 0, "full prefill: %s", err.msg);
     psamp_fork_request f = {2, 0, 7};
-    expect_fail(t, e->ops->fork(e, &f, 1, &err), &err, "fork keep > length", "keep 7");
+    test_expect_fail(t, e->ops->fork(e, &f, 1, &err), &err, "fork keep > length", "keep 7");
     psamp_fork_request two[2] = {{2, 0, 3}, {2, 0, 2}};
-    expect_fail(t, e->ops->fork(e, two, 2, &err), &err, "fork same dst twice", "two forks");
+    test_expect_fail(t, e->ops->fork(e, two, 2, &err), &err, "fork same dst twice", "two forks");
     psamp_fork_request chain[2] = {{2, 0, 3}, {4, 2, 0}};
-    expect_fail(t, e->ops->fork(e, chain, 2, &err), &err, "fork from a dst", "also a fork destination");
-    expect_fail(t, e->ops->fork(e, &f, -1, &err), &err, "negative fork count", "fork of -1 requests");
+    test_expect_fail(t, e->ops->fork(e, chain, 2, &err), &err, "fork from a dst", "also a fork destination");
+    test_expect_fail(t, e->ops->fork(e, &f, -1, &err), &err, "negative fork count", "fork of -1 requests");
     f = (psamp_fork_request){2, 0, 0};
     CHECK(t, e->ops->fork(e, &f, 1, &err) == 0, "fork keep 0: %s", err.msg);
-    psamp_step_request q = req(2, 1.0f, 0, 0);
+    psamp_step_request q = test_req(2, 1.0f, 0, 0);
     psamp_step_result r;
-    expect_fail(t, e->ops->step(e, &q, 1, &r, &err), &err, "step an empty slot", "empty");
+    test_expect_fail(t, e->ops->step(e, &q, 1, &r, &err), &err, "step an empty slot", "empty");
     q.slot = 1;
-    expect_fail(t, e->ops->step(e, &q, 1, &r, &err), &err, "step a full slot", "full");
-    psamp_step_request dup[2] = {req(0, 1.0f, 0, 0), req(0, 1.0f, 1, 0)};
-    expect_fail(t, e->ops->step(e, dup, 2, &r, &err), &err, "step a slot twice", "twice");
-    q = req(0, -1.0f, 0, 0);
-    expect_fail(t, e->ops->step(e, &q, 1, &r, &err), &err, "negative tau", "tau");
+    test_expect_fail(t, e->ops->step(e, &q, 1, &r, &err), &err, "step a full slot", "full");
+    psamp_step_request dup[2] = {test_req(0, 1.0f, 0, 0), test_req(0, 1.0f, 1, 0)};
+    test_expect_fail(t, e->ops->step(e, dup, 2, &r, &err), &err, "step a slot twice", "twice");
+    q = test_req(0, -1.0f, 0, 0);
+    test_expect_fail(t, e->ops->step(e, &q, 1, &r, &err), &err, "negative tau", "tau");
     /* Failed calls changed nothing: slot 0 still steps from its 6 tokens like a fresh copy. */
     psamp_step_result a, b;
-    q = req(0, 1.0f, 5, 5);
+    q = test_req(0, 1.0f, 5, 5);
     e->ops->step(e, &q, 1, &a, &err);
     e->ops->prefill(e, 3, p, 6, 1.0f, NULL, &err);
     q.slot = 3;
@@ -222,10 +204,10 @@ static void check_errors(psamp_test_state *t, psamp_engine *e) {
 
     opt_checkpoint ck;
     psamp_engine *bad = NULL;
-    if (opt_checkpoint_open(&ck, PSAMP_FIXTURES "/opt-tiny-pre", &err) == 0) {
-        expect_fail(t, psamp_engine_cpu_create(&ck, 2, ck.cfg.max_positions + 1, NULL, &bad, &err),
+    if (test_open_fixture("opt-tiny-pre", &ck, &err) == 0) {
+        test_expect_fail(t, psamp_engine_cpu_create(&ck, 2, ck.cfg.max_positions + 1, NULL, &bad, &err),
                     &err, "max_len > positions", "max_position_embeddings");
-        expect_fail(t, psamp_engine_cpu_create(&ck, 0, 8, NULL, &bad, &err), &err, "zero slots", "n_slots");
+        test_expect_fail(t, psamp_engine_cpu_create(&ck, 0, 8, NULL, &bad, &err), &err, "zero slots", "n_slots");
         CHECK(t, bad == NULL, "no engine on failure");
         opt_checkpoint_close(&ck);
     }
@@ -236,7 +218,7 @@ static void check_ended(psamp_test_state *t, const char *name) {
     psamp_engine *e = make_engine(t, name, 1, 1, -1);
     psamp_err err = {{0}};
     int32_t p[1] = {2};
-    psamp_step_request q = req(0, 0.0f, 0, 0);
+    psamp_step_request q = test_req(0, 0.0f, 0, 0);
     psamp_step_result r;
     if (!e) return;
     e->ops->prefill(e, 0, p, 1, 1.0f, NULL, &err);
@@ -259,13 +241,13 @@ static void check_chunked_prefill(psamp_test_state *t, const char *name) {
     int32_t p[90];
     float a[90], b[90];
     psamp_err err = {{0}};
-    prompt_of(p, 90, 4);
+    test_prompt_of(p, 90, 4);
     if (small && big) {
         CHECK(t, small->ops->prefill(small, 0, p, 90, 1.0f, a, &err) == 0, "chunked prefill: %s", err.msg);
         CHECK(t, big->ops->prefill(big, 0, p, 90, 1.0f, b, &err) == 0, "whole prefill: %s", err.msg);
         for (int i = 0; i < 90; i++) CHECK_NEAR(t, a[i], b[i], TOL, "chunked vs whole prefill log p");
         /* and the caches agree: the next greedy token is the same */
-        psamp_step_request q = req(0, 0.0f, 0, 0);
+        psamp_step_request q = test_req(0, 0.0f, 0, 0);
         psamp_step_result ra, rb;
         small->ops->step(small, &q, 1, &ra, &err);
         big->ops->step(big, &q, 1, &rb, &err);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "engine_cpu.h"
+#include "engine_testlib.h"
 #include "testlib.h"
 
 #define LOGP_TOL 1e-4
@@ -95,13 +96,11 @@ int main(void) {
     int models = 0;
     cJSON_ArrayForEach(m, cJSON_GetObjectItem(ref, "models")) {
         const char *name = cJSON_GetObjectItem(m, "name")->valuestring;
-        char dir[4096];
-        snprintf(dir, sizeof dir, "%s/%s", PSAMP_FIXTURES, name);
         opt_checkpoint ck;
         psamp_engine *e = NULL;
         psamp_err err = {{0}};
         psamp_cpu_options opts = {2};
-        if (opt_checkpoint_open(&ck, dir, &err) != 0 ||
+        if (test_open_fixture(name, &ck, &err) != 0 ||
             psamp_engine_cpu_create(&ck, 2, ck.cfg.max_positions, &opts, &e, &err) != 0) {
             CHECK(&t, 0, "%s: %s", name, err.msg);
             opt_checkpoint_close(&ck);

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine_testlib.h"
 #include "engine_toy.h"
-#include "philox.h"
 #include "testlib.h"
 
 /* A world with EOS: from s, "a" loops (0.5), "b" ends (0.3), "c" goes to t (0.2); in t
@@ -15,11 +15,6 @@ static const char EOS_WORLD[] =
     "{\"tokens\": [\"a\", \"b\", \"c\"], \"length\": 4, \"start\": \"s\", \"states\": {"
     "\"s\": {\"a\": [0.5, \"s\"], \"b\": [0.3, null], \"c\": [0.2, \"t\"]},"
     "\"t\": {\"b\": [1.0, null]}}}";
-
-static psamp_step_request req(int32_t slot, float tau, uint64_t chain, uint64_t counter) {
-    psamp_step_request r = {slot, tau, 1234, psamp_stream_tokens(chain), counter};
-    return r;
-}
 
 static int slot_len(const psamp_engine *e, int32_t slot) {
     const int32_t *toks;
@@ -50,7 +45,7 @@ static void check_step_values(psamp_test_state *t, const toy_world *w) {
     if (psamp_engine_toy_create(w, 2, 4, &e, &err) != 0) return;
     /* Greedy from an empty slot: "a" (0.5) three times, then the length ends it. */
     for (int i = 0; i < 4; i++) {
-        psamp_step_request r = req(0, 0.0f, 0, (uint64_t)i);
+        psamp_step_request r = test_req(0, 0.0f, 0, (uint64_t)i);
         psamp_step_result out;
         CHECK(t, e->ops->step(e, &r, 1, &out, &err) == 0, "greedy step %d: %s", i, err.msg);
         CHECK(t, out.token == 0, "greedy takes a");
@@ -58,7 +53,7 @@ static void check_step_values(psamp_test_state *t, const toy_world *w) {
         CHECK(t, out.logq == 0.0f, "greedy logq is 0");
         CHECK(t, out.ended == (i == 3), "step %d ended = %d (length 4 ends at the 4th token)", i, out.ended);
     }
-    psamp_step_request again = req(0, 1.0f, 0, 9);
+    psamp_step_request again = test_req(0, 1.0f, 0, 9);
     psamp_step_result out;
     CHECK(t, e->ops->step(e, &again, 1, &out, &err) == -1 && strstr(err.msg, "slot 0 has ended"),
           "stepping an ended slot: %s", err.msg);
@@ -66,7 +61,7 @@ static void check_step_values(psamp_test_state *t, const toy_world *w) {
     double z2 = 0.25 + 0.09 + 0.04;
     const double p[3] = {0.5, 0.3, 0.2};
     for (uint64_t c = 0; c < 20; c++) {
-        psamp_step_request r = req(1, 0.5f, 1, c);
+        psamp_step_request r = test_req(1, 0.5f, 1, c);
         psamp_fork_request reset = {1, 1, 0};
         CHECK(t, e->ops->fork(e, &reset, 1, &err) == 0, "reset slot 1");
         CHECK(t, e->ops->step(e, &r, 1, &out, &err) == 0, "tau 0.5 step: %s", err.msg);
@@ -111,7 +106,7 @@ static void check_prefill(psamp_test_state *t, const toy_world *w) {
           "bad slot id: %s", err.msg);
     /* A full slot that has not ended: max_len 3 < length 4. */
     CHECK(t, e->ops->prefill(e, 1, aaaa, 3, 1.0f, NULL, &err) == 0, "prefill aaa");
-    psamp_step_request r = req(1, 1.0f, 0, 0);
+    psamp_step_request r = test_req(1, 1.0f, 0, 0);
     psamp_step_result out;
     CHECK(t, e->ops->step(e, &r, 1, &out, &err) == -1 && strstr(err.msg, "slot 1 is full (max_len 3)"),
           "stepping a full slot: %s", err.msg);
@@ -131,7 +126,7 @@ static void check_fork(psamp_test_state *t, const toy_world *w) {
     psamp_engine_toy_slot(e, 1, &toks, &len, &ended, &err);
     CHECK(t, len == 2 && ended == 0 && toks[0] == 0 && toks[1] == 2, "slot 1 = ac, not ended");
     /* The fork continues from the copied state: in t only b is possible. */
-    psamp_step_request r = req(1, 1.0f, 5, 0);
+    psamp_step_request r = test_req(1, 1.0f, 5, 0);
     psamp_step_result out;
     CHECK(t, e->ops->step(e, &r, 1, &out, &err) == 0 && out.token == 1 && out.ended == 1,
           "fork resumes in state t");
@@ -155,12 +150,12 @@ static void check_fork(psamp_test_state *t, const toy_world *w) {
     psamp_fork_request bad_slot = {-1, 0, 0};
     CHECK(t, e->ops->fork(e, &bad_slot, 1, &err) == -1 && strstr(err.msg, "slot -1 is outside"),
           "bad dst: %s", err.msg);
-    psamp_step_request dup[2] = {req(2, 1.0f, 0, 0), req(2, 1.0f, 1, 0)};
+    psamp_step_request dup[2] = {test_req(2, 1.0f, 0, 0), test_req(2, 1.0f, 1, 0)};
     psamp_step_result outs[2];
     CHECK(t, e->ops->step(e, dup, 2, outs, &err) == -1 && strstr(err.msg, "slot 2 is also stepped by request 0"),
           "same slot twice in a step: %s", err.msg);
     CHECK(t, slot_len(e, 2) == 1, "refused step applied nothing");
-    psamp_step_request nan_tau = req(2, NAN, 0, 0);
+    psamp_step_request nan_tau = test_req(2, NAN, 0, 0);
     CHECK(t, e->ops->step(e, &nan_tau, 1, outs, &err) == -1 && strstr(err.msg, "tau"), "NaN tau: %s", err.msg);
     psamp_engine_destroy(e);
 }
@@ -173,7 +168,7 @@ static void check_batch_independence(psamp_test_state *t, const toy_world *w) {
     if (psamp_engine_toy_create(w, N, 4, &e, &err) != 0) return;
     psamp_step_request batch[N];
     psamp_step_result together[N], alone;
-    for (int i = 0; i < N; i++) batch[i] = req(i, 1.0f, (uint64_t)i, 0);
+    for (int i = 0; i < N; i++) batch[i] = test_req(i, 1.0f, (uint64_t)i, 0);
     CHECK(t, e->ops->step(e, batch, N, together, &err) == 0, "batch step");
     for (int i = N - 1; i >= 0; i--) {
         psamp_fork_request reset = {i, i, 0};
@@ -203,7 +198,7 @@ static void check_sequence_frequencies(psamp_test_state *t, const toy_world *w) 
     int32_t n_open = CHAINS;
     for (int32_t i = 0; i < CHAINS; i++) open[i] = i;
     for (uint64_t step = 0; n_open > 0; step++) {
-        for (int32_t k = 0; k < n_open; k++) reqs[k] = req(open[k], 1.0f, (uint64_t)open[k], step);
+        for (int32_t k = 0; k < n_open; k++) reqs[k] = test_req(open[k], 1.0f, (uint64_t)open[k], step);
         CHECK(t, e->ops->step(e, reqs, n_open, outs, &err) == 0, "step %d: %s", (int)step, err.msg);
         int32_t kept = 0;
         for (int32_t k = 0; k < n_open; k++)

@@ -23,8 +23,8 @@
 
 #include "engine_cpu.h"
 #include "engine_cuda.h"
+#include "engine_testlib.h"
 #include "gpu_test.h"
-#include "philox.h"
 
 #define N_SLOTS 8
 #define MAX_LEN 96
@@ -65,12 +65,6 @@ static const struct {
 };
 #define N_VARIANTS ((int)(sizeof VARIANTS / sizeof VARIANTS[0]))
 
-static int open_model(const char *name, opt_checkpoint *ck, psamp_err *err) {
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s/%s", PSAMP_FIXTURES, name);
-    return opt_checkpoint_open(ck, dir, err);
-}
-
 static psamp_engine *make_gpu(psamp_test_state *t, const opt_checkpoint *ck, int32_t n_slots,
                               psamp_dtype dt, const psamp_cuda_variants *v, int graphs) {
     psamp_cuda_options o = {dt, 0};
@@ -84,16 +78,6 @@ static psamp_engine *make_gpu(psamp_test_state *t, const opt_checkpoint *ck, int
     return e;
 }
 
-/* A prompt of n tokens: BOS, then a pattern that depends on k (tokens < 1024). */
-static void prompt_of(int32_t *out, int n, int k) {
-    out[0] = 2;
-    for (int i = 1; i < n; i++) out[i] = (int32_t)((37 * i + 101 * k + 5) % 1024);
-}
-
-static psamp_step_request req(int32_t slot, float tau, uint64_t chain, uint64_t counter) {
-    return (psamp_step_request){slot, tau, 1234, psamp_stream_tokens(chain), counter};
-}
-
 /* Prefill scores at tau = 1 (the model's log p) and at tau = 0.5 (log softmax(logits / tau)). */
 static void check_prefill(pair *p) {
     const int lens[] = {1, 2, 9, 40, 95};
@@ -104,7 +88,7 @@ static void check_prefill(pair *p) {
             int32_t seq[MAX_LEN];
             float a[MAX_LEN], b[MAX_LEN];
             psamp_err err = {{0}};
-            prompt_of(seq, lens[k], k);
+            test_prompt_of(seq, lens[k], k);
             int ok = p->cpu->ops->prefill(p->cpu, 0, seq, lens[k], taus[k_tau], a, &err) == 0 &&
                      p->gpu->ops->prefill(p->gpu, 0, seq, lens[k], taus[k_tau], b, &err) == 0;
             CHECK(p->t, ok, "%s: prefill of %d: %s", p->label, lens[k], err.msg);
@@ -137,12 +121,12 @@ static void check_continuations(pair *p, float tau) {
         float g_logp[MAX_LEN], g_logq[MAX_LEN], score[MAX_LEN];
         const int n0 = 1 + 6 * k;
         psamp_err err = {{0}};
-        prompt_of(g, n0, 10 + k);
+        test_prompt_of(g, n0, 10 + k);
         memcpy(c, g, sizeof(int32_t) * (size_t)n0);
         int ok = p->cpu->ops->prefill(p->cpu, 1, c, n0, 1.0f, NULL, &err) == 0 &&
                  p->gpu->ops->prefill(p->gpu, 1, g, n0, 1.0f, NULL, &err) == 0;
         for (int s = 0; ok && s < STEPS; s++) {
-            psamp_step_request q = req(1, tau, (uint64_t)k, (uint64_t)s);
+            psamp_step_request q = test_req(1, tau, (uint64_t)k, (uint64_t)s);
             psamp_step_result rc, rg;
             ok = p->cpu->ops->step(p->cpu, &q, 1, &rc, &err) == 0 &&
                  p->gpu->ops->step(p->gpu, &q, 1, &rg, &err) == 0;
@@ -202,13 +186,13 @@ static void run_schedule(psamp_engine *e, int batched, int n_active,
     psamp_step_request q[N_SLOTS];
     for (int i = 0; i < n_active; i++) {
         const int s = (i * 3) % N_SLOTS; /* out of slot order */
-        q[i] = req(s, 0.5f + 0.25f * (float)(s % 3), (uint64_t)s, 0);
+        q[i] = test_req(s, 0.5f + 0.25f * (float)(s % 3), (uint64_t)s, 0);
     }
     for (int round = 0; round < ROUNDS && *ok; round++) {
         for (int i = 0; i < n_active && (round == 0 || ref); i++) {
             int32_t seq[64 + ROUNDS];
             const int s = q[i].slot, n0 = 1 + 8 * s;
-            prompt_of(seq, n0, s);
+            test_prompt_of(seq, n0, s);
             for (int r = 0; r < round; r++) seq[n0 + r] = ref[r][i].token;
             *ok &= e->ops->prefill(e, s, seq, n0 + round, 1.0f, NULL, err) == 0;
         }
@@ -274,7 +258,7 @@ static void check_batch_and_graphs(pair *p, const opt_checkpoint *ck) {
 static void check_fork(pair *p) {
     const int keeps[] = {1, 2, 7, 19, 20};
     int32_t seq[20];
-    prompt_of(seq, 20, 2);
+    test_prompt_of(seq, 20, 2);
     double worst = 0.0;
     int diff = 0;
     psamp_engine *e = p->gpu;
@@ -285,7 +269,7 @@ static void check_fork(pair *p) {
                  e->ops->prefill(e, 3, seq + 3, 5, 1.0f, NULL, &err) == 0 && /* dst had other contents */
                  e->ops->fork(e, &fork, 1, &err) == 0 && e->ops->fork(e, &trunc, 1, &err) == 0 &&
                  e->ops->prefill(e, 5, seq, keeps[k], 1.0f, NULL, &err) == 0;
-        psamp_step_request q[3] = {req(3, 0.7f, 9, 0), req(0, 0.7f, 9, 0), req(5, 0.7f, 9, 0)};
+        psamp_step_request q[3] = {test_req(3, 0.7f, 9, 0), test_req(0, 0.7f, 9, 0), test_req(5, 0.7f, 9, 0)};
         psamp_step_result r[3];
         for (int i = 0; i < 3 && ok; i++) ok = e->ops->step(e, &q[i], 1, &r[i], &err) == 0;
         CHECK(p->t, ok, "%s: fork keep %d: %s", p->label, keeps[k], err.msg);
@@ -304,13 +288,6 @@ static void check_fork(pair *p) {
                p->dt == PSAMP_F32 ? 1e-4 : logp_tol(p->dt));
 }
 
-static void expect_fail(psamp_test_state *t, int rc, const psamp_err *err, const char *what,
-                        const char *want) {
-    CHECK(t, rc == -1, "%s: should fail", what);
-    CHECK(t, strstr(err->msg, want) != NULL, "%s: message lacks '%s': %s", what, want, err->msg);
-    printf("  %-24s %s\n", what, err->msg);
-}
-
 /* Switching kernels on a live engine (its step graphs dropped and captured again) gives
  * the same greedy step in fp32; bad variants fail, and so does a bad PSAMP_ATTN at
  * creation. first: engine a's greedy step from BOS in slot 0 with its first variants. */
@@ -322,7 +299,7 @@ static void check_variant_switch(psamp_test_state *t, psamp_engine *a, psamp_ste
             const psamp_cuda_variants *want = &VARIANTS[v].v;
             char name[PSAMP_CUDA_VARIANTS_NAME_MAX];
             psamp_cuda_variants_name(want, name);
-            psamp_step_request q = req(0, 0.0f, 0, 0);
+            psamp_step_request q = test_req(0, 0.0f, 0, 0);
             psamp_step_result r;
             const int ok = psamp_engine_cuda_set_variants(a, want, &err) == 0 &&
                            a->ops->prefill(a, 0, &bos, 1, 1.0f, NULL, &err) == 0 &&
@@ -337,9 +314,9 @@ static void check_variant_switch(psamp_test_state *t, psamp_engine *a, psamp_ste
                   "variants reported: %s (want %s)", a->info.detail, name);
         }
     const psamp_cuda_variants bad = {(psamp_cuda_attention)5, PSAMP_CUDA_GEMM_GEMV, 0, 0, 0, 0, 0};
-    expect_fail(t, psamp_engine_cuda_set_variants(a, &bad, &err), &err, "bad variants", "variants");
+    test_expect_fail(t, psamp_engine_cuda_set_variants(a, &bad, &err), &err, "bad variants", "variants");
     const psamp_cuda_variants bad_overlap = {0, 0, 0, 0, 0, 0, (psamp_cuda_overlap)3};
-    expect_fail(t, psamp_engine_cuda_set_variants(a, &bad_overlap, &err), &err,
+    test_expect_fail(t, psamp_engine_cuda_set_variants(a, &bad_overlap, &err), &err,
                 "bad overlap variant", "variants");
 }
 
@@ -378,15 +355,15 @@ static void check_variant_env(psamp_test_state *t, const opt_checkpoint *ck) {
         e = NULL;
     }
     setenv("PSAMP_ATTN", "fast", 1);
-    expect_fail(t, psamp_engine_cuda_create(ck, 2, 16, &o, &e, &err), &err, "bad PSAMP_ATTN",
+    test_expect_fail(t, psamp_engine_cuda_create(ck, 2, 16, &o, &e, &err), &err, "bad PSAMP_ATTN",
                 "PSAMP_ATTN=fast");
     setenv("PSAMP_ATTN", "warp", 1);
     setenv("PSAMP_GEMM", "gemm", 1);
-    expect_fail(t, psamp_engine_cuda_create(ck, 2, 16, &o, &e, &err), &err, "bad PSAMP_GEMM",
+    test_expect_fail(t, psamp_engine_cuda_create(ck, 2, 16, &o, &e, &err), &err, "bad PSAMP_GEMM",
                 "PSAMP_GEMM=gemm");
     setenv("PSAMP_GEMM", "", 1); /* empty: the default */
     setenv("PSAMP_OVERLAP", "both", 1);
-    expect_fail(t, psamp_engine_cuda_create(ck, 2, 16, &o, &e, &err), &err, "bad PSAMP_OVERLAP",
+    test_expect_fail(t, psamp_engine_cuda_create(ck, 2, 16, &o, &e, &err), &err, "bad PSAMP_OVERLAP",
                 "PSAMP_OVERLAP=both: expected off, halves or flat");
     for (int i = 0; i < N_VARIANT_ENV; i++) {
         if (was_set[i]) setenv(VARIANT_ENV[i], saved[i], 1);
@@ -399,25 +376,25 @@ static void check_errors_and_eos(psamp_test_state *t, opt_checkpoint *ck) {
     psamp_engine *e = NULL;
     psamp_cuda_options o = {PSAMP_F16, 0};
     /* 4M slots x 128 positions: a KV cache far beyond any card. */
-    expect_fail(t, psamp_engine_cuda_create(ck, 4000000, 128, &o, &e, &err), &err, "huge KV cache",
+    test_expect_fail(t, psamp_engine_cuda_create(ck, 4000000, 128, &o, &e, &err), &err, "huge KV cache",
                 "would fit");
     o.device = 999;
-    expect_fail(t, psamp_engine_cuda_create(ck, 2, 16, &o, &e, &err), &err, "bad device", "device 999");
+    test_expect_fail(t, psamp_engine_cuda_create(ck, 2, 16, &o, &e, &err), &err, "bad device", "device 999");
     o = (psamp_cuda_options){(psamp_dtype)7, 0};
-    expect_fail(t, psamp_engine_cuda_create(ck, 2, 16, &o, &e, &err), &err, "bad dtype", "dtype");
+    test_expect_fail(t, psamp_engine_cuda_create(ck, 2, 16, &o, &e, &err), &err, "bad dtype", "dtype");
     CHECK(t, e == NULL, "no engine on failure");
     /* EOS set to the greedy first token ends the sequence there. */
     psamp_engine *a = make_gpu(t, ck, 2, PSAMP_F32, NULL, 1);
     if (!a) return;
     int32_t bos = 2;
-    psamp_step_request q = req(0, 0.0f, 0, 0);
+    psamp_step_request q = test_req(0, 0.0f, 0, 0);
     psamp_step_result r, again;
     a->ops->prefill(a, 0, &bos, 1, 1.0f, NULL, &err);
     CHECK(t, a->ops->step(a, &q, 1, &r, &err) == 0, "greedy step: %s", err.msg);
     q.slot = 1;
-    expect_fail(t, a->ops->step(a, &q, 1, &again, &err), &err, "step an empty slot", "empty");
+    test_expect_fail(t, a->ops->step(a, &q, 1, &again, &err), &err, "step an empty slot", "empty");
     float logp[1];
-    expect_fail(t, a->ops->prefill(a, 1, &bos, 1, 0.0f, logp, &err), &err, "score at tau 0",
+    test_expect_fail(t, a->ops->prefill(a, 1, &bos, 1, 0.0f, logp, &err), &err, "score at tau 0",
                 "temperature");
     check_variant_switch(t, a, r);
     psamp_engine_destroy(a);
@@ -438,7 +415,7 @@ static void check_model(psamp_test_state *t, const char *model, psamp_dtype dt, 
     const psamp_cuda_variants *v = &VARIANTS[k_variants].v;
     opt_checkpoint ck;
     psamp_err err = {{0}};
-    const int opened = open_model(model, &ck, &err) == 0;
+    const int opened = test_open_fixture(model, &ck, &err) == 0;
     CHECK(t, opened, "%s: %s", model, err.msg);
     if (!opened) return;
     pair p = {t, model, dt, *v, NULL, NULL, {0}};
@@ -481,7 +458,7 @@ int main(int argc, char **argv) {
                     check_model(&t, models[m], dtypes[d], v, 0);
         opt_checkpoint ck;
         psamp_err err = {{0}};
-        if (open_model("opt-tiny-pre", &ck, &err) == 0) {
+        if (test_open_fixture("opt-tiny-pre", &ck, &err) == 0) {
             check_errors_and_eos(&t, &ck);
             check_variant_env(&t, &ck);
             opt_checkpoint_close(&ck);
