@@ -111,8 +111,8 @@ psamp_cuda_variants psamp_engine_cuda_variants(const psamp_engine *e);
  * the slots are not); missing tuned plans are tuned first. 1 <= rows <= the rows a step
  * may carry (n_slots, or more). */
 int psamp_engine_cuda_time_gemms(psamp_engine *e, int32_t rows, double *seconds, psamp_err *err);
-/* The tuned GEMM plans e holds (PSAMP_GEMM_TUNE=on) and the host seconds spent tuning them,
- * both since the last variant switch. */
+/* The tuned GEMM plans e holds with an algorithm (PSAMP_GEMM_TUNE=on) and the host seconds
+ * spent tuning, both since the last variant switch (bench_cuda's report). */
 void psamp_engine_cuda_tune_stats(const psamp_engine *e, int32_t *plans, double *seconds);
 
 /* Steps replay CUDA graphs by default; off launches every kernel directly (for debugging
