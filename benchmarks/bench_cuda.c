@@ -9,8 +9,8 @@
  * D2H, sync), median reported. Each size is timed once per set of kernel variants (column
  * "kernels", the name psamp_cuda_variants_name gives, and a role: the first version; the
  * previous default (GPU run 2); then one change added at a time up to the default; then the
- * variants that are off by default: fc1's cuBLASLt epilogue, and steps as two overlapping
- * halves with and without stream priorities), each from a fresh fork at the same lengths;
+ * variants that are off by default: steps as two overlapping halves with and without stream
+ * priorities, and GEMMs through tuned cuBLASLt plans), each from a fresh fork at the same lengths;
  * then one layer's attention is timed alone in each attention kernel at those lengths
  * (bench_cuda_kernels.c), with its KV rate, and the step's small kernels alone
  * (bench_cuda_budget.c).
@@ -23,7 +23,9 @@
  *          device-to-device copy, counting bytes read + written.
  * ratio = measured step / floor (goal: <= 1.5 at 1024 slots). "gemm ms" is the variant's
  * GEMMs alone (cuBLAS, or the GEMV at <= 8 rows) on the step's shapes at M = n: the step's
- * time minus it is attention, sampling and the small kernels.
+ * time minus it is attention, sampling and the small kernels. For "+tune" it is the engine's
+ * own GEMMs with its tuned plans (psamp_engine_cuda_time_gemms), and a "BENCH tune" line
+ * gives the same engine's GEMMs untuned, the plan count and the tuning time.
  *
  * usage: bench_cuda [--dtype fp16|bf16|fp32] [--steps N] [slots ...]  (default 1 64 256 1024 4096)
  * Lines starting "BENCH" are the machine-readable summary (tests/gpu/check.sh). */
@@ -203,17 +205,41 @@ static const struct {
     psamp_cuda_variants v;
 } VARIANTS[] = {
     {"first", {PSAMP_CUDA_ATTN_SPLIT, PSAMP_CUDA_GEMM_CUBLAS, PSAMP_CUDA_NORM_LOOP,
-               PSAMP_CUDA_SAMPLE_THREEPASS, PSAMP_CUDA_KV_SEPARATE, PSAMP_CUDA_FFN_SEPARATE, 0}},
+               PSAMP_CUDA_SAMPLE_THREEPASS, PSAMP_CUDA_KV_SEPARATE, PSAMP_CUDA_FFN_SEPARATE, 0, 0}},
     {"previous", {0, 0, PSAMP_CUDA_NORM_LOOP, PSAMP_CUDA_SAMPLE_THREEPASS, PSAMP_CUDA_KV_SEPARATE,
-                  PSAMP_CUDA_FFN_SEPARATE, 0}},
+                  PSAMP_CUDA_FFN_SEPARATE, 0, 0}},
     {"+rows", {0, 0, PSAMP_CUDA_NORM_ROWS, PSAMP_CUDA_SAMPLE_THREEPASS, PSAMP_CUDA_KV_SEPARATE,
-               PSAMP_CUDA_FFN_SEPARATE, 0}},
-    {"+onepass", {0, 0, 0, PSAMP_CUDA_SAMPLE_ONEPASS, PSAMP_CUDA_KV_SEPARATE, PSAMP_CUDA_FFN_SEPARATE, 0}},
-    {"+fusedkv", {0, 0, 0, 0, PSAMP_CUDA_KV_FUSED, PSAMP_CUDA_FFN_SEPARATE, 0}},
-    {"default", {0, 0, 0, 0, 0, PSAMP_CUDA_FFN_EPILOGUE, 0}},
-    {"+halves", {0, 0, 0, 0, 0, PSAMP_CUDA_FFN_EPILOGUE, PSAMP_CUDA_OVERLAP_HALVES}},
-    {"+flat", {0, 0, 0, 0, 0, PSAMP_CUDA_FFN_EPILOGUE, PSAMP_CUDA_OVERLAP_FLAT}},
+               PSAMP_CUDA_FFN_SEPARATE, 0, 0}},
+    {"+onepass", {0, 0, 0, PSAMP_CUDA_SAMPLE_ONEPASS, PSAMP_CUDA_KV_SEPARATE, PSAMP_CUDA_FFN_SEPARATE, 0, 0}},
+    {"+fusedkv", {0, 0, 0, 0, PSAMP_CUDA_KV_FUSED, PSAMP_CUDA_FFN_SEPARATE, 0, 0}},
+    {"default", {0, 0, 0, 0, 0, PSAMP_CUDA_FFN_EPILOGUE, 0, 0}},
+    {"+halves", {0, 0, 0, 0, 0, PSAMP_CUDA_FFN_EPILOGUE, PSAMP_CUDA_OVERLAP_HALVES, 0}},
+    {"+flat", {0, 0, 0, 0, 0, PSAMP_CUDA_FFN_EPILOGUE, PSAMP_CUDA_OVERLAP_FLAT, 0}},
+    {"+tune", {0, 0, 0, 0, 0, PSAMP_CUDA_FFN_EPILOGUE, 0, PSAMP_CUDA_GEMM_TUNE_ON}},
 };
+
+/* The tuned variant's GEMMs as the engine runs them (its plans, tuned in the warm-up steps;
+ * the bench's own cuBLAS calls cannot use them) into *gemm_s, and a BENCH line beside them:
+ * the same engine's GEMMs untuned (its default path, fc1's epilogue included), the plans and
+ * the host time their tuning took. Leaves e's variants untuned. */
+static int tuned_gemms(psamp_engine *e, int n, const psamp_cuda_variants *var, double *gemm_s) {
+    psamp_err err = {{0}};
+    int32_t plans = 0;
+    double tune_s = 0.0, untuned_s = 0.0;
+    psamp_engine_cuda_tune_stats(e, &plans, &tune_s);
+    psamp_cuda_variants off = *var;
+    off.gemm_tune = PSAMP_CUDA_GEMM_TUNE_OFF;
+    if (psamp_engine_cuda_time_gemms(e, n, gemm_s, &err) ||
+        psamp_engine_cuda_set_variants(e, &off, &err) ||
+        psamp_engine_cuda_time_gemms(e, n, &untuned_s, &err)) {
+        fprintf(stderr, "bench_cuda: %d slots: %s\n", n, err.msg);
+        return -1;
+    }
+    printf("BENCH tune slots=%d plans=%d tune_ms=%.1f engine_gemm_tuned_ms=%.3f "
+           "engine_gemm_untuned_ms=%.3f\n",
+           n, plans, tune_s * 1e3, *gemm_s * 1e3, untuned_s * 1e3);
+    return 0;
+}
 
 /* Slot lengths drawn once for size n, then the same steps timed with each variant: one
  * table row per variant, and one layer's attention alone in both variants. */
@@ -255,7 +281,9 @@ static int run_size(psamp_engine *e, const opt_config *c, psamp_dtype dt, int n,
         if (rc) break;
         char name[PSAMP_CUDA_VARIANTS_NAME_MAX];
         psamp_cuda_variants_name(var, name);
-        const double gemm_s = var->gemm == PSAMP_CUDA_GEMM_GEMV && gemv_applies ? gemv_s : blas_s;
+        double gemm_s = var->gemm == PSAMP_CUDA_GEMM_GEMV && gemv_applies ? gemv_s : blas_s;
+        if (var->gemm_tune == PSAMP_CUDA_GEMM_TUNE_ON && tuned_gemms(e, n, var, &gemm_s))
+            gemm_s = -1e-3;
         printf("%6d %-14s %-36s %8.3f %10.0f %8.3f %8.3f %8.3f %8.3f %6.2f %s\n", n,
                VARIANTS[v].role, name, step * 1e3, n / step, gemm_s * 1e3, flop_s * 1e3,
                byte_s * 1e3, floor * 1e3, step / floor, flop_s > byte_s ? "flops" : "bytes");

@@ -69,6 +69,13 @@ typedef enum {
                                     * the other half's GEMMs */
     PSAMP_CUDA_OVERLAP_FLAT = 2    /* the same with every stream at one priority */
 } psamp_cuda_overlap;
+typedef enum {
+    PSAMP_CUDA_GEMM_TUNE_OFF = 0, /* cuBLAS's default algorithm, cuBLASLt's first heuristic pick */
+    PSAMP_CUDA_GEMM_TUNE_ON = 1   /* the cuBLAS GEMMs through cuBLASLt, each shape's algorithm the
+                                   * fastest of up to 8 heuristic candidates, timed in a batch
+                                   * size's first (eager) step before its graph is captured
+                                   * (host/engine_cuda_tune.c) */
+} psamp_cuda_gemm_tune;
 typedef struct {
     psamp_cuda_attention attention;
     psamp_cuda_gemm gemm;
@@ -77,23 +84,36 @@ typedef struct {
     psamp_cuda_kv kv;
     psamp_cuda_ffn ffn;
     psamp_cuda_overlap overlap;
+    psamp_cuda_gemm_tune gemm_tune;
 } psamp_cuda_variants;
 
 /* The environment's variants: PSAMP_ATTN (warp | split), PSAMP_GEMM (gemv | cublas),
  * PSAMP_NORM (rows | loop), PSAMP_SAMPLE (onepass | threepass), PSAMP_KV (fused |
- * separate), PSAMP_FFN (epilogue | biasrelu), PSAMP_OVERLAP (off | halves | flat); unset or
- * empty means the first (the default); any other value fails naming the variable. */
+ * separate), PSAMP_FFN (epilogue | biasrelu), PSAMP_OVERLAP (off | halves | flat),
+ * PSAMP_GEMM_TUNE (off | on); unset or empty means the first (the default); any other value
+ * fails naming the variable. */
 int psamp_cuda_variants_from_env(psamp_cuda_variants *out, psamp_err *err);
 /* Longest name psamp_cuda_variants_name writes, with its terminating zero. */
 #define PSAMP_CUDA_VARIANTS_NAME_MAX 64
 /* out = "warp+gemv" then, for each later field not at its default, "+" and its environment
- * value ("split+cublas+loop+threepass+separate"); "?" for values outside the enums. */
+ * value ("split+cublas+loop+threepass+separate"; PSAMP_GEMM_TUNE=on shows as "+tune"); "?"
+ * for values outside the enums. */
 void psamp_cuda_variants_name(const psamp_cuda_variants *v, char out[PSAMP_CUDA_VARIANTS_NAME_MAX]);
 /* Switches e's kernels from the next call on; graphs captured so far are dropped (each
  * batch size captures again on its next step). e must come from psamp_engine_cuda_create. */
 int psamp_engine_cuda_set_variants(psamp_engine *e, const psamp_cuda_variants *v,
                                    psamp_err *err);
 psamp_cuda_variants psamp_engine_cuda_variants(const psamp_engine *e);
+
+/* For bench_cuda: the median seconds of one step's GEMMs at `rows` rows (every layer's QKV,
+ * out_proj, fc1 (with its epilogue where the variants use it) and fc2, then lm_head) as e
+ * runs them under its current variants, on e's own buffers (their contents are clobbered,
+ * the slots are not); missing tuned plans are tuned first. 1 <= rows <= the rows a step
+ * may carry (n_slots, or more). */
+int psamp_engine_cuda_time_gemms(psamp_engine *e, int32_t rows, double *seconds, psamp_err *err);
+/* The tuned GEMM plans e holds with an algorithm (PSAMP_GEMM_TUNE=on) and the host seconds
+ * spent tuning, both since the last variant switch (bench_cuda's report). */
+void psamp_engine_cuda_tune_stats(const psamp_engine *e, int32_t *plans, double *seconds);
 
 /* Steps replay CUDA graphs by default; off launches every kernel directly (for debugging
  * and for tests that compare the two). e must come from psamp_engine_cuda_create. */

@@ -3,6 +3,8 @@
  *   engine_cuda_weights.c  weights to the device
  *   engine_cuda_forward.c  the forward pass over a batch of rows (the only kernel caller)
  *   engine_cuda_gemm.c     the linear layers: GEMV, cuBLAS, cuBLASLt with an epilogue
+ *   engine_cuda_tune.c     cuBLASLt plans whose algorithm was timed (PSAMP_GEMM_TUNE=on)
+ *   engine_cuda_gemm_time.c  a step's GEMMs timed alone (bench_cuda)
  *   engine_cuda_overlap.c  a step as two half batches on streams that overlap
  *   engine_cuda_ops.c      prefill / fork / step and the CUDA graphs of the step
  *   engine_cuda_variants.c the kernel variants (A/B switch) */
@@ -114,6 +116,29 @@ typedef struct {
     cuda_residual res;
 } cuda_batch;
 
+/* The cuBLASLt objects of one GEMM (NULL until created), freed together. */
+typedef struct {
+    cublasLtMatmulDesc_t op;
+    cublasLtMatrixLayout_t w, x, out;
+    cublasLtMatmulPreference_t pref;
+} cuda_lt_call;
+
+/* What a cuBLASLt GEMM writes: y = x W^T in fp32 (cuda_gemm's GEMMs), or relu(x W^T + bias)
+ * in the dtype (fc1 with the epilogue; RELU alone when there is no bias). */
+typedef enum { CUDA_LT_PLAIN = 0, CUDA_LT_RELU_BIAS = 1 } cuda_lt_kind;
+
+/* One GEMM shape's tuned cuBLASLt plan: its key (shape, kind, the pointers' alignments,
+ * which the algorithms assume), its descriptors and the fastest algorithm that ran. */
+typedef struct {
+    int32_t m, n, k;
+    cuda_lt_kind kind;
+    int has_bias;
+    uint32_t align_w, align_x, align_out;
+    int found;                /* 0: no candidate ran: the call keeps the untuned path */
+    cuda_lt_call c;           /* pref freed after tuning */
+    cublasLtMatmulAlgo_t algo;
+} cuda_gemm_plan;
+
 /* What the halves schedule adds to the engine (engine_cuda_overlap.c). */
 typedef struct {
     cuda_lane half[2];         /* each half batch's stream (the higher priority) and handle */
@@ -139,6 +164,11 @@ typedef struct {
     cublasHandle_t blas;      /* == main_lane.blas */
     cublasLtHandle_t lt;      /* PSAMP_FFN=epilogue */
     cuda_overlap ov;          /* PSAMP_OVERLAP=halves|flat */
+    cuda_gemm_plan *plans;    /* PSAMP_GEMM_TUNE=on: tuned so far (freed at a variant switch) */
+    int32_t n_plans, cap_plans;
+    double tune_seconds;      /* host time spent tuning the plans held */
+    int tune_pass;            /* set around a bucket's eager step (before its capture): GEMMs
+                               * without a plan may tune one now */
     cuda_weights w;
     void *k_cache, *v_cache;  /* [n_layers][n_slots][max_len][h] dtype */
     size_t kv_layer_bytes;    /* one layer of one cache */
@@ -199,6 +229,32 @@ int cuda_gemm_bias_relu(cuda_engine *e, const cuda_lane *lane, const void *x, co
                         const void *bias_t, const float *bias_r, void *out, float *y, int32_t m,
                         int32_t n, int32_t k, psamp_err *err);
 
+/* cuBLASLt descriptors of out = x W^T (+ the kind's epilogue; bias_t as in
+ * cuda_gemm_bias_relu) in column-major terms, with a preference limited to the lane's
+ * workspace and to these pointers' alignments. On failure c holds what was made. */
+int cuda_lt_describe(cuda_engine *e, const cuda_lane *lane, cuda_lt_kind kind, const void *w,
+                     const void *x, const void *bias_t, const void *out, int32_t m, int32_t n,
+                     int32_t k, cuda_lt_call *c, psamp_err *err);
+void cuda_lt_call_free(cuda_lt_call *c);
+/* The largest power of two up to 256 that divides p's address. */
+uint32_t cuda_lt_alignment(const void *p);
+
+/* engine_cuda_tune.c (PSAMP_GEMM_TUNE=on): *plan = the tuned plan of this GEMM, tuning it
+ * first when e->tune_pass is set and there is none yet (never inside a stream capture:
+ * that fails); NULL when there is no plan with an algorithm (the caller's untuned path). */
+int cuda_tuned_plan(cuda_engine *e, const cuda_lane *lane, cuda_lt_kind kind, const void *x,
+                    const void *w, const void *bias_t, void *out, int32_t m, int32_t n,
+                    int32_t k, const cuda_gemm_plan **plan, psamp_err *err);
+/* Runs a plan's GEMM on the lane (bias_t: the bias of this call, for CUDA_LT_RELU_BIAS). */
+int cuda_plan_run(cuda_engine *e, const cuda_lane *lane, const cuda_gemm_plan *p, const void *x,
+                  const void *w, const void *bias_t, void *out, psamp_err *err);
+/* Frees every plan (a variant switch, destroy). */
+void cuda_plans_free(cuda_engine *e);
+/* Two events with timing (ev NULL-filled by the caller; those made stay on failure), and
+ * their release. */
+int cuda_timing_events(cudaEvent_t ev[2], psamp_err *err);
+void cuda_timing_events_free(cudaEvent_t ev[2]);
+
 /* engine_cuda_overlap.c: streams, handles and events of the halves schedule, made when an
  * overlap variant is first chosen (at creation or by set_variants; again a no-op), freed by
  * cuda_overlap_free. */
@@ -215,7 +271,7 @@ extern const psamp_engine_ops cuda_engine_ops;
 /* Buckets of padded batch sizes for the step graphs, for a table of n_slots slots. */
 int cuda_buckets_init(cuda_engine *e, psamp_err *err);
 void cuda_buckets_free(cuda_engine *e);
-/* Drops every captured step graph (the kernels they hold changed). */
+/* Drops every captured step graph (the kernels they hold changed) and every tuned plan. */
 void cuda_buckets_reset(cuda_engine *e);
 
 /* engine_cuda_variants.c: info.detail = detail_base + the variants' name. */

@@ -2,7 +2,9 @@
  * CUDA graphs. A step copies its rows in (one H2D), runs the forward pass and sampling
  * (one graph launch), and copies the sampled tokens out (one D2H); the graph of a
  * batch-size bucket is captured after that bucket's first step, which runs eagerly so that
- * every kernel and cuBLAS heuristic is loaded before capture. */
+ * every kernel and cuBLAS heuristic is loaded before capture (and the GEMM plans are tuned,
+ * PSAMP_GEMM_TUNE=on). Prefill chunks never tune: they use a step's plan of the same row
+ * count where one exists, else the untuned path. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,6 +42,8 @@ void cuda_buckets_reset(cuda_engine *e) {
         if (e->buckets[i].exec) (void)cudaGraphExecDestroy(e->buckets[i].exec);
         e->buckets[i].exec = NULL;
     }
+    /* Tuned again in each bucket's next eager step, under the new variants. */
+    cuda_plans_free(e);
 }
 
 void cuda_buckets_free(cuda_engine *e) {
@@ -182,10 +186,15 @@ static int cuda_step(psamp_engine *base, const psamp_step_request *reqs, int32_t
     stage_step_rows(e, reqs, n, rows);
     CUDA_TRY(err, cudaMemcpyAsync(e->d.rows, e->rows_host, (size_t)rows * sizeof(psamp_k_row),
                                   cudaMemcpyHostToDevice, e->stream));
-    if (b && b->exec)
+    if (b && b->exec) {
         CUDA_TRY(err, cudaGraphLaunch(b->exec, e->stream));
-    else if (cuda_forward(e, rows, 1, 1, err))
-        return -1;
+    } else {
+        /* A bucket's eager step, before its capture: where GEMM plans may be tuned. */
+        e->tune_pass = b != NULL;
+        const int rc = cuda_forward(e, rows, 1, 1, err);
+        e->tune_pass = 0;
+        if (rc) return -1;
+    }
     CUDA_TRY(err, cudaMemcpyAsync(e->results_host, e->d.results, (size_t)n * sizeof(psamp_k_result),
                                   cudaMemcpyDeviceToHost, e->stream));
     CUDA_TRY(err, cudaStreamSynchronize(e->stream));

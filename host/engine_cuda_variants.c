@@ -14,7 +14,7 @@ typedef struct {
     int count;
 } field_spec;
 
-enum { N_FIELDS = 7 };
+enum { N_FIELDS = 8, TUNE_FIELD = 7 };
 
 static const field_spec FIELDS[N_FIELDS] = {
     {"PSAMP_ATTN", {"warp", "split"}, 2},
@@ -24,6 +24,7 @@ static const field_spec FIELDS[N_FIELDS] = {
     {"PSAMP_KV", {"fused", "separate"}, 2},
     {"PSAMP_FFN", {"epilogue", "biasrelu"}, 2},
     {"PSAMP_OVERLAP", {"off", "halves", "flat"}, 3},
+    {"PSAMP_GEMM_TUNE", {"off", "on"}, 2},
 };
 
 static void to_ints(const psamp_cuda_variants *v, int out[N_FIELDS]) {
@@ -34,13 +35,14 @@ static void to_ints(const psamp_cuda_variants *v, int out[N_FIELDS]) {
     out[4] = (int)v->kv;
     out[5] = (int)v->ffn;
     out[6] = (int)v->overlap;
+    out[7] = (int)v->gemm_tune;
 }
 
 static psamp_cuda_variants from_ints(const int in[N_FIELDS]) {
     return (psamp_cuda_variants){(psamp_cuda_attention)in[0], (psamp_cuda_gemm)in[1],
                                  (psamp_cuda_norm)in[2],      (psamp_cuda_sample)in[3],
                                  (psamp_cuda_kv)in[4],        (psamp_cuda_ffn)in[5],
-                                 (psamp_cuda_overlap)in[6]};
+                                 (psamp_cuda_overlap)in[6],   (psamp_cuda_gemm_tune)in[7]};
 }
 
 static int valid(const psamp_cuda_variants *v) {
@@ -73,6 +75,12 @@ int psamp_cuda_variants_from_env(psamp_cuda_variants *out, psamp_err *err) {
     return 0;
 }
 
+/* A non-default value as the variants' name shows it: the environment's value, except
+ * PSAMP_GEMM_TUNE=on ("+on" would not say what is on). */
+static const char *shown(int field, int value) {
+    return field == TUNE_FIELD && value == PSAMP_CUDA_GEMM_TUNE_ON ? "tune" : FIELDS[field].names[value];
+}
+
 void psamp_cuda_variants_name(const psamp_cuda_variants *v, char out[PSAMP_CUDA_VARIANTS_NAME_MAX]) {
     if (!valid(v)) {
         snprintf(out, PSAMP_CUDA_VARIANTS_NAME_MAX, "?");
@@ -86,7 +94,7 @@ void psamp_cuda_variants_name(const psamp_cuda_variants *v, char out[PSAMP_CUDA_
     for (int i = 2; i < N_FIELDS; i++)
         if (f[i] != 0 && at < PSAMP_CUDA_VARIANTS_NAME_MAX)
             at += (size_t)snprintf(out + at, PSAMP_CUDA_VARIANTS_NAME_MAX - at, "+%s",
-                                   FIELDS[i].names[f[i]]);
+                                   shown(i, f[i]));
 }
 
 void cuda_describe_variants(cuda_engine *e) {
@@ -101,9 +109,10 @@ int psamp_engine_cuda_set_variants(psamp_engine *base, const psamp_cuda_variants
     if (!base || base->ops != &cuda_engine_ops)
         return psamp_fail(err, "cuda engine: set_variants on an engine that is not a cuda engine");
     if (!valid(v))
-        return psamp_fail(err, "cuda engine: variants (%d, %d, %d, %d, %d, %d, %d) are not one "
-                          "value of each variant field", (int)v->attention, (int)v->gemm,
-                          (int)v->norm, (int)v->sample, (int)v->kv, (int)v->ffn, (int)v->overlap);
+        return psamp_fail(err, "cuda engine: variants (%d, %d, %d, %d, %d, %d, %d, %d) are not "
+                          "one value of each variant field", (int)v->attention, (int)v->gemm,
+                          (int)v->norm, (int)v->sample, (int)v->kv, (int)v->ffn, (int)v->overlap,
+                          (int)v->gemm_tune);
     cuda_engine *e = (cuda_engine *)base;
     if (v->overlap != PSAMP_CUDA_OVERLAP_OFF && cuda_overlap_init(e, err)) return -1;
     if (memcmp(&e->variants, v, sizeof *v) != 0) {
@@ -118,7 +127,7 @@ psamp_cuda_variants psamp_engine_cuda_variants(const psamp_engine *base) {
     const psamp_cuda_variants none = {PSAMP_CUDA_ATTN_WARP, PSAMP_CUDA_GEMM_GEMV,
                                       PSAMP_CUDA_NORM_ROWS, PSAMP_CUDA_SAMPLE_ONEPASS,
                                       PSAMP_CUDA_KV_FUSED,  PSAMP_CUDA_FFN_EPILOGUE,
-                                      PSAMP_CUDA_OVERLAP_OFF};
+                                      PSAMP_CUDA_OVERLAP_OFF, PSAMP_CUDA_GEMM_TUNE_OFF};
     if (!base || base->ops != &cuda_engine_ops) return none;
     return ((const cuda_engine *)base)->variants;
 }

@@ -24,4 +24,12 @@ if(CUDAToolkit_FOUND)
     add_test(NAME mock_${name} COMMAND mock_${name})
     set_tests_properties(mock_${name} PROPERTIES TIMEOUT 300 LABELS "mock")
   endforeach()
+  # The tuned GEMM plans against the mock cuBLASLt's candidates and fake times (mock only:
+  # it reads the mock's counters).
+  add_executable(mock_test_gemm_tune cuda_mock/test_mock_gemm_tune.c)
+  target_compile_options(mock_test_gemm_tune PRIVATE ${PSAMP_C_WARNINGS})
+  target_link_libraries(mock_test_gemm_tune PRIVATE psamp_testlib psamp_cuda_mock)
+  target_compile_definitions(mock_test_gemm_tune PRIVATE PSAMP_FIXTURES="${PSAMP_FIXTURES}")
+  add_test(NAME mock_test_gemm_tune COMMAND mock_test_gemm_tune)
+  set_tests_properties(mock_test_gemm_tune PROPERTIES TIMEOUT 300 LABELS "mock")
 endif()

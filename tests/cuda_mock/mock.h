@@ -35,4 +35,27 @@ void mock_store(void *base, psamp_dtype dt, size_t offset, size_t n, const float
 /* The engine dtype of a cuBLAS data type; -1 for others. */
 int mock_dtype_of(cudaDataType_t t, psamp_dtype *out);
 
+/* Test hooks. The mock's clock: milliseconds of fake device time, advanced by every GEMM as
+ * it runs (cublasGemmEx 3; cuBLASLt by algorithm, see mock_blas.c; other operations 0), read
+ * by cudaEventRecord outside a capture, so cudaEventElapsedTime gives deterministic times. */
+void mock_clock_advance(double ms);
+/* Whether a stream capture is open. */
+int mock_capturing(void);
+
+/* What the cuBLASLt mock saw since the process started (the mock serves one thread). Its
+ * heuristic offers up to MOCK_LT_ALGOS algorithms, ids 0.. in order; id 2 is refused by
+ * cublasLtMatmul; id 0 (the heuristic's first, what an untuned call runs) is the slowest. */
+#define MOCK_LT_ALGOS 4
+typedef struct {
+    long tuning_heuristics;   /* heuristic queries for more than one algorithm */
+    long runs[MOCK_LT_ALGOS]; /* cuBLASLt GEMMs run (eagerly or replayed), per algorithm id */
+    long gemm_ex_runs;        /* cublasGemmEx GEMMs run */
+    long refused;             /* cublasLtMatmul calls refused (algorithm 2) */
+    long timing_in_capture;   /* tuning queries or event timings while a capture was open */
+} mock_lt_counts;
+mock_lt_counts mock_lt_counts_now(void);
+/* Counts a timing or tuning query made while a capture is open (real CUDA fails timings
+ * there; the tests assert none happen). */
+void mock_note_timing_in_capture(void);
+
 #endif

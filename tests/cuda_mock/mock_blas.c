@@ -6,7 +6,11 @@
  * layouts that match the transposes. Its heuristic offers no algorithm when D's column
  * count (the engine's rows) is 7 mod 8, so that the engine's fallback path runs in the tests
  * too (the engine test's 39-row prefill) while the batches that tests compare with each
- * other (1 to 8 rows, or halves of them) all take the cuBLASLt path. */
+ * other (1 to 8 rows, or halves of them) all take the cuBLASLt path. Otherwise it offers up
+ * to MOCK_LT_ALGOS algorithms (mock.h), all computing the same numbers, with fake device
+ * times for the tuning tests: id 0, the first (an untuned call's), is the slowest; id 2 is
+ * refused by cublasLtMatmul; id 1 is the fastest for GEMMs without ReLU, id 3 for those
+ * with it (fc1's epilogue), so that a tuned plan's choice depends on the GEMM. */
 #include <cblas.h>
 #include <cublasLt.h>
 #include <cublas_v2.h>
@@ -20,6 +24,13 @@
 typedef struct {
     cudaStream_t stream;
 } mock_blas;
+
+static mock_lt_counts counts;
+
+mock_lt_counts mock_lt_counts_now(void) { return counts; }
+void mock_note_timing_in_capture(void) { counts.timing_in_capture++; }
+
+enum { REFUSED_ALGO = 2, GEMM_EX = -1 };
 
 cublasStatus_t cublasCreate(cublasHandle_t *handle) {
     *handle = (cublasHandle_t)calloc(1, sizeof(mock_blas));
@@ -54,7 +65,17 @@ typedef struct {
     psamp_dtype at, bt, ct, dt;
     int relu;
     const void *bias; /* [m] in dt, or NULL */
+    int algo;         /* the cuBLASLt algorithm's id, or GEMM_EX */
 } gemm_args;
+
+/* Fake milliseconds of one GEMM (see the top of this file). */
+static double fake_ms(const gemm_args *g) {
+    switch (g->algo) {
+    case 1: return g->relu ? 2.0 : 1.0;
+    case 3: return g->relu ? 1.0 : 2.0;
+    default: return 3.0;
+    }
+}
 
 static void run_gemm(const void *p) {
     const gemm_args *g = p;
@@ -87,6 +108,9 @@ static void run_gemm(const void *p) {
         mock_store(g->d, g->dt, (size_t)j * g->ldd, (size_t)g->m, col);
     }
     free(a), free(b), free(prod), free(col), free(bias);
+    if (g->algo == GEMM_EX) counts.gemm_ex_runs++;
+    else counts.runs[g->algo]++;
+    mock_clock_advance(fake_ms(g));
 }
 
 static cublasStatus_t submit_gemm(cudaStream_t stream, const gemm_args *g) {
@@ -103,7 +127,7 @@ cublasStatus_t cublasGemmEx(cublasHandle_t handle, cublasOperation_t transa,
     (void)algo;
     gemm_args g = {transa != CUBLAS_OP_N, transb != CUBLAS_OP_N, m, n, k, lda, ldb, ldc, ldc,
                    *(const float *)alpha, *(const float *)beta, A, B, C, C, PSAMP_F32, PSAMP_F32,
-                   PSAMP_F32, PSAMP_F32, 0, NULL};
+                   PSAMP_F32, PSAMP_F32, 0, NULL, GEMM_EX};
     if (computeType != CUBLAS_COMPUTE_32F || mock_dtype_of(Atype, &g.at) ||
         mock_dtype_of(Btype, &g.bt) || mock_dtype_of(Ctype, &g.ct) || Atype != Btype)
         return CUBLAS_STATUS_NOT_SUPPORTED;
@@ -257,6 +281,10 @@ cublasStatus_t cublasLtMatmulAlgoGetHeuristic(cublasLtHandle_t handle, cublasLtM
                                               int *returned) {
     (void)handle, (void)pref;
     if (requested <= 0) return CUBLAS_STATUS_INVALID_VALUE;
+    if (requested > 1) {
+        counts.tuning_heuristics++;
+        if (mock_capturing()) mock_note_timing_in_capture();
+    }
     gemm_args g;
     memset(&g, 0, sizeof g);
     const cublasStatus_t st = lt_check((const mock_lt_desc *)desc, (const mock_lt_layout *)a,
@@ -264,10 +292,13 @@ cublasStatus_t cublasLtMatmulAlgoGetHeuristic(cublasLtHandle_t handle, cublasLtM
                                        (const mock_lt_layout *)d, &g);
     *returned = 0;
     if (st != CUBLAS_STATUS_SUCCESS || g.n % 8 == 7) return CUBLAS_STATUS_SUCCESS; /* none */
-    memset(&results[0], 0, sizeof results[0]);
-    results[0].state = CUBLAS_STATUS_SUCCESS;
-    results[0].wavesCount = 1.0f;
-    *returned = 1;
+    for (int i = 0; i < requested && i < MOCK_LT_ALGOS; i++) {
+        memset(&results[i], 0, sizeof results[i]);
+        results[i].algo.data[0] = (uint64_t)i;
+        results[i].state = CUBLAS_STATUS_SUCCESS;
+        results[i].wavesCount = 1.0f;
+        *returned = i + 1;
+    }
     return CUBLAS_STATUS_SUCCESS;
 }
 
@@ -278,7 +309,11 @@ cublasStatus_t cublasLtMatmul(cublasLtHandle_t handle, cublasLtMatmulDesc_t desc
                               cublasLtMatrixLayout_t Ddesc, const cublasLtMatmulAlgo_t *algo,
                               void *workspace, size_t workspace_bytes, cudaStream_t stream) {
     (void)handle, (void)workspace, (void)workspace_bytes;
-    if (!algo) return CUBLAS_STATUS_INVALID_VALUE;
+    if (!algo || algo->data[0] >= MOCK_LT_ALGOS) return CUBLAS_STATUS_INVALID_VALUE;
+    if (algo->data[0] == REFUSED_ALGO) {
+        counts.refused++;
+        return CUBLAS_STATUS_NOT_SUPPORTED;
+    }
     /* The algorithm came from a heuristic told each pointer's alignment; the mock's own
      * algorithm records none, so it checks the one rule every cuBLASLt kernel keeps: the
      * elements themselves are aligned. */
@@ -297,5 +332,6 @@ cublasStatus_t cublasLtMatmul(cublasLtHandle_t handle, cublasLtMatmulDesc_t desc
     g.c = C;
     g.d = D;
     g.bias = d->bias;
+    g.algo = (int)algo->data[0];
     return submit_gemm(stream, &g);
 }

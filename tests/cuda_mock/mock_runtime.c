@@ -18,10 +18,12 @@ typedef struct {
     int clock[MOCK_MAX_STREAMS];
 } mock_stream;
 
-/* An event: recorded in the open capture (with the recording stream's clock), or not. */
+/* An event: recorded in the open capture (with the recording stream's clock), or not, and
+ * then at which time of the mock's clock. */
 typedef struct {
     int captured;
     int clock[MOCK_MAX_STREAMS];
+    double at_ms;
 } mock_event;
 
 typedef struct {
@@ -47,6 +49,9 @@ static struct {
 } capture;
 
 static cudaError_t last_error = cudaSuccess;
+static double clock_ms; /* fake device time (mock.h) */
+
+void mock_clock_advance(double ms) { clock_ms += ms; }
 
 static cudaError_t fail_with(cudaError_t e) {
     last_error = e;
@@ -54,6 +59,8 @@ static cudaError_t fail_with(cudaError_t e) {
 }
 
 static int capturing(void) { return capture.graph != NULL; }
+
+int mock_capturing(void) { return capturing(); }
 
 /* s takes part in the open capture. */
 static int member(cudaStream_t s) {
@@ -193,6 +200,10 @@ cudaError_t cudaDeviceGetStreamPriorityRange(int *least, int *greatest) {
     *greatest = -5;
     return cudaSuccess;
 }
+cudaError_t cudaStreamIsCapturing(cudaStream_t stream, enum cudaStreamCaptureStatus *status) {
+    *status = member(stream) ? cudaStreamCaptureStatusActive : cudaStreamCaptureStatusNone;
+    return cudaSuccess;
+}
 cudaError_t cudaStreamDestroy(cudaStream_t stream) {
     if (member(stream)) return cudaErrorStreamCaptureUnsupported;
     free(stream);
@@ -213,11 +224,13 @@ cudaError_t cudaEventSynchronize(cudaEvent_t event) {
     (void)event;
     return capturing() ? cudaErrorStreamCaptureUnsupported : cudaSuccess;
 }
-/* The mock keeps no clock: every timed region takes 1 ms (bench_cuda runs on it as a smoke
- * test of its own flow). */
+/* The fake device time between two events recorded outside a capture (mock.h). */
 cudaError_t cudaEventElapsedTime(float *ms, cudaEvent_t start, cudaEvent_t end) {
-    (void)start, (void)end;
-    *ms = 1.0f;
+    if (capturing()) {
+        mock_note_timing_in_capture();
+        return fail_with(cudaErrorStreamCaptureUnsupported);
+    }
+    *ms = (float)(((mock_event *)end)->at_ms - ((mock_event *)start)->at_ms);
     return cudaSuccess;
 }
 cudaError_t cudaEventDestroy(cudaEvent_t event) {
@@ -230,6 +243,7 @@ cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream) {
     if (capturing() && !stream) return fail_with(cudaErrorStreamCaptureImplicit);
     e->captured = member(stream);
     if (e->captured) memcpy(e->clock, ((mock_stream *)stream)->clock, sizeof e->clock);
+    e->at_ms = clock_ms;
     return cudaSuccess;
 }
 cudaError_t cudaStreamWaitEvent(cudaStream_t stream, cudaEvent_t event, unsigned int flags) {

@@ -16,12 +16,14 @@
 #   4. ctest -L gpu: kernels vs CPU references (every attention variant, the fused KV append,
 #      both layer norms, the GEMV), both samplers vs host/sample_row.c, the engine vs the CPU
 #      engine on the fixtures with each set of kernel variants (test_gpu_engine.c's VARIANTS:
-#      the default, the first version, the previous default, the halves with the epilogue).
+#      the default, the first version, the previous default, the halves with the epilogue,
+#      the GEMMs through tuned cuBLASLt plans, serial and in halves).
 #   5. bench_cuda: decode-step throughput at 1..4096 slots with the measured roofline, each
 #      size timed with each set of kernel variants (bench_cuda.c's roles: the first version,
 #      run 2's default, one change at a time to the default, then the cuBLASLt epilogue and
-#      the overlapping halves), one layer's attention alone in each kernel, and the step's
-#      small kernels alone.
+#      the overlapping halves, and "+tune": the GEMMs through tuned cuBLASLt plans, with a
+#      "BENCH tune" line per size), one layer's attention alone in each kernel, and the
+#      step's small kernels alone.
 #   6. compute-sanitizer: memcheck on the kernel tests and a short engine run (graphs and
 #      cuBLAS included, both variant sets), racecheck on the attention and sampling kernels
 #      (shared memory);
@@ -219,6 +221,9 @@ fi
            printf "\n%6s %18s %22s %24s\n", "slots", "previous->default", "attn GB/s warp->fused", "small kernels alone ms";
            for (i = 1; i <= count; i++) { n = order[i]; p = step[n, "previous"]; d = step[n, "default"];
              printf "%6s %17.2fx %10s->%-11s %11s->%-12s\n", n, (d > 0 ? p / d : 0), a_warp[n], a_app[n], b_prev[n], b_def[n] } }' "$OUT/bench.log"
+    echo
+    echo "==== +tune: the engine's GEMMs tuned vs untuned (ms), plans, tuning time ===="
+    grep "^BENCH tune " "$OUT/bench.log" | sed 's/^BENCH tune //'
   fi
   echo
   echo "==== steps ===="

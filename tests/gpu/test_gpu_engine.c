@@ -2,7 +2,8 @@
  * project_in/out; pre-LN stored as bf16), in fp32, fp16 and bf16, with each set of kernel
  * variants (VARIANTS: the default; the first version; fc1 through cuBLASLt's epilogue with
  * steps as two overlapping halves, over split attention with a separate KV append, and
- * over the default kernels; the previous default's kernels are each in one of these):
+ * over the default kernels; the GEMMs through tuned cuBLASLt plans, serial and in halves;
+ * the previous default's kernels are each in one of these):
  * - prefill log p per token (prompts of 1 to 95 tokens, chunked past 64 rows);
  * - greedy continuations: the same tokens; in 16-bit dtypes a different token is allowed
  *   only as a near tie (the CPU scores both within the dtype's tolerance), which ends that
@@ -10,7 +11,8 @@
  * - sampled continuations at tau 0.8: step log p / log q equal the CPU's scores;
  * then, on the GPU alone: a batched step over slots at mixed lengths equals one-at-a-time
  * steps, fork / truncate then step equals a fresh prefill then step, graphs equal eager
- * launches bit for bit (and within tolerance for a padded batch), EOS ends a sequence, and
+ * launches bit for bit (and within tolerance for a padded batch, and for tuned plans
+ * against the untuned path, which eager launches take), EOS ends a sequence, and
  * bad arguments and an impossible KV plan fail with one-line errors. Where two runs take
  * different GEMM shapes, 16-bit dtypes may differ in one draw (allowed_flips).
  * Usage: test_gpu_engine [--quick]   (--quick: one model in fp16, every variant set, the
@@ -51,17 +53,22 @@ static const struct {
     const char *label;
     psamp_cuda_variants v;
 } VARIANTS[] = {
-    {"default", {0, 0, 0, 0, 0, 0, 0}},
-    {"biasrelu", {0, 0, 0, 0, 0, PSAMP_CUDA_FFN_SEPARATE, 0}},
+    {"default", {0, 0, 0, 0, 0, 0, 0, 0}},
+    {"biasrelu", {0, 0, 0, 0, 0, PSAMP_CUDA_FFN_SEPARATE, 0, 0}},
     {"first", {PSAMP_CUDA_ATTN_SPLIT, PSAMP_CUDA_GEMM_CUBLAS, PSAMP_CUDA_NORM_LOOP,
                PSAMP_CUDA_SAMPLE_THREEPASS, PSAMP_CUDA_KV_SEPARATE, PSAMP_CUDA_FFN_SEPARATE,
-               PSAMP_CUDA_OVERLAP_OFF}},
+               PSAMP_CUDA_OVERLAP_OFF, 0}},
     {"halves-split", {PSAMP_CUDA_ATTN_SPLIT, PSAMP_CUDA_GEMM_CUBLAS, PSAMP_CUDA_NORM_ROWS,
                       PSAMP_CUDA_SAMPLE_ONEPASS, PSAMP_CUDA_KV_SEPARATE, PSAMP_CUDA_FFN_EPILOGUE,
-                      PSAMP_CUDA_OVERLAP_HALVES}},
+                      PSAMP_CUDA_OVERLAP_HALVES, 0}},
     {"halves", {PSAMP_CUDA_ATTN_WARP, PSAMP_CUDA_GEMM_GEMV, PSAMP_CUDA_NORM_ROWS,
                 PSAMP_CUDA_SAMPLE_ONEPASS, PSAMP_CUDA_KV_FUSED, PSAMP_CUDA_FFN_EPILOGUE,
-                PSAMP_CUDA_OVERLAP_HALVES}},
+                PSAMP_CUDA_OVERLAP_HALVES, 0}},
+    /* Tuned plans need cuBLAS at these few rows (the GEMV takes <= 8); a step's halves tune
+     * their own shapes. */
+    {"tune", {0, PSAMP_CUDA_GEMM_CUBLAS, 0, 0, 0, 0, 0, PSAMP_CUDA_GEMM_TUNE_ON}},
+    {"tune-halves", {0, PSAMP_CUDA_GEMM_CUBLAS, 0, 0, 0, 0, PSAMP_CUDA_OVERLAP_HALVES,
+                     PSAMP_CUDA_GEMM_TUNE_ON}},
 };
 #define N_VARIANTS ((int)(sizeof VARIANTS / sizeof VARIANTS[0]))
 
@@ -239,12 +246,17 @@ static void check_batch_and_graphs(pair *p, const opt_checkpoint *ck) {
     if (ok)
         compare_schedules(p->t, "engine batched==single", p->label, batched, single, N_SLOTS, tol,
                           flips);
-    /* The same schedule without graphs: identical shapes, so identical numbers. */
+    /* The same schedule without graphs: identical shapes, so identical numbers. Without
+     * graphs nothing is tuned, so for the tuned variants this compares tuned plans with the
+     * untuned path: other algorithms, which may sum in another order. */
     psamp_engine *plain = make_gpu(p->t, ck, N_SLOTS, p->dt, &p->variants, 0);
     if (!plain) return;
-    run_schedule(plain, 1, N_SLOTS, NULL, eager, &err, &ok);
+    const int tuned = p->variants.gemm_tune == PSAMP_CUDA_GEMM_TUNE_ON;
+    run_schedule(plain, 1, N_SLOTS, tuned ? batched : NULL, eager, &err, &ok);
     CHECK(p->t, ok, "%s: eager schedule: %s", p->label, err.msg);
-    if (ok) compare_schedules(p->t, "engine graph==eager", p->label, batched, eager, N_SLOTS, 1e-6, 0);
+    if (ok)
+        compare_schedules(p->t, tuned ? "engine tuned==untuned" : "engine graph==eager", p->label,
+                          batched, eager, N_SLOTS, tuned ? tol : 1e-6, tuned ? flips : 0);
     /* Five active slots: the graph pads to a bucket of 8 rows, eager runs 5. */
     run_schedule(p->gpu, 1, 5, NULL, batched, &err, &ok);
     run_schedule(plain, 1, 5, batched, eager, &err, &ok);
@@ -313,17 +325,21 @@ static void check_variant_switch(psamp_test_state *t, psamp_engine *a, psamp_ste
             CHECK(t, memcmp(&now, want, sizeof now) == 0 && strstr(a->info.detail, name),
                   "variants reported: %s (want %s)", a->info.detail, name);
         }
-    const psamp_cuda_variants bad = {(psamp_cuda_attention)5, PSAMP_CUDA_GEMM_GEMV, 0, 0, 0, 0, 0};
+    const psamp_cuda_variants bad = {(psamp_cuda_attention)5, PSAMP_CUDA_GEMM_GEMV, 0, 0, 0, 0, 0, 0};
     test_expect_fail(t, psamp_engine_cuda_set_variants(a, &bad, &err), &err, "bad variants", "variants");
-    const psamp_cuda_variants bad_overlap = {0, 0, 0, 0, 0, 0, (psamp_cuda_overlap)3};
+    const psamp_cuda_variants bad_overlap = {0, 0, 0, 0, 0, 0, (psamp_cuda_overlap)3, 0};
     test_expect_fail(t, psamp_engine_cuda_set_variants(a, &bad_overlap, &err), &err,
                 "bad overlap variant", "variants");
+    const psamp_cuda_variants bad_tune = {0, 0, 0, 0, 0, 0, 0, (psamp_cuda_gemm_tune)2};
+    test_expect_fail(t, psamp_engine_cuda_set_variants(a, &bad_tune, &err), &err, "bad tune variant",
+                "variants");
 }
 
 /* The variants' environment variables pick them at creation; bad values fail naming them. */
 static const char *const VARIANT_ENV[] = {"PSAMP_ATTN", "PSAMP_GEMM",   "PSAMP_NORM",   "PSAMP_SAMPLE",
-                                          "PSAMP_KV",   "PSAMP_FFN",    "PSAMP_OVERLAP"};
-#define N_VARIANT_ENV 7
+                                          "PSAMP_KV",   "PSAMP_FFN",    "PSAMP_OVERLAP",
+                                          "PSAMP_GEMM_TUNE"};
+#define N_VARIANT_ENV 8
 
 static void check_variant_env(psamp_test_state *t, const opt_checkpoint *ck) {
     char saved[N_VARIANT_ENV][64];
@@ -337,7 +353,7 @@ static void check_variant_env(psamp_test_state *t, const opt_checkpoint *ck) {
     psamp_engine *e = NULL;
     psamp_err err = {{0}};
     const char *values[N_VARIANT_ENV] = {"split", "cublas", "loop", "threepass", "separate",
-                                         "biasrelu", "flat"};
+                                         "biasrelu", "flat", "on"};
     for (int i = 0; i < N_VARIANT_ENV; i++) setenv(VARIANT_ENV[i], values[i], 1);
     CHECK(t, psamp_engine_cuda_create(ck, 2, 16, &o, &e, &err) == 0, "env variants: %s", err.msg);
     if (e) {
@@ -345,11 +361,11 @@ static void check_variant_env(psamp_test_state *t, const opt_checkpoint *ck) {
         const psamp_cuda_variants want = {PSAMP_CUDA_ATTN_SPLIT,      PSAMP_CUDA_GEMM_CUBLAS,
                                           PSAMP_CUDA_NORM_LOOP,       PSAMP_CUDA_SAMPLE_THREEPASS,
                                           PSAMP_CUDA_KV_SEPARATE,     PSAMP_CUDA_FFN_SEPARATE,
-                                          PSAMP_CUDA_OVERLAP_FLAT};
+                                          PSAMP_CUDA_OVERLAP_FLAT,    PSAMP_CUDA_GEMM_TUNE_ON};
         char name[PSAMP_CUDA_VARIANTS_NAME_MAX];
         psamp_cuda_variants_name(&v, name);
         CHECK(t, memcmp(&v, &want, sizeof v) == 0, "every PSAMP_* variable set: got %s", name);
-        CHECK(t, strcmp(name, "split+cublas+loop+threepass+separate+biasrelu+flat") == 0,
+        CHECK(t, strcmp(name, "split+cublas+loop+threepass+separate+biasrelu+flat+tune") == 0,
               "variants name: %s", name);
         psamp_engine_destroy(e);
         e = NULL;
@@ -365,6 +381,10 @@ static void check_variant_env(psamp_test_state *t, const opt_checkpoint *ck) {
     setenv("PSAMP_OVERLAP", "both", 1);
     test_expect_fail(t, psamp_engine_cuda_create(ck, 2, 16, &o, &e, &err), &err, "bad PSAMP_OVERLAP",
                 "PSAMP_OVERLAP=both: expected off, halves or flat");
+    setenv("PSAMP_OVERLAP", "off", 1);
+    setenv("PSAMP_GEMM_TUNE", "yes", 1);
+    test_expect_fail(t, psamp_engine_cuda_create(ck, 2, 16, &o, &e, &err), &err, "bad PSAMP_GEMM_TUNE",
+                "PSAMP_GEMM_TUNE=yes: expected off or on");
     for (int i = 0; i < N_VARIANT_ENV; i++) {
         if (was_set[i]) setenv(VARIANT_ENV[i], saved[i], 1);
         else unsetenv(VARIANT_ENV[i]);
@@ -432,8 +452,9 @@ static void check_model(psamp_test_state *t, const char *model, psamp_dtype dt, 
         check_continuations(&p, 0.8f);
         check_continuations(&p, 1.0f);
         /* --quick keeps the batched steps of the overlapping halves over the default kernels
-         * (halves need n >= 2) */
-        if (!quick || (v->overlap != PSAMP_CUDA_OVERLAP_OFF && v->attention == PSAMP_CUDA_ATTN_WARP))
+         * (halves need n >= 2) and of the tuned plans */
+        if (!quick || (v->overlap != PSAMP_CUDA_OVERLAP_OFF && v->attention == PSAMP_CUDA_ATTN_WARP) ||
+            v->gemm_tune == PSAMP_CUDA_GEMM_TUNE_ON)
             check_batch_and_graphs(&p, &ck);
         if (!quick) check_fork(&p);
     }
