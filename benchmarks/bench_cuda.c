@@ -27,8 +27,13 @@
  * own GEMMs with its tuned plans (psamp_engine_cuda_time_gemms), and a "BENCH tune" line
  * gives the same engine's GEMMs untuned, the plan count and the tuning time.
  *
- * usage: bench_cuda [--dtype fp16|bf16|fp32] [--steps N] [slots ...]  (default 1 64 256 1024 4096)
+ * usage: bench_cuda [--dtype fp16|bf16|fp32] [--steps N] [--profile ROLE] [slots ...]
+ *        (default 1 64 256 1024 4096)
+ * --profile ROLE times only that role and nothing alone, and wraps the last timed step of
+ * each size in the NVTX range "psamp_step", so that a profiler sees exactly one whole step
+ * (tests/gpu/check.sh: ncu --nvtx --nvtx-include "psamp_step/" --graph-profiling node).
  * Lines starting "BENCH" are the machine-readable summary (tests/gpu/check.sh). */
+#include <nvtx3/nvToolsExt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,8 +174,10 @@ static void free_ceilings(ceilings *m) {
 
 /* Forks slots 0..n-1 from the template (slot i keeps keep[i] tokens) and times `steps`
  * batched steps after WARMUP (the first captures the bucket's graph): median seconds. */
+/* mark_last: the last step runs inside the NVTX range "psamp_step" (a no-op unless a
+ * profiler is attached). */
 static int time_steps(psamp_engine *e, int n, int steps, int32_t template_slot, const int *keep,
-                      double *step_s) {
+                      int mark_last, double *step_s) {
     psamp_err err = {{0}};
     psamp_fork_request *forks = malloc((size_t)n * sizeof *forks);
     psamp_step_request *reqs = malloc((size_t)n * sizeof *reqs);
@@ -183,9 +190,12 @@ static int time_steps(psamp_engine *e, int n, int steps, int32_t template_slot, 
         for (int s = 0; rc == 0 && s < WARMUP + steps; s++) {
             for (int i = 0; i < n; i++)
                 reqs[i] = (psamp_step_request){i, 1.0f, 42, psamp_stream_tokens((uint64_t)i), (uint64_t)s};
+            const int marked = mark_last && s == WARMUP + steps - 1;
+            if (marked) nvtxRangePushA("psamp_step");
             const double t0 = now_s();
             rc = e->ops->step(e, reqs, n, res, &err);
             if (s >= WARMUP) times[s - WARMUP] = now_s() - t0;
+            if (marked) nvtxRangePop();
         }
         if (rc != 0) fprintf(stderr, "bench_cuda: %d slots: %s\n", n, err.msg);
         else *step_s = median(times, steps);
@@ -244,7 +254,8 @@ static int tuned_gemms(psamp_engine *e, int n, const psamp_cuda_variants *var, d
 /* Slot lengths drawn once for size n, then the same steps timed with each variant: one
  * table row per variant, and one layer's attention alone in both variants. */
 static int run_size(psamp_engine *e, const opt_config *c, psamp_dtype dt, int n, int steps,
-                    int32_t template_slot, const ceilings *m, uint64_t *rng) {
+                    const char *profile_role, int32_t template_slot, const ceilings *m,
+                    uint64_t *rng) {
     int *keep = malloc((size_t)n * sizeof *keep), *len = malloc((size_t)n * sizeof *len);
     if (!keep || !len) {
         free(keep), free(len);
@@ -272,12 +283,13 @@ static int run_size(psamp_engine *e, const opt_config *c, psamp_dtype dt, int n,
     if (gemv_applies && time_gvs(m, n, dt, &gemv_s)) gemv_s = -1e-3;
     int rc = 0;
     for (size_t v = 0; rc == 0 && v < sizeof VARIANTS / sizeof VARIANTS[0]; v++) {
+        if (profile_role && strcmp(profile_role, VARIANTS[v].role) != 0) continue;
         const psamp_cuda_variants *var = &VARIANTS[v].v;
         psamp_err err = {{0}};
         double step = 0.0;
         rc = psamp_engine_cuda_set_variants(e, var, &err);
         if (rc) fprintf(stderr, "bench_cuda: %s\n", err.msg);
-        if (rc == 0) rc = time_steps(e, n, steps, template_slot, keep, &step);
+        if (rc == 0) rc = time_steps(e, n, steps, template_slot, keep, profile_role != NULL, &step);
         if (rc) break;
         char name[PSAMP_CUDA_VARIANTS_NAME_MAX];
         psamp_cuda_variants_name(var, name);
@@ -292,15 +304,29 @@ static int run_size(psamp_engine *e, const opt_config *c, psamp_dtype dt, int n,
                n, VARIANTS[v].role, name, step * 1e3, n / step, gemm_s * 1e3, floor * 1e3,
                step / floor, flop_s > byte_s ? "flops" : "bytes");
     }
-    if (rc == 0) rc = time_attention(m->stream, n, len, MAX_LEN, dt);
-    if (rc == 0) rc = time_budget(m->stream, n, len, MAX_LEN, dt);
+    if (rc == 0 && !profile_role) rc = time_attention(m->stream, n, len, MAX_LEN, dt);
+    if (rc == 0 && !profile_role) rc = time_budget(m->stream, n, len, MAX_LEN, dt);
     free(keep), free(len);
     return rc;
 }
 
-static int parse_args(int argc, char **argv, psamp_dtype *dt, int *steps, int *sizes, int *n_sizes) {
+static int known_role(const char *role) {
+    for (size_t v = 0; v < sizeof VARIANTS / sizeof VARIANTS[0]; v++)
+        if (strcmp(role, VARIANTS[v].role) == 0) return 1;
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, psamp_dtype *dt, int *steps, const char **profile_role,
+                      int *sizes, int *n_sizes) {
     *n_sizes = 0;
     for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--profile") == 0 && i + 1 < argc) {
+            *profile_role = argv[++i];
+            if (!known_role(*profile_role))
+                return fprintf(stderr, "bench_cuda: --profile %s: not one of bench_cuda.c's roles\n",
+                               *profile_role), -1;
+            continue;
+        }
         if (strcmp(argv[i], "--dtype") == 0 && i + 1 < argc) {
             const char *v = argv[++i];
             if (strcmp(v, "fp16") == 0) *dt = PSAMP_F16;
@@ -330,7 +356,8 @@ static int parse_args(int argc, char **argv, psamp_dtype *dt, int *steps, int *s
 int main(int argc, char **argv) {
     psamp_dtype dt = PSAMP_F16;
     int steps = 20, sizes[MAX_SIZES], n_sizes = 0;
-    if (parse_args(argc, argv, &dt, &steps, sizes, &n_sizes)) return 2;
+    const char *profile_role = NULL;
+    if (parse_args(argc, argv, &dt, &steps, &profile_role, sizes, &n_sizes)) return 2;
     if (psamp_cuda_device_count() == 0) {
         fprintf(stderr, "bench_cuda: no CUDA device\n");
         return 1;
@@ -374,7 +401,7 @@ int main(int argc, char **argv) {
                "step ms", "tok/s", "gemm ms", "flop ms", "byte ms", "floor ms", "ratio", "bound");
     for (int i = 0; rc == 0 && i < n_sizes; i++) {
         uint64_t rng = 1000 + (uint64_t)i;
-        rc = run_size(e, &cfg, dt, sizes[i], steps, max_n, &m, &rng);
+        rc = run_size(e, &cfg, dt, sizes[i], steps, profile_role, max_n, &m, &rng);
     }
     free_ceilings(&m);
     psamp_engine_destroy(e);

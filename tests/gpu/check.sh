@@ -24,6 +24,11 @@
 #      the overlapping halves, and "+tune": the GEMMs through tuned cuBLASLt plans, with a
 #      "BENCH tune" line per size), one layer's attention alone in each kernel, and the
 #      step's small kernels alone.
+#   5b. where ncu is on the PATH: one default-variant decode step at 1024 slots, every kernel
+#      node of its graph timed by Nsight Compute (bench_cuda --profile default marks the
+#      step with NVTX), summed per kernel by tests/gpu/ncu_step_table.py: where the step's
+#      time goes inside the graph, which "alone" timings only estimate. A profiler failure
+#      is reported, not counted as a failed check.
 #   6. compute-sanitizer: memcheck on the kernel tests and a short engine run (graphs and
 #      cuBLAS included, both variant sets), racecheck on the attention and sampling kernels
 #      (shared memory);
@@ -132,6 +137,23 @@ if [ -x "$BUILD/benchmarks/bench_cuda" ]; then
   fi
 fi
 
+# ---- 5b. one step's kernels, profiled ---------------------------------------------------
+PROFILE_DEADLINE=${PSAMP_PROFILE_DEADLINE:-240} # seconds into the check after which it is skipped
+if [ -x "$BUILD/benchmarks/bench_cuda" ] && command -v ncu > /dev/null; then
+  if [ $(( $(date +%s) - t_start )) -gt $PROFILE_DEADLINE ]; then
+    note "ncu one step" "SKIP  past ${PROFILE_DEADLINE}s of the check's time budget"
+  elif timeout 150 ncu --nvtx --nvtx-include "psamp_step/" --graph-profiling node --cache-control none \
+      --clock-control none --metrics gpu__time_duration.sum -f -o "$OUT/ncu_step" \
+      "$BUILD/benchmarks/bench_cuda" --steps 2 --profile default 1024 > "$OUT/ncu_step.log" 2>&1 &&
+    ncu --import "$OUT/ncu_step.ncu-rep" --csv --page raw --print-units base \
+      --metrics gpu__time_duration.sum > "$OUT/ncu_step.csv" 2>> "$OUT/ncu_step.log" &&
+    python3 tests/gpu/ncu_step_table.py "$OUT/ncu_step.csv" > "$OUT/ncu_step.txt" 2>> "$OUT/ncu_step.log"; then
+    note "ncu one step ($(elapsed))" "ok    $(tail -1 "$OUT/ncu_step.txt" | awk '{print $(NF-1), "kernels,", $NF, "us"}')"
+  else
+    note "ncu one step ($(elapsed))" "WARN  profiler run failed (not a check failure): $(tail -1 "$OUT/ncu_step.log")"
+  fi
+fi
+
 # ---- 6. compute-sanitizer --------------------------------------------------------------
 DEADLINE=${PSAMP_SANITIZER_DEADLINE:-330} # seconds into the check after which sanitizer runs are skipped (said so below)
 sanitize() { # tool, command... (all runs append to sanitizer.log)
@@ -224,6 +246,11 @@ fi
     echo
     echo "==== +tune: the engine's GEMMs tuned vs untuned (ms), plans, tuning time ===="
     grep "^BENCH tune " "$OUT/bench.log" | sed 's/^BENCH tune //'
+  fi
+  if [ -f "$OUT/ncu_step.txt" ]; then
+    echo
+    echo "==== ncu: one default decode step at 1024 slots, kernel time per kernel (graph nodes) ===="
+    cat "$OUT/ncu_step.txt"
   fi
   echo
   echo "==== steps ===="
