@@ -61,7 +61,11 @@ static int run_chains(bench_model *bm, const bench_args *a, int32_t chains, benc
     cfg.n_chains = chains;
     memset(out, 0, sizeof *out);
     out->chains = chains;
-    if (psamp_sampler_validate(&cfg, err) != 0) return -1;
+    int32_t room, max_len = bm->n_prompt + cfg.max_new_tokens;
+    if (psamp_sampler_validate(&cfg, err) != 0 ||
+        cli_engine_room(bm->model, &bm->random, &bm->bo, max_len, &room, err) != 0 ||
+        cli_fit_chains(room, max_len, &cfg, "psamp bench", err) != 0)
+        return psamp_fail_context(err, "--chains %d", chains);
     out->active = psamp_sampler_active_chains(&cfg);
     double t0 = cli_now();
     if (make_engine(bm, &cfg, &e, err) != 0) return psamp_fail_context(err, "--chains %d", chains);

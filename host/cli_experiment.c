@@ -15,6 +15,7 @@ void expt_close(expt_set *s) {
         psamp_model_close(s->models[i]);
     }
     free(s->engines);
+    free(s->rooms);
     free(s->models);
     free(s->model_paths);
     passk_tasks_free(&s->tasks);
@@ -29,8 +30,9 @@ static int open_models(const experiment_config *c, expt_set *s, psamp_err *err) 
     int32_t n = c->n_worlds > 0 ? c->n_worlds : 1;
     s->models = calloc((size_t)n, sizeof *s->models);
     s->engines = calloc((size_t)n, sizeof *s->engines);
+    s->rooms = calloc((size_t)n, sizeof *s->rooms);
     s->model_paths = calloc((size_t)n, sizeof *s->model_paths);
-    if (!s->models || !s->engines || !s->model_paths) return psamp_fail(err, "out of memory");
+    if (!s->models || !s->engines || !s->rooms || !s->model_paths) return psamp_fail(err, "out of memory");
     for (int32_t i = 0; i < n; i++) {
         s->model_paths[i] = c->n_worlds > 0 ? c->worlds[i] : c->model;
         if (psamp_model_open(&s->models[i], s->model_paths[i], err) != 0) return -1;
@@ -75,27 +77,46 @@ static int make_problems(const experiment_config *c, int require_check, int32_t 
     return 0;
 }
 
+/* Method m's run on problem pr: its sampler settings, with the config's max_active, or, when
+ * that is 0 and its chains need more slots than the model's engine has room for, as many
+ * chains at a time as fit (the samples are the same). */
+static int method_config(const expt_set *s, const expt_problem *pr, const method_spec *m, int32_t n_chains,
+                         uint64_t seed, psamp_sampler_config *cfg, psamp_err *err) {
+    if (method_spec_config(m, pr->max_new_tokens, n_chains, seed, cfg, err) != 0) return -1;
+    cfg->max_active = s->max_active;
+    return cli_fit_chains(s->rooms[pr->model], pr->n_prompt + pr->max_new_tokens, cfg, NULL, err);
+}
+
 /* One engine per model: slots for the hungriest method, room for its longest problem. */
 static int make_engines(const experiment_config *c, expt_set *s, psamp_err *err) {
+    const char *who = c->kind == EXPERIMENT_PASSK ? "psamp passk" : "psamp h3";
     psamp_backend_options bo;
     if (cli_backend_options(c->backend, c->dtype, c->threads, &bo, err) != 0) return -1;
     for (int32_t mi = 0; mi < s->n_models; mi++) {
-        int32_t slots = 0, max_len = 0;
+        int32_t slots = 0, max_len = 0, queued = 0;
+        for (int32_t p = 0; p < s->n_problems; p++) {
+            const expt_problem *pr = &s->problems[p];
+            if (pr->model == mi && pr->n_prompt + pr->max_new_tokens > max_len) max_len = pr->n_prompt + pr->max_new_tokens;
+        }
+        if (max_len == 0) continue;
+        if (cli_engine_room(s->models[mi], NULL, &bo, max_len, &s->rooms[mi], err) != 0) return -1;
         for (int32_t p = 0; p < s->n_problems; p++) {
             const expt_problem *pr = &s->problems[p];
             if (pr->model != mi) continue;
-            if (pr->n_prompt + pr->max_new_tokens > max_len) max_len = pr->n_prompt + pr->max_new_tokens;
             for (int32_t k = 0; k < c->methods.n; k++) {
                 const method_spec *m = &c->methods.items[k];
                 psamp_sampler_config cfg;
-                if (method_spec_config(m, pr->max_new_tokens, expt_chains_for(m, c->samples), c->seed, &cfg, err) != 0)
-                    return psamp_fail_context(err, "problem '%s'", pr->id);
-                cfg.max_active = c->max_active;
+                if (method_config(s, pr, m, expt_chains_for(m, c->samples), c->seed, &cfg, err) != 0)
+                    return psamp_fail_context(err, "problem '%s', method '%s'", pr->id, m->label);
+                queued |= cfg.max_active != s->max_active;
                 int32_t need = psamp_sampler_slots_needed(&cfg);
                 if (need > slots) slots = need;
             }
         }
-        if (slots == 0) continue;
+        if (queued)
+            fprintf(stderr, "%s: %s: the engine has room for %d slots of %d tokens: methods whose chains "
+                    "need more run as many at a time as fit (the samples are the same)\n",
+                    who, s->model_paths[mi], s->rooms[mi], max_len);
         if (psamp_model_engine(s->models[mi], &bo, slots, max_len, &s->engines[mi], err) != 0) return -1;
     }
     return 0;
@@ -117,8 +138,7 @@ int expt_run(expt_set *s, int32_t p, const method_spec *m, int32_t n_chains, uin
              psamp_err *err) {
     const expt_problem *pr = &s->problems[p];
     psamp_sampler_config cfg;
-    if (method_spec_config(m, pr->max_new_tokens, n_chains, seed, &cfg, err) != 0) return -1;
-    cfg.max_active = s->max_active;
+    if (method_config(s, pr, m, n_chains, seed, &cfg, err) != 0) return -1;
     if (psamp_sample(s->engines[pr->model], &cfg, pr->prompt, pr->n_prompt, NULL, out, err) != 0)
         return psamp_fail_context(err, "problem '%s', method '%s'", pr->id, m->label);
     return 0;

@@ -31,6 +31,7 @@ typedef struct {
     expt_problem *problems;
     int32_t n_problems;
     int32_t max_active;       /* the config's: chains decoding at once, 0 = all */
+    int32_t *rooms;           /* per model: engine slots there is room for (cli_engine_room) */
 } expt_set;
 
 /* Opens every model and the task file, encodes the prompts, settles each problem's new

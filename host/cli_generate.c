@@ -63,7 +63,7 @@ static void print_summary(const cli_run_options *o, const psamp_engine *e, const
         printf("{\"method\":\"%s\",\"backend\":\"%s\",\"engine\":", psamp_method_name(c->method),
                e->info.backend);
         psamp_json_string(stdout, e->info.detail, strlen(e->info.detail));
-        printf(",\"chains\":%d,\"max_active\":%d,\"alpha\":", r->n_chains, psamp_sampler_active_chains(c));
+        printf(",\"chains\":%d,\"max_active\":%d,\"alpha\":", r->n_chains, r->active_chains);
         psamp_json_number(stdout, c->alpha);
         printf(",\"block_size\":%d,\"mcmc_steps\":%d,\"max_new_tokens\":%d,\"seed\":%llu",
                psamp_sampler_block_size(c), c->mcmc_steps, c->max_new_tokens,
@@ -119,7 +119,7 @@ static void print_summary(const cli_run_options *o, const psamp_engine *e, const
     }
     if (r->n_chains > 4) printf("... (%d chains; --samples-out FILE.jsonl writes them all)\n", r->n_chains);
     printf("chains %d", r->n_chains);
-    if (psamp_sampler_active_chains(c) < r->n_chains) printf(" (%d at once)", psamp_sampler_active_chains(c));
+    if (r->active_chains < r->n_chains) printf(" (%d at once)", r->active_chains);
     if (!isnan(s->accept_rate)) printf("  accept rate %.3f", s->accept_rate); /* MH methods only */
     printf("  mean logp %.4f  mean length %.2f", s->mean_logp, s->mean_length);
     if (!isnan(s->correct_rate)) printf("  correct %.4f", s->correct_rate);
@@ -143,7 +143,7 @@ int cli_cmd_generate(int argc, char **argv) {
     }
     psamp_model *m = NULL;
     psamp_engine *e = NULL;
-    psamp_run_result res = {0, NULL, 0, 0.0, 0.0};
+    psamp_run_result res = {0, 0, NULL, 0, 0.0, 0.0};
     psamp_atomic_file samples = {0}, trace = {0};
     int32_t *prompt = NULL, n_prompt = 0;
     generate_ctx ctx = {0};

@@ -171,7 +171,7 @@ static int run_live(const h2_args *a, cli_run_options *o) {
     psamp_model *m = NULL;
     psamp_engine *e = NULL;
     psamp_atomic_file out = {0};
-    psamp_run_result res = {0, NULL, 0, 0.0, 0.0};
+    psamp_run_result res = {0, 0, NULL, 0, 0.0, 0.0};
     int32_t *prompt = NULL, n_prompt = 0;
     h2_meta meta = {"run", o->model, NULL, NAN, NAN};
     run_ctx ctx = {&t, NULL, -1, {0}};

@@ -61,7 +61,7 @@ static void write_sample(FILE *f, const char *label, const char *problem, const 
 
 static int run_cell(expt_set *s, const experiment_config *c, int32_t p, const method_spec *m, h3_cell *cell,
                     FILE *samples, psamp_err *err) {
-    psamp_run_result r = {0, NULL, 0, 0.0, 0.0};
+    psamp_run_result r = {0, 0, NULL, 0, 0.0, 0.0};
     if (expt_run(s, p, m, expt_chains_for(m, c->samples), c->seed, &r, err) != 0) return -1;
     int32_t length = s->problems[p].max_new_tokens;
     for (int32_t i = 0; i < r.n_chains; i++) {

@@ -58,7 +58,7 @@ static void write_sample_line(FILE *f, const char *label, const expt_set *s, int
 /* Runs one method on one problem and counts its correct samples. */
 static int run_one(expt_set *s, const experiment_config *c, int32_t p, const method_spec *m, method_tally *t,
                    FILE *samples, psamp_err *err) {
-    psamp_run_result r = {0, NULL, 0, 0.0, 0.0};
+    psamp_run_result r = {0, 0, NULL, 0, 0.0, 0.0};
     int32_t chains = expt_chains_for(m, c->samples);
     double t0 = cli_now();
     if (expt_run(s, p, m, chains, c->seed, &r, err) != 0) return -1;

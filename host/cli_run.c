@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "json_write.h"
+#include "model_opt.h"
 
 static const char RUN_DETAILS[] =
     "methods:\n"
@@ -115,12 +116,48 @@ int cli_run_open(cli_run_options *o, psamp_model **m, int32_t **prompt, int32_t 
     return psamp_sampler_validate(s, err);
 }
 
-int cli_run_engine(const cli_run_options *o, psamp_model *m, int32_t n_prompt, psamp_engine **e,
+int cli_engine_room(psamp_model *m, const opt_checkpoint *ck, const psamp_backend_options *bo,
+                    int32_t max_len, int32_t *room, psamp_err *err) {
+    const char *env = getenv("PSAMP_MAX_SLOTS");
+    if (env && *env) {
+        char *end;
+        long v = strtol(env, &end, 10);
+        if (*end || v < 1 || v > INT32_MAX / 4)
+            return psamp_fail(err, "PSAMP_MAX_SLOTS: expected a positive number of slots, got '%s'", env);
+        *room = (int32_t)v;
+        return 0;
+    }
+    if (m) return psamp_model_max_slots(m, bo, max_len, room, err);
+    return psamp_opt_checkpoint_max_slots(ck, bo, max_len, room, err);
+}
+
+int cli_fit_chains(int32_t room, int32_t max_len, psamp_sampler_config *s, const char *who,
+                   psamp_err *err) {
+    const int32_t need = psamp_sampler_slots_needed(s);
+    if (s->max_active > 0 || need <= room) return 0;
+    /* Slot 0 holds the prompt; each chain its working slots. */
+    const int32_t per_chain = (need - 1) / psamp_sampler_active_chains(s);
+    const int32_t fit = room > 1 ? (room - 1) / per_chain : 0;
+    if (fit < 1)
+        return psamp_fail(err, "one chain needs %d engine slots of %d tokens (the prompt's and its own %d); "
+                          "there is room for %d", 1 + per_chain, max_len, per_chain, room);
+    s->max_active = fit;
+    if (who)
+        fprintf(stderr, "%s: %d chains need %d engine slots of %d tokens, there is room for %d: "
+                "running %d chains at a time (as --max-active %d; the samples are the same)\n",
+                who, s->n_chains, need, max_len, room, fit, fit);
+    return 0;
+}
+
+int cli_run_engine(cli_run_options *o, psamp_model *m, int32_t n_prompt, psamp_engine **e,
                    psamp_err *err) {
     psamp_backend_options bo;
-    if (cli_backend_options(o->backend, o->dtype, o->threads, &bo, err) != 0) return -1;
-    return psamp_model_engine(m, &bo, psamp_sampler_slots_needed(&o->sampler),
-                              n_prompt + o->sampler.max_new_tokens, e, err);
+    int32_t room, max_len = n_prompt + o->sampler.max_new_tokens;
+    if (cli_backend_options(o->backend, o->dtype, o->threads, &bo, err) != 0 ||
+        cli_engine_room(m, NULL, &bo, max_len, &room, err) != 0 ||
+        cli_fit_chains(room, max_len, &o->sampler, "psamp", err) != 0)
+        return -1;
+    return psamp_model_engine(m, &bo, psamp_sampler_slots_needed(&o->sampler), max_len, e, err);
 }
 
 void cli_run_summarise(const psamp_model *m, const psamp_run_result *r, double wall_seconds,
@@ -146,6 +183,7 @@ void cli_run_summarise(const psamp_model *m, const psamp_run_result *r, double w
     s->wall_seconds = wall_seconds;
     s->tokens_per_second = wall_seconds > 0 ? (double)s->tokens_decoded / wall_seconds : NAN;
     s->proposals_per_second = wall_seconds > 0 ? (double)s->proposals / wall_seconds : NAN;
+    s->active_chains = r->active_chains;
     s->mean_batch_rows = r->engine_steps > 0 ? (double)s->tokens_decoded / (double)r->engine_steps : NAN;
     s->host_fraction = r->engine_seconds > 0 ? r->host_seconds / r->engine_seconds : NAN;
 }

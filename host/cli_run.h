@@ -22,6 +22,7 @@ typedef struct {
     int64_t tokens_decoded, proposal_tokens, proposals;
     double wall_seconds, tokens_per_second, proposals_per_second, host_fraction;
     double mean_batch_rows; /* tokens decoded per batched engine step */
+    int32_t active_chains;  /* chains that decoded at once */
     double correct_rate; /* toy worlds with a `correct` set: fraction of chains in it; else NaN */
 } cli_run_stats;
 
@@ -31,8 +32,18 @@ int cli_run_parse(cli_run_options *o, const char *name, const char *summary, int
 /* Opens the model and encodes the prompt; fills max_new_tokens when not given. */
 int cli_run_open(cli_run_options *o, psamp_model **m, int32_t **prompt, int32_t *n_prompt,
                  psamp_err *err);
-/* Makes the engine a run of o->sampler needs. */
-int cli_run_engine(const cli_run_options *o, psamp_model *m, int32_t n_prompt, psamp_engine **e,
+/* Engine slots of max_len tokens there is room for: PSAMP_MAX_SLOTS from the environment
+ * when set (to share a device, and for tests), else what the engine's memory holds (m's, or
+ * ck's when m is NULL). */
+int cli_engine_room(psamp_model *m, const opt_checkpoint *ck, const psamp_backend_options *bo,
+                    int32_t max_len, int32_t *room, psamp_err *err);
+/* When s's chains need more slots than `room` and --max-active was not given, runs as many
+ * chains at a time as fit (the samples are the same) and says so on stderr under `who`
+ * (NULL: silently). Fails when not even one chain fits. */
+int cli_fit_chains(int32_t room, int32_t max_len, psamp_sampler_config *s, const char *who,
+                   psamp_err *err);
+/* Makes the engine a run of o->sampler needs, queueing chains when they do not all fit. */
+int cli_run_engine(cli_run_options *o, psamp_model *m, int32_t n_prompt, psamp_engine **e,
                    psamp_err *err);
 /* Parses --backend/--dtype/--threads into engine options. */
 int cli_backend_options(const char *backend, const char *dtype, int threads,

@@ -24,8 +24,7 @@ static cJSON *point_record(const cli_sweep_plan *plan, const sweep_point *p, con
     int ok = o && cJSON_AddStringToObject(o, "config_hash", hash) &&
              cJSON_AddStringToObject(o, "backend", e->info.backend) &&
              cJSON_AddStringToObject(o, "engine", e->info.detail) &&
-             cJSON_AddNumberToObject(o, "max_active",
-                                     plan->cfg.max_active > 0 && plan->cfg.max_active < chains ? plan->cfg.max_active : chains) &&
+             cJSON_AddNumberToObject(o, "max_active", s->active_chains) &&
              cJSON_AddNumberToObject(o, "accept_rate", s->accept_rate) &&
              cJSON_AddNumberToObject(o, "mean_logp", s->mean_logp) &&
              cJSON_AddNumberToObject(o, "mean_logp_per_token",
@@ -57,12 +56,14 @@ static int sample_point(const cli_sweep_plan *plan, const sweep_point *p, psamp_
     psamp_model *m = plan->models[p->model];
     const int32_t *prompt = plan->prompt_ids[p->model * cfg->axes[SWEEP_PROMPT].n + p->prompt];
     psamp_backend_options bo;
-    psamp_run_result res = {0, NULL, 0, 0.0, 0.0};
+    psamp_run_result res = {0, 0, NULL, 0, 0.0, 0.0};
     psamp_sampler_config sampler = p->sampler;
     sampler.max_active = cfg->max_active; /* how the point runs, not what it is: not in its key */
+    int32_t room, max_len = p->n_prompt + sampler.max_new_tokens;
     if (cli_backend_options(cfg->backend, cfg->dtype, cfg->threads, &bo, err) != 0 ||
-        psamp_model_engine(m, &bo, psamp_sampler_slots_needed(&sampler),
-                           p->n_prompt + sampler.max_new_tokens, e, err) != 0)
+        cli_engine_room(m, NULL, &bo, max_len, &room, err) != 0 ||
+        cli_fit_chains(room, max_len, &sampler, "psamp sweep", err) != 0 ||
+        psamp_model_engine(m, &bo, psamp_sampler_slots_needed(&sampler), max_len, e, err) != 0)
         return -1;
     double t0 = cli_now();
     if (psamp_sample(*e, &sampler, prompt, p->n_prompt, hooks, &res, err) != 0) return -1;

@@ -36,6 +36,14 @@ typedef struct {
 int psamp_engine_cpu_create(const opt_checkpoint *ck, int32_t n_slots, int32_t max_len,
                             const psamp_cpu_options *opts, psamp_engine **out, psamp_err *err);
 
+/* How many slots of max_len tokens fit in the memory the system has available now
+ * (MemAvailable, less a tenth and 512 MiB for the weights, buffers and everything else);
+ * INT32_MAX / 4 when the system does not say. */
+int psamp_engine_cpu_max_slots(const opt_checkpoint *ck, int32_t max_len, int32_t *slots,
+                               psamp_err *err);
+/* The arithmetic of the above for avail_bytes of available memory. */
+int32_t psamp_engine_cpu_slots_in(const opt_config *c, int32_t max_len, uint64_t avail_bytes);
+
 /* NULL when OpenBLAS picked a kernel set that suits this CPU; otherwise the value to put in
  * OPENBLAS_CORETYPE (read by OpenBLAS when the program loads: re-exec or restart with it),
  * e.g. "SkylakeX" on an AVX-512 CPU that OpenBLAS detected as "Prescott". */

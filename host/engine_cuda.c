@@ -101,32 +101,42 @@ static int32_t rows_capacity(int32_t n_slots, int32_t max_len) {
     return rows > 0 ? rows : 1;
 }
 
+/* Device bytes of an engine of n_slots slots: what its plan allocates, and, for the count
+ * that fits, a part that does not grow with the slots and one per slot (its KV and one row
+ * of every buffer) whose sum bounds the plan from above. The halves' workspaces
+ * (engine_cuda_overlap.c) are counted whether or not they are allocated (only once an
+ * overlap variant is chosen), so that choosing one later fits. */
+static size_t memory_need(const opt_config *c, size_t elem, int32_t n_slots, int32_t max_len) {
+    return cuda_weights_bytes(c, elem) + kv_bytes_per_slot(c, elem, max_len) * (size_t)n_slots +
+           buffer_bytes(c, elem, rows_capacity(n_slots, max_len), max_len) +
+           (size_t)n_slots * 3 * sizeof(int32_t) + LANES * BLAS_WORKSPACE_BYTES + MEMORY_MARGIN;
+}
+
+static int32_t slots_that_fit(const opt_config *c, size_t elem, int32_t max_len, size_t free_b) {
+    const size_t fixed = cuda_weights_bytes(c, elem) + LANES * BLAS_WORKSPACE_BYTES + MEMORY_MARGIN +
+                         buffer_bytes(c, elem, rows_capacity(1, max_len), max_len);
+    const size_t per_slot = kv_bytes_per_slot(c, elem, max_len) + buffer_bytes(c, elem, 1, max_len) +
+                            3 * sizeof(int32_t);
+    const size_t fit = free_b > fixed ? (free_b - fixed) / per_slot : 0;
+    return fit > (size_t)(INT32_MAX / 4) ? INT32_MAX / 4 : (int32_t)fit;
+}
+
 /* Fails with the number of slots that would fit when the plan exceeds free memory. */
 static int check_memory(const cuda_engine *e, int32_t n_slots, int32_t max_len, psamp_err *err) {
     size_t free_b = 0, total_b = 0;
     CUDA_TRY(err, cudaMemGetInfo(&free_b, &total_b));
     const opt_config *c = &e->cfg;
-    const size_t weights = cuda_weights_bytes(c, e->elem);
-    const size_t kv = kv_bytes_per_slot(c, e->elem, max_len) * (size_t)n_slots;
-    const size_t buffers = buffer_bytes(c, e->elem, e->rows_cap, max_len) +
-                           (size_t)n_slots * 3 * sizeof(int32_t);
-    /* The halves' workspaces (engine_cuda_overlap.c) are counted whether or not they are
-     * allocated (only once an overlap variant is chosen), so that choosing one later fits. */
-    const size_t need = weights + kv + buffers + LANES * BLAS_WORKSPACE_BYTES + MEMORY_MARGIN;
+    const size_t need = memory_need(c, e->elem, n_slots, max_len);
     if (need <= free_b) return 0;
-    /* Each extra slot costs its KV and one row of buffers. */
-    const size_t fixed = weights + LANES * BLAS_WORKSPACE_BYTES + MEMORY_MARGIN +
-                         buffer_bytes(c, e->elem, rows_capacity(1, max_len), max_len);
-    const size_t per_slot = kv_bytes_per_slot(c, e->elem, max_len) +
-                            buffer_bytes(c, e->elem, 1, max_len) + 3 * sizeof(int32_t);
-    const size_t fit = free_b > fixed ? (free_b - fixed) / per_slot : 0;
     return psamp_fail(err,
                       "cuda engine: %d slots x %d tokens need %.2f GiB on device %d (KV cache "
                       "%.2f GiB, weights %.2f GiB) but only %.2f GiB of %.2f GiB is free: at "
-                      "most %zu slots of %d tokens would fit",
+                      "most %d slots of %d tokens would fit",
                       n_slots, max_len, (double)need / 1073741824.0, e->device,
-                      (double)kv / 1073741824.0, (double)weights / 1073741824.0,
-                      (double)free_b / 1073741824.0, (double)total_b / 1073741824.0, fit, max_len);
+                      (double)(kv_bytes_per_slot(c, e->elem, max_len) * (size_t)n_slots) / 1073741824.0,
+                      (double)cuda_weights_bytes(c, e->elem) / 1073741824.0,
+                      (double)free_b / 1073741824.0, (double)total_b / 1073741824.0,
+                      slots_that_fit(c, e->elem, max_len, free_b), max_len);
 }
 
 static int check_args(const opt_checkpoint *ck, int32_t n_slots, int32_t max_len,
@@ -237,6 +247,19 @@ static int describe(cuda_engine *e, psamp_err *err) {
     info->n_slots = e->slots.n_slots;
     info->max_len = e->slots.max_len;
     info->min_prompt = 1;
+    return 0;
+}
+
+int psamp_engine_cuda_max_slots(const opt_checkpoint *ck, int32_t max_len,
+                                const psamp_cuda_options *opts, int32_t *slots, psamp_err *err) {
+    const psamp_cuda_options defaults = {PSAMP_F16, 0};
+    const psamp_cuda_options *o = opts ? opts : &defaults;
+    size_t free_b = 0, total_b = 0;
+    *slots = 0;
+    if (check_args(ck, 1, max_len, o, err)) return -1;
+    CUDA_TRY(err, cudaSetDevice(o->device));
+    CUDA_TRY(err, cudaMemGetInfo(&free_b, &total_b));
+    *slots = slots_that_fit(&ck->cfg, o->dtype == PSAMP_F32 ? 4 : 2, max_len, free_b);
     return 0;
 }
 

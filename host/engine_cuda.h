@@ -34,6 +34,12 @@ int psamp_engine_cuda_create(const opt_checkpoint *ck, int32_t n_slots, int32_t 
                              const psamp_cuda_options *opts, psamp_engine **out,
                              psamp_err *err);
 
+/* How many slots of max_len tokens an engine made now with these options would have room
+ * for in the device's free memory (the count psamp_engine_cuda_create's out-of-memory error
+ * names; creating that many succeeds while the free memory stays as it is). */
+int psamp_engine_cuda_max_slots(const opt_checkpoint *ck, int32_t max_len,
+                                const psamp_cuda_options *opts, int32_t *slots, psamp_err *err);
+
 /* Kernel variants, switchable on a live engine for A/B comparisons (bench_cuda, the GPU
  * tests). An engine starts with the environment's choice (psamp_cuda_variants_from_env).
  * Every field's 0 is the default, so a zeroed struct is the default set. */

@@ -109,6 +109,15 @@ int psamp_model_decode(const psamp_model *m, const int32_t *ids, int32_t n, char
     return 0;
 }
 
+int psamp_model_max_slots(psamp_model *m, const psamp_backend_options *opts, int32_t max_len,
+                          int32_t *slots, psamp_err *err) {
+    if (m->toy) {
+        *slots = INT32_MAX / 4;
+        return 0;
+    }
+    return psamp_opt_checkpoint_max_slots(psamp_opt_model_checkpoint(m->opt), opts, max_len, slots, err);
+}
+
 int psamp_model_engine(psamp_model *m, const psamp_backend_options *opts, int32_t n_slots,
                        int32_t max_len, psamp_engine **out, psamp_err *err) {
     if (m->toy) return psamp_engine_toy_create(m->toy, n_slots, max_len, out, err);

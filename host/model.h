@@ -46,4 +46,9 @@ int psamp_model_check_ids(const psamp_model *m, const int32_t *ids, int32_t n, p
 int psamp_model_engine(psamp_model *m, const psamp_backend_options *opts, int32_t n_slots,
                        int32_t max_len, psamp_engine **out, psamp_err *err);
 
+/* How many slots of max_len tokens psamp_model_engine has room for with these options
+ * (memory of the device or host; a toy world's engine: INT32_MAX / 4). */
+int psamp_model_max_slots(psamp_model *m, const psamp_backend_options *opts, int32_t max_len,
+                          int32_t *slots, psamp_err *err);
+
 #endif

@@ -74,22 +74,45 @@ int psamp_opt_model_decode(const psamp_opt_model *m, const int32_t *ids, int32_t
     return psamp_tokenizer_decode(m->tok, ids, n, text, len, err);
 }
 
+/* Whether opts->backend means the CUDA engine ("auto": when a GPU is present); fails when it
+ * names one this build or machine does not have. */
+static int wants_cuda(const psamp_backend_options *opts, int *cuda, psamp_err *err) {
+    *cuda = strcmp(opts->backend, "cuda") == 0;
+#ifdef PSAMP_HAVE_CUDA
+    if (strcmp(opts->backend, "auto") == 0) *cuda = psamp_cuda_device_count() > 0;
+    if (*cuda && psamp_cuda_device_count() == 0)
+        return psamp_fail(err, "--backend cuda: no CUDA device is present");
+#else
+    if (*cuda) return psamp_fail(err, "--backend cuda: this psamp was built without CUDA (-DPSAMP_CUDA=OFF or no nvcc)");
+#endif
+    return 0;
+}
+
 int psamp_opt_checkpoint_engine(const opt_checkpoint *ck, const psamp_backend_options *opts, int32_t n_slots,
                                 int32_t max_len, psamp_engine **out, psamp_err *err) {
-    int want_cuda = strcmp(opts->backend, "cuda") == 0;
+    int cuda;
+    if (wants_cuda(opts, &cuda, err) != 0) return -1;
 #ifdef PSAMP_HAVE_CUDA
-    if (strcmp(opts->backend, "auto") == 0) want_cuda = psamp_cuda_device_count() > 0;
-    if (want_cuda) {
+    if (cuda) {
         psamp_cuda_options co = {opts->dtype, 0};
-        if (psamp_cuda_device_count() == 0)
-            return psamp_fail(err, "--backend cuda: no CUDA device is present");
         return psamp_engine_cuda_create(ck, n_slots, max_len, &co, out, err);
     }
-#else
-    if (want_cuda) return psamp_fail(err, "--backend cuda: this psamp was built without CUDA (-DPSAMP_CUDA=OFF or no nvcc)");
 #endif
     psamp_cpu_options co = {opts->n_threads};
     return psamp_engine_cpu_create(ck, n_slots, max_len, &co, out, err);
+}
+
+int psamp_opt_checkpoint_max_slots(const opt_checkpoint *ck, const psamp_backend_options *opts,
+                                   int32_t max_len, int32_t *slots, psamp_err *err) {
+    int cuda;
+    if (wants_cuda(opts, &cuda, err) != 0) return -1;
+#ifdef PSAMP_HAVE_CUDA
+    if (cuda) {
+        psamp_cuda_options co = {opts->dtype, 0};
+        return psamp_engine_cuda_max_slots(ck, max_len, &co, slots, err);
+    }
+#endif
+    return psamp_engine_cpu_max_slots(ck, max_len, slots, err);
 }
 
 int psamp_opt_model_engine(psamp_opt_model *m, const psamp_backend_options *opts, int32_t n_slots,

@@ -26,4 +26,9 @@ int psamp_opt_model_engine(psamp_opt_model *m, const psamp_backend_options *opts
 int psamp_opt_checkpoint_engine(const opt_checkpoint *ck, const psamp_backend_options *opts, int32_t n_slots,
                                 int32_t max_len, psamp_engine **out, psamp_err *err);
 
+/* How many slots of max_len tokens the engine psamp_opt_checkpoint_engine would make has
+ * room for (device memory for cuda, host memory for cpu). */
+int psamp_opt_checkpoint_max_slots(const opt_checkpoint *ck, const psamp_backend_options *opts,
+                                   int32_t max_len, int32_t *slots, psamp_err *err);
+
 #endif

@@ -146,6 +146,7 @@ int psamp_sample(psamp_engine *e, const psamp_sampler_config *cfg_in, const int3
         return psamp_fail(err, "out of memory for %d chains' results", cfg.n_chains);
     }
     out->n_chains = cfg.n_chains;
+    out->active_chains = b.n_lanes;
 
     double t0 = now_seconds();
     if (e->ops->prefill(e, 0, prompt, n_prompt, 1.0f, NULL, err) != 0) goto fail;

@@ -81,6 +81,7 @@ typedef struct {
 
 typedef struct {
     int32_t n_chains;
+    int32_t active_chains;   /* how many of them decoded at once (max_active, or all) */
     psamp_chain_result *chains;
     int64_t engine_steps;    /* batched engine calls */
     double engine_seconds;   /* time inside engine calls */

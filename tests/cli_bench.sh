@@ -19,6 +19,9 @@ json_check "$tmp/toy.json" 'd["runs"][0]["mean_batch_rows"] == 1 and d["runs"][2
 expect_ok bench --model "$toy/greedy_trap.json" --chains 64,1024 --max-active 64 --block-size 2 --mcmc-steps 10 --out "$tmp/queue.json"
 json_check "$tmp/queue.json" '[(r["chains"], r["active_chains"]) for r in d["runs"]] == [(64, 64), (1024, 64)] and all(r["proposals"] == 40 * r["chains"] for r in d["runs"])'
 json_check "$tmp/queue.json" 'd["runs"][1]["mean_batch_rows"] <= 64 and d["runs"][1]["mean_batch_rows"] > d["runs"][0]["mean_batch_rows"]'
+# Room for 7 slots: the 64 chains queue 3 at a time by themselves, and the report says so.
+PSAMP_MAX_SLOTS=7 expect_ok bench --model "$toy/greedy_trap.json" --chains 64 --block-size 2 --mcmc-steps 10 --out "$tmp/tight.json"
+json_check "$tmp/tight.json" 'd["runs"][0]["active_chains"] == 3 and d["runs"][0]["proposals"] == 40 * 64'
 expect_error 2 "--max-active must be >= 0" -- bench --model "$toy/greedy_trap.json" --max-active -1
 
 expect_ok bench --model "$opt" --chains 1,4 --max-new-tokens 16 --block-size 4 --mcmc-steps 2 --sgemm-seconds 0.05

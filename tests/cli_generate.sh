@@ -47,6 +47,22 @@ done
 expect_ok generate --model "$trap_world" --chains 50 --max-active 7 --json
 json_check "$tmp/out" 'd["chains"] == 50 and d["max_active"] == 7'
 
+# Chains that need more engine slots than there is room for queue by themselves, saying so:
+# room for 11 slots (PSAMP_MAX_SLOTS stands in for a small GPU) is the prompt's and 5 chains'.
+expect_ok generate --model "$trap_world" --chains 20 --seed 4 --samples-out "$tmp/roomy.jsonl"
+PSAMP_MAX_SLOTS=11 expect_ok generate --model "$trap_world" --chains 20 --seed 4 --json --samples-out "$tmp/tight.jsonl"
+json_check "$tmp/out" 'd["chains"] == 20 and d["max_active"] == 5'
+checks=$((checks + 1))
+grep -q "room for 11: running 5 chains at a time" "$tmp/err" || fail "no note of the queue: $(cat "$tmp/err")"
+cmp -s "$tmp/roomy.jsonl" "$tmp/tight.jsonl" || fail "queueing for lack of room changed the samples"
+checks=$((checks + 1))
+# On the OPT fixture through the CPU engine's path too; a --max-active given is kept as it is.
+PSAMP_MAX_SLOTS=5 expect_ok generate --model "$opt" --prompt "Hello world" --max-new-tokens 8 --block-size 4 \
+  --mcmc-steps 2 --chains 6 --json
+json_check "$tmp/out" 'd["max_active"] == 2'
+PSAMP_MAX_SLOTS=5 expect_ok generate --model "$trap_world" --chains 6 --max-active 1 --json
+json_check "$tmp/out" 'd["max_active"] == 1'
+
 # Every method runs on the OPT fixture and its trace carries the suffix texts.
 for m in greedy temp power maxswap bestofn; do
   expect_ok generate --model "$opt" --prompt "Hello world" --method $m --max-new-tokens 8 \
@@ -66,6 +82,8 @@ expect_error 1 "block-size" -- generate --model "$trap_world" --block-size 9
 expect_error 2 "mcmc-steps" -- generate --model "$trap_world" --mcmc-steps -1
 expect_error 2 "chains" -- generate --model "$trap_world" --chains 0
 expect_error 2 "max-active" -- generate --model "$trap_world" --max-active -3
+PSAMP_MAX_SLOTS=2 expect_error 1 "one chain needs 3 engine slots of 8 tokens" -- generate --model "$trap_world"
+PSAMP_MAX_SLOTS=abc expect_error 1 "PSAMP_MAX_SLOTS: expected a positive number" -- generate --model "$trap_world"
 expect_error 2 "unknown method 'bogus'" -- generate --model "$trap_world" --method bogus
 expect_error 2 "unknown option '--bogus'" -- generate --model "$trap_world" --bogus 1
 expect_error 2 "expected an integer" -- generate --model "$trap_world" --chains 4x

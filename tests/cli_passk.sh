@@ -17,6 +17,12 @@ expect_ok passk --config "$ci" --out "$tmp/pk.json" --csv "$tmp/pk.csv" --sample
 expect_ok passk --config "$ci" --max-active 7 --out "$tmp/pk_queued.json" --samples-out "$tmp/pk_queued.jsonl"
 checks=$((checks + 1))
 cmp -s "$tmp/pk.jsonl" "$tmp/pk_queued.jsonl" || fail "--max-active 7 changed the pass@k samples"
+# And queued by themselves for lack of room (best of 4 needs 4 slots a chain: 2 at a time).
+PSAMP_MAX_SLOTS=9 expect_ok passk --config "$ci" --out "$tmp/pk_tight.json" --samples-out "$tmp/pk_tight.jsonl"
+checks=$((checks + 1))
+cmp -s "$tmp/pk.jsonl" "$tmp/pk_tight.jsonl" || fail "queueing for lack of room changed the pass@k samples"
+grep -q "room for 9 slots" "$tmp/err" || fail "passk: no note of the queue: $(cat "$tmp/err")"
+checks=$((checks + 1))
 grep -q "^power a=4 " "$tmp/out" || fail "the table lists power: $(cat "$tmp/out")"
 checks=$((checks + 1))
 python3 - "$tmp" <<'PY' || fail "passk CI config vs exact answers"

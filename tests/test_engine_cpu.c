@@ -258,8 +258,36 @@ static void check_chunked_prefill(psamp_test_state *t, const char *name) {
     psamp_engine_destroy(big);
 }
 
+/* The room for slots: OPT-125M's slot of 288 tokens is 12 layers x K and V x 768 x 288 fp32
+ * (21,233,664 bytes) + its 288 token ids and 8 bytes of state; usable memory is nine tenths
+ * of what is available, less 512 MiB. The engine's own answer is a count that fits. */
+static void check_room(psamp_test_state *t) {
+    opt_config c = opt_config_125m();
+    const uint64_t per_slot = 21233664ull + 288 * 4 + 8, gib = 1ull << 30;
+    const uint64_t usable = 24 * gib - 24 * gib / 10 - (512ull << 20);
+    CHECK(t, psamp_engine_cpu_slots_in(&c, 288, 24 * gib) == (int32_t)(usable / per_slot),
+          "24 GiB: room for %d slots, expected %d", psamp_engine_cpu_slots_in(&c, 288, 24 * gib),
+          (int32_t)(usable / per_slot));
+    CHECK(t, psamp_engine_cpu_slots_in(&c, 288, 512ull << 20) == 0, "room in 512 MiB");
+    CHECK(t, psamp_engine_cpu_slots_in(&c, 144, 24 * gib) > psamp_engine_cpu_slots_in(&c, 288, 24 * gib),
+          "shorter slots, no more of them");
+    opt_checkpoint ck;
+    psamp_err err = {{0}};
+    int32_t room = -1;
+    if (test_open_fixture("opt-tiny-pre", &ck, &err) != 0) {
+        CHECK(t, 0, "%s", err.msg);
+        return;
+    }
+    CHECK(t, psamp_engine_cpu_max_slots(&ck, MAX_LEN, &room, &err) == 0 && room > N_SLOTS,
+          "this machine: room for %d tiny slots (%s)", room, err.msg);
+    CHECK(t, psamp_engine_cpu_max_slots(&ck, 100000, &room, &err) != 0 && strstr(err.msg, "max_len"),
+          "max_len past the model's positions accepted");
+    opt_checkpoint_close(&ck);
+}
+
 int main(void) {
     psamp_test_state t = {0, 0};
+    check_room(&t);
     const char *models[] = {"opt-tiny-pre", "opt-tiny-post"};
     for (int m = 0; m < 2; m++) {
         psamp_engine *e = make_engine(&t, models[m], N_SLOTS, 2, -1);

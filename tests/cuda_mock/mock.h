@@ -39,6 +39,8 @@ int mock_dtype_of(cudaDataType_t t, psamp_dtype *out);
  * it runs (cublasGemmEx 3; cuBLASLt by algorithm, see mock_blas.c; other operations 0), read
  * by cudaEventRecord outside a capture, so cudaEventElapsedTime gives deterministic times. */
 void mock_clock_advance(double ms);
+/* What cudaMemGetInfo reports as free from now on (default 8 GiB of 16). */
+void mock_set_free_bytes(size_t free_bytes);
 /* Whether a stream capture is open. */
 int mock_capturing(void);
 

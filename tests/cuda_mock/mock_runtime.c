@@ -50,6 +50,7 @@ static struct {
 
 static cudaError_t last_error = cudaSuccess;
 static double clock_ms; /* fake device time (mock.h) */
+static size_t free_bytes_reported = (size_t)8 << 30;
 
 void mock_clock_advance(double ms) { clock_ms += ms; }
 
@@ -140,8 +141,10 @@ cudaError_t cudaGetDeviceProperties(struct cudaDeviceProp *prop, int device) {
     strcpy(prop->name, "CPU mock of a CUDA device");
     return device == 0 ? cudaSuccess : cudaErrorInvalidDevice;
 }
+void mock_set_free_bytes(size_t free_bytes) { free_bytes_reported = free_bytes; }
+
 cudaError_t cudaMemGetInfo(size_t *free_bytes, size_t *total_bytes) {
-    *free_bytes = (size_t)8 << 30;
+    *free_bytes = free_bytes_reported;
     *total_bytes = (size_t)16 << 30;
     return cudaSuccess;
 }
