@@ -292,7 +292,7 @@ int cli_cmd_bench(int argc, char **argv) {
         {"dtype", CLI_STRING, &a.dtype, "NAME", "cuda weights: fp16 | bf16 (default fp16)", 0},
         {"threads", CLI_INT, &a.threads, "N", "cpu: attention/sampling threads (BLAS: OPENBLAS_NUM_THREADS)", 0},
         {"chains", CLI_STRING, &a.chains, "LIST", "chain counts (default 1,64,256)", 0},
-        {"max-active", CLI_INT, &a.s.max_active, "K", "chains decoding at once; the rest queue (default: all)", 0},
+        {"max-active", CLI_INT, &a.s.max_active, "K", "chains decoding at once; the rest queue (default: all that fit in memory)", 0},
         {"method", CLI_STRING, &a.method, "NAME", "sampler method (default power)", 0},
         {"alpha", CLI_DOUBLE, &a.s.alpha, "A", "power: alpha (default 4)", 0},
         {"block-size", CLI_INT, &a.s.block_size, "B", "block size (default 64, at most T)", 0},

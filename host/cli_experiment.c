@@ -183,7 +183,7 @@ void expt_common_options(expt_args *a, cli_option *opts, const char *tasks_optio
         {"backend", CLI_STRING, &a->backend, "NAME", "auto | cpu | cuda (default auto)", 0},
         {"dtype", CLI_STRING, &a->dtype, "NAME", "cuda weights: fp16 | bf16 (default fp16)", 0},
         {"threads", CLI_INT, &a->threads, "N", "cpu: threads (default: all cores)", 0},
-        {"max-active", CLI_INT, &a->max_active, "K", "chains decoding at once; the rest queue (default: all)", 0},
+        {"max-active", CLI_INT, &a->max_active, "K", "chains decoding at once; the rest queue (default: all that fit in memory)", 0},
     };
     memcpy(opts, common, sizeof common);
 }

@@ -44,7 +44,7 @@ int cli_run_parse(cli_run_options *o, const char *name, const char *summary, int
         {"mcmc-steps", CLI_INT, &s->mcmc_steps, "N", "MH steps after each block (default 10)", 0},
         {"best-of", CLI_INT, &s->best_of, "N", "bestofn: samples per chain (default 8)", 0},
         {"chains", CLI_INT, &s->n_chains, "C", "independent chains (default 1)", 0},
-        {"max-active", CLI_INT, &s->max_active, "K", "chains decoding at once; the rest queue and start as others finish (default: all)", 0},
+        {"max-active", CLI_INT, &s->max_active, "K", "chains decoding at once; the rest queue and start as others finish (default: all that fit in memory)", 0},
         {"first-chain", CLI_U64, &s->first_chain, "I", "number of the first chain (default 0)", 0},
         {"seed", CLI_U64, &s->seed, "S", "random seed (default 0)", 0},
         {"backend", CLI_STRING, &o->backend, "NAME", "auto | cpu | cuda (default auto: cuda when a GPU is present)", 0},
