@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "engine_cpu.h"
 #include "philox.h"
 
@@ -28,11 +29,6 @@ char *openblas_get_corename(void);
 #define DECODE 64
 #define N_SHAPES 5
 
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
@@ -79,14 +75,14 @@ static int sgemm_ref_init(sgemm_ref *s, const opt_config *c, int m) {
 
 static double sgemm_ref_step(const sgemm_ref *s) {
     openblas_set_num_threads((int)sysconf(_SC_NPROCESSORS_ONLN));
-    double t0 = now();
+    double t0 = psamp_now_seconds();
     for (int k = 0; k < N_SHAPES; k++) {
         const int out = s->shape[k][0], in = s->shape[k][1];
         for (int l = 0; l < s->per_step[k]; l++)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s->m, out, in, 1.0f, s->x, in,
                         s->w[k] + (size_t)l * out * in, in, 0.0f, s->y, out);
     }
-    double dt = now() - t0;
+    double dt = psamp_now_seconds() - t0;
     openblas_set_num_threads(1); /* back to the engine's setting */
     /* OpenBLAS's idle workers spin for ~2^28 cycles after a threaded call: let them fall
      * asleep so that they do not steal the cores from the next engine step. */
@@ -138,9 +134,9 @@ static int bench_chains(const opt_checkpoint *ck, int chains, int threads, bench
     for (int step = 0; step < DECODE; step++) {
         for (int s = 0; s < chains; s++)
             q[s] = (psamp_step_request){s, 1.0f, 42, psamp_stream_tokens((uint64_t)s), (uint64_t)step};
-        double t0 = now();
+        double t0 = psamp_now_seconds();
         if (e->ops->step(e, q, chains, r, &err) != 0) goto fail;
-        step_time[step] = now() - t0;
+        step_time[step] = psamp_now_seconds() - t0;
         /* the fed token sits at position PROMPT - 1 + step: it attends over PROMPT + step keys */
         double attn_macs = 2.0 * c->n_layers * c->hidden * (PROMPT + step);
         step_flops[step] = 2.0 * chains * (linear_macs(c) + attn_macs);

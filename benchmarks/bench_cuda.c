@@ -39,6 +39,7 @@
 #include <string.h>
 
 #include "bench_cuda.h"
+#include "clock.h"
 #include "engine_cuda.h"
 #include "kernels.h"
 #include "opt_checkpoint.h"
@@ -192,9 +193,9 @@ static int time_steps(psamp_engine *e, int n, int steps, int32_t template_slot, 
                 reqs[i] = (psamp_step_request){i, 1.0f, 42, psamp_stream_tokens((uint64_t)i), (uint64_t)s};
             const int marked = mark_last && s == WARMUP + steps - 1;
             if (marked) nvtxRangePushA("psamp_step");
-            const double t0 = now_s();
+            const double t0 = psamp_now_seconds();
             rc = e->ops->step(e, reqs, n, res, &err);
-            if (s >= WARMUP) times[s - WARMUP] = now_s() - t0;
+            if (s >= WARMUP) times[s - WARMUP] = psamp_now_seconds() - t0;
             if (marked) nvtxRangePop();
         }
         if (rc != 0) fprintf(stderr, "bench_cuda: %d slots: %s\n", n, err.msg);
@@ -373,7 +374,7 @@ int main(int argc, char **argv) {
     }
     psamp_engine *e = NULL;
     const psamp_cuda_options opts = {dt, 0};
-    const double t0 = now_s();
+    const double t0 = psamp_now_seconds();
     const int created = psamp_engine_cuda_create(&ck, max_n + 1, MAX_LEN, &opts, &e, &err) == 0;
     opt_checkpoint_close(&ck);
     if (!created) {
@@ -381,7 +382,7 @@ int main(int argc, char **argv) {
         return 1;
     }
     printf("bench_cuda: %s; %d slots x %d tokens, created in %.1f s\n", e->info.detail, max_n + 1,
-           MAX_LEN, now_s() - t0);
+           MAX_LEN, psamp_now_seconds() - t0);
     ceilings m;
     int rc = measure_ceilings(&cfg, dt, max_n > RATE_ROWS ? max_n : RATE_ROWS, &m);
     if (rc == 0) {

@@ -32,7 +32,6 @@
         BENCH_FAIL_IF(rc_ != CUBLAS_STATUS_SUCCESS, #call, cublasGetStatusString(rc_));      \
     } while (0)
 
-double now_s(void);
 /* Sorts x. */
 double median(double *x, int n);
 uint64_t splitmix64(uint64_t *s);

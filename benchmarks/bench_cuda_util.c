@@ -1,15 +1,8 @@
-/* bench_cuda.h's helpers: clock, median, random device buffers, event timing. */
+/* bench_cuda.h's helpers: median, random device buffers, event timing. */
 #include <stdlib.h>
-#include <time.h>
 
 #include "bench_cuda.h"
 #include "tensor_narrow.h"
-
-double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static int cmp_double(const void *a, const void *b) {
     const double x = *(const double *)a, y = *(const double *)b;

@@ -3,13 +3,9 @@
 #include <cblas.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-static double seconds_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+#include "clock.h"
+
 
 static void shapes_of(const opt_config *c, bench_sgemm_shape *s) {
     const int32_t h = c->hidden;
@@ -35,17 +31,17 @@ double bench_gemm_flops_per_token(const opt_config *cfg) {
 /* Best time of one pass over `copies` weight buffers of one shape. */
 static double time_shape(const bench_sgemm_shape *s, int32_t rows, int32_t copies, float **w, const float *x, float *y,
                          double budget) {
-    double best = 1e30, t_end = seconds_now() + budget;
+    double best = 1e30, t_end = psamp_now_seconds() + budget;
     int reps = 0;
     do {
-        double t0 = seconds_now();
+        double t0 = psamp_now_seconds();
         for (int32_t c = 0; c < copies; c++)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, s->out, s->in, 1.0f, x, s->in, w[c], s->in, 0.0f,
                         y, s->out);
-        double t = seconds_now() - t0;
+        double t = psamp_now_seconds() - t0;
         if (t < best) best = t;
         reps++;
-    } while (seconds_now() < t_end || reps < 2);
+    } while (psamp_now_seconds() < t_end || reps < 2);
     return best / copies;
 }
 

@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "cli_progress.h"
 #include "cli_run.h"
+#include "clock.h"
 #include "experiment_config.h"
 #include "json_write.h"
 #include "model.h"
@@ -67,19 +68,19 @@ static int run_chains(bench_model *bm, const bench_args *a, int32_t chains, benc
         cli_fit_chains(room, max_len, &cfg, "psamp bench", err) != 0)
         return psamp_fail_context(err, "--chains %d", chains);
     out->active = psamp_sampler_active_chains(&cfg);
-    double t0 = cli_now();
+    double t0 = psamp_now_seconds();
     if (make_engine(bm, &cfg, &e, err) != 0) return psamp_fail_context(err, "--chains %d", chains);
-    out->setup_seconds = cli_now() - t0;
+    out->setup_seconds = psamp_now_seconds() - t0;
     snprintf(out->backend, sizeof out->backend, "%s", e->info.backend);
     snprintf(out->detail, sizeof out->detail, "%s", e->info.detail);
     for (int rep = 0; rep < a->repeat; rep++) {
         psamp_run_result r;
-        t0 = cli_now();
+        t0 = psamp_now_seconds();
         if (psamp_sample(e, &cfg, bm->prompt, bm->n_prompt, NULL, &r, err) != 0) {
             psamp_engine_destroy(e);
             return psamp_fail_context(err, "--chains %d", chains);
         }
-        double wall = cli_now() - t0;
+        double wall = psamp_now_seconds() - t0;
         if (rep == 0 || wall < out->wall_seconds) {
             psamp_run_result_free(&out->r);
             out->r = r;

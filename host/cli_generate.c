@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "cli_progress.h"
 #include "cli_run.h"
+#include "clock.h"
 #include "json_write.h"
 #include "model.h"
 #include "sampler.h"
@@ -160,13 +161,13 @@ int cli_cmd_generate(int argc, char **argv) {
     ctx.with_text = psamp_model_toy(m) == NULL;
     cli_progress_init(&ctx.progress, "psamp generate");
     psamp_sampler_hooks hooks = {trace.f ? write_trace_line : NULL, on_progress, &ctx};
-    double t0 = cli_now();
+    double t0 = psamp_now_seconds();
     if (psamp_sample(e, &o.sampler, prompt, n_prompt, &hooks, &res, &err) != 0) {
         cli_progress_finish(&ctx.progress);
         goto done;
     }
     cli_progress_finish(&ctx.progress);
-    cli_run_summarise(m, &res, cli_now() - t0, &stats);
+    cli_run_summarise(m, &res, psamp_now_seconds() - t0, &stats);
     if (samples.f && cli_run_write_samples(samples.f, m, &res, "--samples-out", &err) != 0) goto done;
     if (samples.f && psamp_atomic_commit(&samples, &err) != 0) goto done;
     if (trace.f && psamp_atomic_commit(&trace, &err) != 0) goto done;

@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "cli_experiment.h"
 #include "cli_progress.h"
+#include "clock.h"
 #include "csv_write.h"
 #include "json_write.h"
 #include "passk_estimator.h"
@@ -60,9 +61,9 @@ static int run_one(expt_set *s, const experiment_config *c, int32_t p, const met
                    FILE *samples, psamp_err *err) {
     psamp_run_result r = {0, 0, NULL, 0, 0.0, 0.0};
     int32_t chains = expt_chains_for(m, c->samples);
-    double t0 = cli_now();
+    double t0 = psamp_now_seconds();
     if (expt_run(s, p, m, chains, c->seed, &r, err) != 0) return -1;
-    t->wall_seconds += cli_now() - t0;
+    t->wall_seconds += psamp_now_seconds() - t0;
     int64_t correct = 0;
     for (int32_t i = 0; i < r.n_chains; i++) {
         const psamp_chain_result *ch = &r.chains[i];

@@ -1,24 +1,20 @@
 #include "cli_progress.h"
 
 #include <stdio.h>
-#include <time.h>
 #include <unistd.h>
 
-double cli_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+#include "clock.h"
+
 
 void cli_progress_init(cli_progress *p, const char *label) {
     p->label = label;
-    p->t_start = cli_now();
+    p->t_start = psamp_now_seconds();
     p->enabled = isatty(STDERR_FILENO);
     p->shown = 0;
 }
 
 void cli_progress_update(cli_progress *p, double fraction) {
-    double elapsed = cli_now() - p->t_start;
+    double elapsed = psamp_now_seconds() - p->t_start;
     if (!p->enabled || elapsed < 1.0) return;
     if (fraction < 0) fraction = 0;
     if (fraction > 1) fraction = 1;

@@ -12,7 +12,5 @@ typedef struct {
 void cli_progress_init(cli_progress *p, const char *label);
 void cli_progress_update(cli_progress *p, double fraction);
 void cli_progress_finish(cli_progress *p);
-/* Monotonic seconds. */
-double cli_now(void);
 
 #endif

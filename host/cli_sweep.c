@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "cli_progress.h"
 #include "cli_sweep.h"
+#include "clock.h"
 #include "sweep_dir.h"
 #include "sweep_results.h"
 #include "sweep_shard.h"
@@ -57,7 +58,7 @@ static int write_results(sweep_run *r, psamp_err *err) {
         if (r->rows[i]) rows[n++] = r->rows[i];
     int rc = sweep_results_write(r->out, plan->cfg.name, plan->cfg.hash, plan->n_points, rows, n, err);
     free(rows);
-    r->last_results = cli_now();
+    r->last_results = psamp_now_seconds();
     return rc;
 }
 
@@ -121,19 +122,19 @@ static int run_points(sweep_run *r, psamp_err *err) {
         psamp_err point_err = {{0}};
         snprintf(r->label, sizeof r->label, "psamp sweep %d/%d", (int)(r->ran + r->failed + 1), (int)r->todo);
         r->point_work = plan->points[i].est_tokens;
-        double t0 = cli_now();
+        double t0 = psamp_now_seconds();
         if (cli_sweep_run_point(plan, i, r->out, &hooks, &r->rows[i], &point_err) == 0) {
             r->ran++;
-            log_point(r, i, "done", cli_now() - t0);
+            log_point(r, i, "done", psamp_now_seconds() - t0);
         } else {
             r->failed++;
-            log_point(r, i, "FAILED", cli_now() - t0);
+            log_point(r, i, "FAILED", psamp_now_seconds() - t0);
             fprintf(stderr, "psamp sweep: %s: %s\n", plan->points[i].name, point_err.msg);
             if (cli_sweep_mark_failed(plan, i, r->out, point_err.msg, err) != 0) return -1;
         }
         r->work_done += r->point_work;
         /* Whole runs keep results.* current, but rewriting them is O(points): at most every 2 s. */
-        if (r->whole && cli_now() - r->last_results > 2.0 && write_results(r, err) != 0) return -1;
+        if (r->whole && psamp_now_seconds() - r->last_results > 2.0 && write_results(r, err) != 0) return -1;
     }
     cli_progress_finish(&r->progress);
     return 0;

@@ -10,6 +10,7 @@
 #include "cli_progress.h"
 #include "cli_run.h"
 #include "cli_sweep.h"
+#include "clock.h"
 #include "sweep_dir.h"
 
 static void hash_hex(uint64_t h, char out[24]) { snprintf(out, 24, "%016llx", (unsigned long long)h); }
@@ -65,9 +66,9 @@ static int sample_point(const cli_sweep_plan *plan, const sweep_point *p, psamp_
         cli_fit_chains(room, max_len, &sampler, "psamp sweep", err) != 0 ||
         psamp_model_engine(m, &bo, psamp_sampler_slots_needed(&sampler), max_len, e, err) != 0)
         return -1;
-    double t0 = cli_now();
+    double t0 = psamp_now_seconds();
     if (psamp_sample(*e, &sampler, prompt, p->n_prompt, hooks, &res, err) != 0) return -1;
-    cli_run_summarise(m, &res, cli_now() - t0, stats);
+    cli_run_summarise(m, &res, psamp_now_seconds() - t0, stats);
     int rc = cli_run_write_samples(samples->f, m, &res, samples->path, err);
     psamp_run_result_free(&res);
     if (rc == 0) rc = psamp_atomic_commit(samples, err);

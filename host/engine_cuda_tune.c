@@ -21,18 +21,13 @@
  * overlapping halves) per bucket, and are freed at every variant switch and at destroy. */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "clock.h"
 #include "engine_cuda_internal.h"
 
 #define TUNE_CANDIDATES 8
 #define TUNE_TIMED_RUNS 3
 
-static double host_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 int cuda_timing_events(cudaEvent_t ev[2], psamp_err *err) {
     for (int i = 0; i < 2; i++) {
@@ -184,12 +179,12 @@ int cuda_tuned_plan(cuda_engine *e, const cuda_lane *lane, cuda_lt_kind kind, co
         e->plans = grown;
         e->cap_plans = cap;
     }
-    const double t0 = host_seconds();
+    const double t0 = psamp_now_seconds();
     if (tune(e, lane, &key, x, w, bias_t, out, err)) {
         cuda_lt_call_free(&key.c);
         return -1;
     }
-    e->tune_seconds += host_seconds() - t0;
+    e->tune_seconds += psamp_now_seconds() - t0;
     /* Kept even without an algorithm, so that the shape is not tuned again. */
     e->plans[e->n_plans++] = key;
     *plan = key.found ? &e->plans[e->n_plans - 1] : NULL;

@@ -6,15 +6,10 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "clock.h"
 #include "sampler_chain.h"
 
-static double now_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 void psamp_run_result_free(psamp_run_result *r) {
     if (!r || !r->chains) return;
@@ -127,7 +122,7 @@ int psamp_sample(psamp_engine *e, const psamp_sampler_config *cfg_in, const int3
                  psamp_err *err) {
     psamp_sampler_config cfg = *cfg_in;
     round_buffers b;
-    double t_start = now_seconds(), t_engine = 0.0, t_report = t_start;
+    double t_start = psamp_now_seconds(), t_engine = 0.0, t_report = t_start;
     memset(out, 0, sizeof *out);
     if (psamp_sampler_validate(&cfg, err) != 0) return -1;
     if (n_prompt < e->info.min_prompt)
@@ -148,9 +143,9 @@ int psamp_sample(psamp_engine *e, const psamp_sampler_config *cfg_in, const int3
     out->n_chains = cfg.n_chains;
     out->active_chains = b.n_lanes;
 
-    double t0 = now_seconds();
+    double t0 = psamp_now_seconds();
     if (e->ops->prefill(e, 0, prompt, n_prompt, 1.0f, NULL, err) != 0) goto fail;
-    t_engine += now_seconds() - t0;
+    t_engine += psamp_now_seconds() - t0;
 
     /* The first chains start from the prompt slot; the rest wait for a free lane. */
     int32_t n_forks = 0;
@@ -161,10 +156,10 @@ int psamp_sample(psamp_engine *e, const psamp_sampler_config *cfg_in, const int3
             if (b.lane_chain[i] >= 0)
                 n_reqs += sampler_chain_requests(&b.lanes[i], &cfg, b.reqs + n_reqs, b.owners + n_reqs);
         if (n_reqs == 0 && n_forks == 0) break;
-        t0 = now_seconds();
+        t0 = psamp_now_seconds();
         if (n_forks > 0 && e->ops->fork(e, b.forks, n_forks, err) != 0) goto fail;
         if (n_reqs > 0 && e->ops->step(e, b.reqs, n_reqs, b.results, err) != 0) goto fail;
-        double t1 = now_seconds();
+        double t1 = psamp_now_seconds();
         t_engine += t1 - t0;
         out->engine_steps++;
         n_forks = 0;
@@ -185,7 +180,7 @@ int psamp_sample(psamp_engine *e, const psamp_sampler_config *cfg_in, const int3
         goto fail;
     }
     out->engine_seconds = t_engine;
-    out->host_seconds = now_seconds() - t_start - t_engine;
+    out->host_seconds = psamp_now_seconds() - t_start - t_engine;
     if (hooks && hooks->on_progress) hooks->on_progress(hooks->ctx, 1.0);
     free_buffers(&b);
     return 0;

@@ -6,16 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "clock.h"
 #include "testlib.h"
 #include "tokenizer.h"
 
-static double now_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static int write_ids(const psamp_tokenizer *tok, const char *text, size_t len, const char *path) {
     int32_t *ids = NULL, n = 0;
@@ -43,12 +38,12 @@ int main(int argc, char **argv) {
     double megabytes = argc > 4 ? atof(argv[4]) : 1.0;
     psamp_tokenizer *tok = NULL;
     psamp_err err = {""};
-    double t0 = now_seconds();
+    double t0 = psamp_now_seconds();
     if (psamp_tokenizer_load(&tok, argv[1], argv[2], &err)) {
         fprintf(stderr, "%s\n", err.msg);
         return 1;
     }
-    double load_s = now_seconds() - t0;
+    double load_s = psamp_now_seconds() - t0;
     size_t src_len = 0;
     char *src = psamp_test_read_file(argv[3], &src_len);
     size_t len = (size_t)(megabytes * 1048576.0);
@@ -67,11 +62,11 @@ int main(int argc, char **argv) {
         int32_t *ids = NULL;
         char *back = NULL;
         size_t back_len = 0;
-        double a = now_seconds();
+        double a = psamp_now_seconds();
         ok = psamp_tokenizer_encode(tok, text, len, &ids, &n, &err) == 0;
-        double b = now_seconds();
+        double b = psamp_now_seconds();
         ok = ok && psamp_tokenizer_decode(tok, ids, n, &back, &back_len, &err) == 0;
-        double c = now_seconds();
+        double c = psamp_now_seconds();
         ok = ok && back_len == len && memcmp(back, text, len) == 0;
         if (b - a < best_enc) best_enc = b - a;
         if (c - b < best_dec) best_dec = c - b;
