@@ -6,10 +6,11 @@
 #include <string.h>
 
 #include "file_read.h"
+#include "task_answer.h"
 
 #define TASK_FILE_MAX_BYTES (16u << 20)
 
-static const char *const TASK_KEYS[] = {"id", "prompt", "answer", "regex", "source"};
+static const char *const TASK_KEYS[] = {"id", "prompt", "answer", "regex", "marker", "numeric", "source"};
 
 void passk_tasks_free(passk_task_set *s) {
     if (!s) return;
@@ -19,6 +20,7 @@ void passk_tasks_free(passk_task_set *s) {
         free(t->prompt);
         free(t->answer);
         free(t->regex);
+        free(t->marker);
         free(t->source);
         if (t->re) regfree(t->re);
         free(t->re);
@@ -44,7 +46,7 @@ static int check_keys(const cJSON *obj, const char *where, psamp_err *err) {
         int known = 0;
         for (size_t k = 0; k < sizeof TASK_KEYS / sizeof TASK_KEYS[0]; k++) known |= strcmp(c->string, TASK_KEYS[k]) == 0;
         if (!known)
-            return psamp_fail(err, "%s: unknown key \"%s\" (expected id, prompt, answer or regex, source)", where,
+            return psamp_fail(err, "%s: unknown key \"%s\" (expected id, prompt, answer or regex, marker, numeric, source)", where,
                               c->string);
         for (const cJSON *d = c->next; d; d = d->next)
             if (strcmp(c->string, d->string) == 0) return psamp_fail(err, "%s: \"%s\" given twice", where, c->string);
@@ -63,8 +65,11 @@ static int task_from_json(const cJSON *obj, const char *where, int require_check
     if (check_keys(obj, where, err) != 0) return -1;
     if (string_field(obj, "id", where, &t->id, err) || string_field(obj, "prompt", where, &t->prompt, err) ||
         string_field(obj, "answer", where, &t->answer, err) || string_field(obj, "regex", where, &t->regex, err) ||
-        string_field(obj, "source", where, &t->source, err))
+        string_field(obj, "marker", where, &t->marker, err) || string_field(obj, "source", where, &t->source, err))
         return -1;
+    const cJSON *numeric = cJSON_GetObjectItemCaseSensitive(obj, "numeric");
+    if (numeric && !cJSON_IsBool(numeric)) return psamp_fail(err, "%s: \"numeric\" must be true or false", where);
+    t->numeric = cJSON_IsTrue(numeric);
     if (!t->id || !*t->id) return psamp_fail(err, "%s: \"id\" is missing or empty", where);
     if (!t->prompt) return psamp_fail(err, "%s: \"prompt\" is missing", where);
     if (t->answer && t->regex) return psamp_fail(err, "%s: give \"answer\" or \"regex\", not both", where);
@@ -73,6 +78,12 @@ static int task_from_json(const cJSON *obj, const char *where, int require_check
     if (t->answer && (!*t->answer || is_space(*t->answer)))
         return psamp_fail(err, "%s: \"answer\" must be non-empty and not start with whitespace "
                                "(completions are judged after their leading whitespace is stripped)", where);
+    if (t->marker && (!*t->marker || !t->answer))
+        return psamp_fail(err, "%s: \"marker\" must be non-empty and comes with an \"answer\"", where);
+    if (t->numeric && !t->marker)
+        return psamp_fail(err, "%s: \"numeric\" needs a \"marker\" to find the answer after", where);
+    if (t->numeric && !task_answer_is_decimal(t->answer, strlen(t->answer)))
+        return psamp_fail(err, "%s: \"numeric\" answer must be a decimal like -12 or 3.5", where);
     if (t->regex) {
         t->re = malloc(sizeof *t->re);
         if (!t->re) return psamp_fail(err, "%s: out of memory", where);
@@ -157,6 +168,13 @@ int passk_task_judge(const passk_task *t, const char *text, size_t len) {
     while (skip < len && is_space(text[skip])) skip++;
     const char *s = text + skip;
     size_t n = len - skip;
+    if (t->marker) {
+        const char *got;
+        size_t n_got, a = strlen(t->answer);
+        if (!task_answer_after_marker(text, len, t->marker, &got, &n_got)) return 0;
+        return t->numeric ? task_answer_numeric_equal(got, n_got, t->answer, a)
+                          : n_got == a && memcmp(got, t->answer, a) == 0;
+    }
     if (t->answer) {
         size_t a = strlen(t->answer);
         if (n < a || memcmp(s, t->answer, a) != 0) return 0;

@@ -6,13 +6,18 @@
  * Keys: "id" (non-empty string, unique in the file), "prompt" (string), exactly one of
  * "answer" (non-empty string without leading whitespace) or "regex" (a POSIX extended
  * regular expression), and optionally "source" (a string saying where the item comes
- * from). Blank lines are skipped; anything else is an error naming the line.
+ * from). Worked solutions that end in "Answer: 42" add "marker" (a non-empty string; needs
+ * "answer") and optionally "numeric": true (the answer must then be a decimal). Blank lines
+ * are skipped; anything else is an error naming the line.
  *
  * Judging a completion (the decoded generated text, a final EOS token excluded):
  *   1. strip its leading whitespace (space, tab, newline, CR, VT, FF);
  *   2. "answer": the stripped text starts with the answer, byte for byte (case matters),
  *      and, when the answer ends in an ASCII letter or digit, the byte after it is not one
  *      (so "Paris" is right in " Paris, the city" and " Paris." but not in " Parisian");
+ *   2'. with "marker": the answer is extracted after the marker's first occurrence in the
+ *      completion (task_answer.h) and must equal "answer" byte for byte, or, with
+ *      "numeric", as a number; no marker in the completion: wrong;
  *   3. "regex": regexec finds a match anywhere in the stripped text (up to its first NUL
  *      byte); anchor with ^ to demand a prefix. */
 #ifndef PSAMP_PASSK_TASKS_H
@@ -27,6 +32,8 @@
 typedef struct {
     char *id, *prompt;
     char *answer;    /* NULL unless judged by exact answer */
+    char *marker;    /* NULL, or the text the answer follows ("Answer:") */
+    int numeric;     /* with marker: compare answers as decimals */
     char *regex;     /* NULL unless judged by regular expression */
     char *source;    /* NULL when the line gives none */
     regex_t *re;     /* compiled regex (heap: regex_t must not move after regcomp) */

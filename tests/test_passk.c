@@ -10,6 +10,7 @@
 #include "method_spec.h"
 #include "passk_estimator.h"
 #include "passk_tasks.h"
+#include "task_answer.h"
 #include "test_files.h"
 #include "testlib.h"
 
@@ -77,6 +78,13 @@ static const broken_tasks BROKEN[] = {
     {"{\"id\":\"a\",\"prompt\":\"x\",\"answer\":\"y\"}\n\n{\"id\":\"a\",\"prompt\":\"z\",\"answer\":\"y\"}\n",
      "t.jsonl:3: id \"a\" repeats line 1"},
     {"\n  \n\t\n", "t.jsonl: no tasks"},
+    {"{\"id\":\"a\",\"prompt\":\"x\",\"regex\":\"y\",\"marker\":\"A:\"}\n", "comes with an \"answer\""},
+    {"{\"id\":\"a\",\"prompt\":\"x\",\"answer\":\"1\",\"marker\":\"\"}\n", "\"marker\" must be non-empty"},
+    {"{\"id\":\"a\",\"prompt\":\"x\",\"answer\":\"1\",\"numeric\":true}\n", "\"numeric\" needs a \"marker\""},
+    {"{\"id\":\"a\",\"prompt\":\"x\",\"answer\":\"1\",\"marker\":\"A:\",\"numeric\":1}\n",
+     "\"numeric\" must be true or false"},
+    {"{\"id\":\"a\",\"prompt\":\"x\",\"answer\":\"1e3\",\"marker\":\"A:\",\"numeric\":true}\n",
+     "\"numeric\" answer must be a decimal"},
 };
 
 static void test_task_files(psamp_test_state *t) {
@@ -133,6 +141,52 @@ static void test_judging(psamp_test_state *t) {
     CHECK(t, judge(six, " 6, 7") && judge(six, "6") && !judge(six, " 66") && !judge(six, " 7, 6"),
           "regex on the stripped completion, anchored by ^");
     CHECK(t, judge(cat, " the cat sat") && !judge(cat, " the dog"), "an unanchored regex matches anywhere");
+    passk_tasks_free(&s);
+}
+
+/* Worked solutions: the answer after the marker's first occurrence, compared as a number. */
+static void test_judging_marker(psamp_test_state *t) {
+    const char *at;
+    size_t n;
+    CHECK(t, task_answer_after_marker("x\nAnswer:  42 \t\r\nAnswer: 7", 28, "Answer:", &at, &n) && n == 2 &&
+                 memcmp(at, "42", 2) == 0,
+          "first marker, trimmed, up to the newline");
+    CHECK(t, task_answer_after_marker("Answer:", 7, "Answer:", &at, &n) && n == 0, "marker at the end: empty answer");
+    CHECK(t, !task_answer_after_marker("Answer", 6, "Answer:", &at, &n) && !task_answer_after_marker("x", 1, "", &at, &n),
+          "no marker (or an empty one): no answer");
+    const char *good[] = {"12", "-3", "+3", "0.5", "007"}, *bad[] = {"", "-", "1.", ".5", "1e3", "1 2", "0x1", "1,000"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+        CHECK(t, task_answer_is_decimal(good[i], strlen(good[i])), "decimal '%s'", good[i]);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        CHECK(t, !task_answer_is_decimal(bad[i], strlen(bad[i])), "not a decimal '%s'", bad[i]);
+    struct {
+        const char *a, *b;
+        int equal;
+    } pairs[] = {{"42", "42", 1},       {"042", "42", 1},     {"+42", "42", 1},        {"-0", "0", 1},
+                 {"0.50", "0.5", 1},    {"3.0", "3", 1},      {"-0.0", "0", 1},        {"42", "-42", 0},
+                 {"42", "420", 0},      {"4.2", "42", 0},     {"0.05", "0.5", 0},      {"42", "42 apples", 0},
+                 {"1000000000000000000000000000001", "1000000000000000000000000000000", 0}, {"", "", 0}};
+    for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++)
+        CHECK(t, task_answer_numeric_equal(pairs[i].a, strlen(pairs[i].a), pairs[i].b, strlen(pairs[i].b)) == pairs[i].equal,
+              "'%s' vs '%s'", pairs[i].a, pairs[i].b);
+
+    psamp_err err = {{0}};
+    passk_task_set s;
+    const char *text = "{\"id\":\"n\",\"prompt\":\"\",\"answer\":\"42\",\"marker\":\"Answer:\",\"numeric\":true}\n"
+                       "{\"id\":\"s\",\"prompt\":\"\",\"answer\":\"Paris\",\"marker\":\"Answer:\"}\n";
+    if (passk_tasks_parse(text, strlen(text), "t.jsonl", 1, &s, &err) != 0) {
+        CHECK(t, 0, "marker tasks parse: %s", err.msg);
+        return;
+    }
+    const passk_task *num = &s.items[0], *word = &s.items[1];
+    CHECK(t, num->numeric && word->marker && !word->numeric, "marker and numeric fields");
+    CHECK(t, judge(num, " 40 + 2 = 42\nAnswer: 42") && judge(num, "Answer: 042\nAnswer: 5") && judge(num, "Answer:42"),
+          "numeric: the first answer, as a number");
+    CHECK(t, !judge(num, " 42") && !judge(num, "Answer: 5\nAnswer: 42") && !judge(num, "Answer: 42 apples") &&
+                 !judge(num, "answer: 42") && !judge(num, "Answer:\n42"),
+          "numeric: no marker, a wrong first answer, extra text or the answer on the next line are wrong");
+    CHECK(t, judge(word, "so\nAnswer: Paris \n") && !judge(word, "Answer: Paris.") && !judge(word, "Answer: paris"),
+          "exact text after the marker");
     passk_tasks_free(&s);
 }
 
@@ -306,6 +360,7 @@ int main(void) {
     test_estimator(&t);
     test_task_files(&t);
     test_judging(&t);
+    test_judging_marker(&t);
     test_method_specs(&t);
     test_configs(&t);
     return psamp_test_finish(&t, "test_passk");
