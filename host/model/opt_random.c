@@ -6,18 +6,12 @@
 
 #include "opt_checkpoint.h"
 #include "opt_tensor_specs.h"
+#include "splitmix64.h" /* fast and good enough for benchmark weights (Philox would be ~20x
+                         * slower on 125M values and buys nothing here) */
 
 /* Weights scale like HF's init_std = 0.02: uniform with that standard deviation. */
 #define RANDOM_INIT_STD 0.02
 
-/* splitmix64: fast and good enough for benchmark weights (Philox would be ~20x slower on
- * 125M values and buys nothing here). */
-static uint64_t splitmix64(uint64_t *state) {
-    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
 
 int opt_checkpoint_random(opt_checkpoint *ck, const opt_config *cfg, uint64_t seed,
                           psamp_err *err) {

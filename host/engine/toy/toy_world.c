@@ -1,4 +1,4 @@
-/* Loading and validating toy-world specs (shared/toy/README.md). Every rule of the format
+/* Loading and validating toy-world specs (docs/formats.md). Every rule of the format
  * is checked here, once, so the engine and the dynamic programs can trust the tables. */
 #include "toy_world.h"
 

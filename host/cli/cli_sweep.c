@@ -1,5 +1,5 @@
 /* psamp sweep: run a grid of sampler settings into a folder, resumably, whole or as one of
- * N shards, and merge shards (--merge). The folder's layout is in host/sweep_dir.h. */
+ * N shards, and merge shards (--merge). The folder's layout is in host/sweep/sweep_dir.h. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

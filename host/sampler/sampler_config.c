@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "sampler.h"
-#include "sampler_chain.h"
+#include "sampler_config.h"
 
 static const char *const METHOD_NAMES[] = {"greedy", "temp", "power", "maxswap", "bestofn"};
 
@@ -67,6 +67,15 @@ int psamp_sampler_validate(psamp_sampler_config *cfg, psamp_err *err) {
     int64_t slots = 1 + (int64_t)psamp_sampler_active_chains(cfg) * sampler_seqs_per_chain(cfg);
     if (slots > INT32_MAX / 2) return psamp_fail(err, "--chains %d is too many", cfg->n_chains);
     return 0;
+}
+
+int32_t sampler_seqs_per_chain(const psamp_sampler_config *cfg) {
+    switch (cfg->method) {
+    case PSAMP_METHOD_POWER:
+    case PSAMP_METHOD_MAXSWAP: return 2;
+    case PSAMP_METHOD_BESTOFN: return cfg->best_of;
+    default: return 1;
+    }
 }
 
 int32_t psamp_sampler_active_chains(const psamp_sampler_config *cfg) {

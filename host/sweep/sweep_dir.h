@@ -8,7 +8,7 @@
  *   DIR/shards/shard-I-of-N.json  a shard's state (running / finished) and its points
  *   DIR/results.json, .csv      one row per finished point (a whole run or --merge)
  *
- * Every file is written whole or not at all (host/atomic_file.h); a run killed midway leaves
+ * Every file is written whole or not at all (host/util/atomic_file.h); a run killed midway leaves
  * only temporaries (NAME.tmp.PID), which the next run over the same points removes. */
 #ifndef PSAMP_SWEEP_DIR_H
 #define PSAMP_SWEEP_DIR_H

@@ -1,5 +1,5 @@
 /* A toy world: a probabilistic automaton over a small vocabulary, loaded from the JSON
- * format of shared/toy/README.md. It is a language model small enough to know exactly:
+ * format of docs/formats.md. It is a language model small enough to know exactly:
  * the toy engine (engine_toy.h) samples from it, toy_exact.h computes its exact answers.
  *
  * Transitions are kept as dense [state][token] tables (vocabularies are tiny), so the

@@ -7,15 +7,7 @@
 #include <string.h>
 
 #include "philox.h"
-
-int32_t sampler_seqs_per_chain(const psamp_sampler_config *cfg) {
-    switch (cfg->method) {
-    case PSAMP_METHOD_POWER:
-    case PSAMP_METHOD_MAXSWAP: return 2;
-    case PSAMP_METHOD_BESTOFN: return cfg->best_of;
-    default: return 1;
-    }
-}
+#include "sampler_config.h"
 
 static int is_mh(const psamp_sampler_config *cfg) {
     return cfg->method == PSAMP_METHOD_POWER || cfg->method == PSAMP_METHOD_MAXSWAP;

@@ -1,4 +1,4 @@
-/* The CUDA engine for OPT: host/engine.h on an NVIDIA GPU.
+/* The CUDA engine for OPT: host/engine/engine.h on an NVIDIA GPU.
  *
  * Weights live on the device in fp16 or bf16 (or fp32), GEMMs run on cuBLAS with fp32
  * accumulation, and the KV cache of every slot sits on the device in the weight dtype,
@@ -80,7 +80,7 @@ typedef enum {
     PSAMP_CUDA_GEMM_TUNE_ON = 1   /* the cuBLAS GEMMs through cuBLASLt, each shape's algorithm the
                                    * fastest of up to 8 heuristic candidates, timed in a batch
                                    * size's first (eager) step before its graph is captured
-                                   * (host/engine_cuda_tune.c) */
+                                   * (host/engine/cuda/engine_cuda_tune.c) */
 } psamp_cuda_gemm_tune;
 typedef struct {
     psamp_cuda_attention attention;

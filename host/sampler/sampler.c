@@ -9,6 +9,7 @@
 
 #include "clock.h"
 #include "sampler_chain.h"
+#include "sampler_config.h"
 
 
 void psamp_run_result_free(psamp_run_result *r) {

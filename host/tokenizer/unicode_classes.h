@@ -1,7 +1,7 @@
 /* The character classes of GPT-2's pre-tokenization pattern (letters \p{L}, numbers \p{N},
  * whitespace \s, everything else), as the Python `regex` package defines them, so that
  * psamp splits text exactly where Hugging Face's GPT2Tokenizer does. The table lives in the
- * generated host/unicode_classes.c (scripts/gen_unicode_classes.py). */
+ * generated host/tokenizer/unicode_classes.c (scripts/gen_unicode_classes.py). */
 #ifndef PSAMP_UNICODE_CLASSES_H
 #define PSAMP_UNICODE_CLASSES_H
 

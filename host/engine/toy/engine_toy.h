@@ -1,4 +1,4 @@
-/* The toy engine: host/engine.h over a toy world (toy_world.h). A slot is a token
+/* The toy engine: host/engine/engine.h over a toy world (toy_world.h). A slot is a token
  * sequence plus the automaton state after each prefix; the start state precedes the first
  * token, so an empty prompt is the normal case (min_prompt = 0) and every generated token,
  * the first included, has its real log-probability. Sampling goes through the shared row

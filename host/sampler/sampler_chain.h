@@ -47,7 +47,6 @@ typedef struct {
     sampler_seq *seq;
 } sampler_req_owner;
 
-int32_t sampler_seqs_per_chain(const psamp_sampler_config *cfg);
 int sampler_chain_init(sampler_chain *ch, const psamp_sampler_config *cfg, uint64_t chain,
                        int32_t first_slot, int32_t n_prompt, psamp_err *err);
 void sampler_chain_free(sampler_chain *ch);

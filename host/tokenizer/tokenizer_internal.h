@@ -1,4 +1,4 @@
-/* Shared by the tokenizer's files (host/tokenizer*.c); not part of the public API. */
+/* Shared by the tokenizer's files (host/tokenizer/tokenizer*.c); not part of the public API. */
 #ifndef PSAMP_TOKENIZER_INTERNAL_H
 #define PSAMP_TOKENIZER_INTERNAL_H
 

@@ -131,7 +131,7 @@ fail:
 int cli_cmd_exact(int argc, char **argv) {
     exact_args a = {NULL, 0.0, 0, 10, 0};
     cli_option options[] = {
-        {"model", CLI_STRING, &a.model, "SPEC.json", "the toy world (shared/toy/README.md format)", 0},
+        {"model", CLI_STRING, &a.model, "SPEC.json", "the toy world (docs/formats.md)", 0},
         {"alpha", CLI_DOUBLE, &a.alpha, "A", "power alpha > 0; the temperature baseline is 1/alpha", 0},
         {"max-new-tokens", CLI_INT, &a.max_new_tokens, "T", "complete sequences have at most T tokens "
                                                             "(default: the world's length)", 0},

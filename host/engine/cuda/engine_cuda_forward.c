@@ -1,4 +1,4 @@
-/* One OPT forward pass on the GPU over a batch of rows (host/engine.h's tokens, each of its
+/* One OPT forward pass on the GPU over a batch of rows (host/engine/engine.h's tokens, each of its
  * own slot at its own position), enqueued without synchronising, so that a step can be
  * captured into a CUDA graph. With engine_cuda_gemm.c, the only caller of kernels/.
  *

@@ -57,7 +57,7 @@ typedef struct {
 
 typedef struct {
     void (*destroy)(psamp_engine *e);
-    /* Sets slot to tokens[0..n). With logp non-NULL it also scores them (DESIGN's
+    /* Sets slot to tokens[0..n). With logp non-NULL it also scores them (the design's
      * `score`): logp[i] = log softmax(logits_i / tau)[tokens[i]], the log-probability of
      * tokens[i] after tokens[0..i) at temperature tau > 0 (tau = 1: the model's own log p,
      * what `psamp score` prints; other tau: the per-token renormalised temperature

@@ -1,10 +1,10 @@
-/* The fp32 CPU engine for OPT: the reference implementation of host/engine.h, checked
+/* The fp32 CPU engine for OPT: the reference implementation of host/engine/engine.h, checked
  * against Hugging Face transformers.
  *
  * Weights are converted to fp32 once. Each slot owns a KV cache of max_len positions. A
  * step runs every requested slot as one batch: one GEMM (OpenBLAS cblas_sgemm) per linear
  * layer over all rows, attention per slot over its own KV, then sampling through
- * host/sample_row.h with the request's Philox draw. Nothing is allocated per step.
+ * host/engine/sample_row.h with the request's Philox draw. Nothing is allocated per step.
  *
  * Threads: one pool of n_threads does everything; each GEMM is split by output columns into
  * single-threaded cblas_sgemm calls. Creating an engine therefore sets OpenBLAS to one thread

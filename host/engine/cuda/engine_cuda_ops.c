@@ -1,4 +1,4 @@
-/* The CUDA engine's operations (host/engine.h): prefill, fork and step, with the step's
+/* The CUDA engine's operations (host/engine/engine.h): prefill, fork and step, with the step's
  * CUDA graphs. A step copies its rows in (one H2D), runs the forward pass and sampling
  * (one graph launch), and copies the sampled tokens out (one D2H); the graph of a
  * batch-size bucket is captured after that bucket's first step, which runs eagerly so that

@@ -4,7 +4,7 @@
  * this table says which positions of it are live.
  *
  * A slot of length n holds tokens[0..n) and the KV of positions [0, n-1): its last token is
- * pending (host/engine.h). */
+ * pending (host/engine/engine.h). */
 #ifndef PSAMP_ENGINE_SLOTS_H
 #define PSAMP_ENGINE_SLOTS_H
 
