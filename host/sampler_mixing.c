@@ -135,7 +135,38 @@ int psamp_run_mixing(const psamp_chain_result *chains, int32_t n, int32_t chains
     return 0;
 }
 
+/* Score levels of the verdict. On the toy worlds of tests/test_mixing_toy.c the score is
+ * close to the true TV distance to p^alpha (docs/mixing.md), so these read as TV. */
+#define MIXING_NOT_MIXED 0.10
+#define MIXING_PARTLY 0.03
+/* Above this noise level (few chains) a small score says little. */
+#define MIXING_NOISY 0.10
+
 void psamp_mixing_verdict(const psamp_mixing *m, char *buf, size_t cap) {
-    (void)m;
-    snprintf(buf, cap, "?");
+    char what[128];
+    int have_start = m->groups_split > 0, have_probe = m->probe_steps > 0 && !isnan(m->probe_shift);
+    if (!have_start && !have_probe) {
+        snprintf(buf, cap, "not measurable: every chain drew the same first token; --mixing-probe P "
+                           "measures whether the chains still move");
+        return;
+    }
+    int n = 0;
+    if (have_start)
+        n = snprintf(what, sizeof what, "start dependence %.2f (noise %.2f)", m->start_dependence,
+                     m->start_dependence_null);
+    if (have_probe && n >= 0 && (size_t)n < sizeof what)
+        snprintf(what + n, sizeof what - (size_t)n, "%sprobe shift %.2f", have_start ? ", " : "",
+                 m->probe_shift);
+    const char *reading;
+    if (m->score >= MIXING_NOT_MIXED)
+        reading = "not mixed; more MCMC steps, more blocks or proposal temperature 1";
+    else if (m->score >= MIXING_PARTLY)
+        reading = "not fully mixed; more MCMC steps would help";
+    else if (have_start && m->start_dependence_null > MIXING_NOISY)
+        reading = "no sign of poor mixing, but too few chains to see much; run more chains";
+    else if (!have_start)
+        reading = "the chains no longer drift (the start term needs chains that drew different first tokens)";
+    else
+        reading = "no sign of poor mixing at this noise level";
+    snprintf(buf, cap, "%s: %s", what, reading);
 }
