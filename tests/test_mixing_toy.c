@@ -120,9 +120,8 @@ static void test_statistics(psamp_test_state *t) {
     CHECK(t, m.start_dependence > 0.5 && m.start_dependence <= 1.0, "start dependence %g", m.start_dependence);
     CHECK(t, m.start_dependence_null < m.start_dependence - 0.2, "null %g vs %g", m.start_dependence_null,
           m.start_dependence);
-    /* Probe: group 0 shifted by 1 on two values 5 apart: KS = 1 (the upper value moves below
-     * itself... -1 and -6 vs 0 and -5): F jumps differ everywhere -> the kept side's mass at 0
-     * is 2/3-ish; computed exactly below. Group 1: 0. */
+    /* Probe: group 0's values all moved down by 1 (a KS distance of its own, computed
+     * below); group 1's did not move (0). The mean weights both by 20 chains. */
     {
         double kept[20], moved[20];
         for (int32_t i = 0; i < 20; i++) {
@@ -130,6 +129,8 @@ static void test_statistics(psamp_test_state *t) {
             moved[i] = c[i].probe_logp_sum;
         }
         double ks0 = psamp_ks_distance(kept, 20, moved, 20);
+        /* 7 chains at -5 and 13 at 0 moved to -6 and -1: at -1 the CDFs are 7/20 and 1. */
+        CHECK_NEAR(t, ks0, 13.0 / 20.0, 1e-12, "group 0's probe KS");
         CHECK_NEAR(t, m.probe_shift, ks0 / 2.0, 1e-12, "probe shift: group 0's KS and group 1's 0, averaged");
     }
     double excess = m.start_dependence - m.start_dependence_null;
