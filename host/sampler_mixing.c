@@ -35,15 +35,21 @@ double psamp_ks_distance(double *a, int32_t na, double *b, int32_t nb) {
     return d;
 }
 
-/* The group's most common first drawn token, lowest id on ties. */
-static int32_t most_common_first(const psamp_chain_result *g, int32_t n) {
-    int32_t best = g[0].first_token_drawn, best_count = 0;
-    for (int32_t i = 0; i < n; i++) {
-        int32_t tok = g[i].first_token_drawn, count = 0;
-        for (int32_t j = 0; j < n; j++) count += g[j].first_token_drawn == tok;
-        if (count > best_count || (count == best_count && tok < best)) {
-            best = tok;
-            best_count = count;
+static int cmp_i32(const void *pa, const void *pb) {
+    int32_t a = *(const int32_t *)pa, b = *(const int32_t *)pb;
+    return (a > b) - (a < b);
+}
+
+/* The group's most common first drawn token, lowest id on ties; sorts a copy in `work`. */
+static int32_t most_common_first(const psamp_chain_result *g, int32_t n, int32_t *work) {
+    for (int32_t i = 0; i < n; i++) work[i] = g[i].first_token_drawn;
+    qsort(work, (size_t)n, sizeof *work, cmp_i32);
+    int32_t best = work[0], best_count = 0;
+    for (int32_t i = 0, run = 0; i < n; i++) {
+        run = i > 0 && work[i] == work[i - 1] ? run + 1 : 1;
+        if (run > best_count) { /* ascending, so a tie keeps the lower id */
+            best = work[i];
+            best_count = run;
         }
     }
     return best;
@@ -82,9 +88,14 @@ int psamp_run_mixing(const psamp_chain_result *chains, int32_t n, int32_t chains
     memset(out, 0, sizeof *out);
     if (n <= 0) return psamp_fail(err, "mixing: no chains");
     if (chains_per_group <= 0 || chains_per_group > n) chains_per_group = n;
-    /* Three work arrays of one group's size: the two sides, and a shuffled copy. */
+    /* Work arrays of one group's size: the two sides, a shuffled copy, the first tokens. */
     double *side = malloc((size_t)chains_per_group * 3 * sizeof *side);
-    if (!side) return psamp_fail(err, "out of memory for the mixing statistics");
+    int32_t *firsts = malloc((size_t)chains_per_group * sizeof *firsts);
+    if (!side || !firsts) {
+        free(side);
+        free(firsts);
+        return psamp_fail(err, "out of memory for the mixing statistics");
+    }
     double *other = side + chains_per_group, *shuffled = other + chains_per_group;
     weighted_mean start = {0, 0}, start_null = {0, 0}, shift = {0, 0};
     int64_t turned = 0, proposals = 0, accepted = 0;
@@ -93,7 +104,7 @@ int psamp_run_mixing(const psamp_chain_result *chains, int32_t n, int32_t chains
         const psamp_chain_result *g = chains + g0;
         int32_t m = n - g0 < chains_per_group ? n - g0 : chains_per_group, n_a = 0, n_b = 0;
         out->groups++;
-        int32_t mode = most_common_first(g, m);
+        int32_t mode = most_common_first(g, m, firsts);
         for (int32_t i = 0; i < m; i++) {
             if (g[i].first_token_drawn == mode) side[n_a++] = g[i].logp_sum;
             else other[n_b++] = g[i].logp_sum;
@@ -124,6 +135,7 @@ int psamp_run_mixing(const psamp_chain_result *chains, int32_t n, int32_t chains
         }
     }
     free(side);
+    free(firsts);
     out->start_dependence = mean_of(&start);
     out->start_dependence_null = mean_of(&start_null);
     out->probe_shift = probe_steps > 0 ? mean_of(&shift) : NAN;
