@@ -11,6 +11,7 @@
 #include "json_write.h"
 #include "model.h"
 #include "sampler.h"
+#include "sampler_mixing.h"
 
 typedef struct {
     const psamp_model *model;
@@ -57,8 +58,35 @@ static void on_progress(void *ctx_, double fraction) {
     cli_progress_update(&ctx->progress, fraction);
 }
 
+/* The mixing diagnostic as a JSON object (all chains are one prompt's group), or null for
+ * methods without MH steps. */
+static void print_mixing_json(const psamp_mixing *mx, int have) {
+    if (!have) {
+        fputs("null", stdout);
+        return;
+    }
+    char verdict[256];
+    psamp_mixing_verdict(mx, verdict, sizeof verdict);
+    printf("{\"start_dependence\":");
+    psamp_json_number(stdout, mx->start_dependence);
+    printf(",\"start_dependence_null\":");
+    psamp_json_number(stdout, mx->start_dependence_null);
+    printf(",\"probe_steps\":%d,\"probe_shift\":", mx->probe_steps);
+    psamp_json_number(stdout, mx->probe_shift);
+    printf(",\"first_token_turnover\":");
+    psamp_json_number(stdout, mx->first_token_turnover);
+    printf(",\"acceptance\":");
+    psamp_json_number(stdout, mx->acceptance);
+    printf(",\"score\":");
+    psamp_json_number(stdout, mx->score);
+    printf(",\"verdict\":");
+    psamp_json_string(stdout, verdict, strlen(verdict));
+    putchar('}');
+}
+
 static void print_summary(const cli_run_options *o, const psamp_engine *e, const psamp_model *m,
-                          const psamp_run_result *r, const cli_run_stats *s, int as_json) {
+                          const psamp_run_result *r, const cli_run_stats *s, const psamp_mixing *mx,
+                          int have_mixing, int as_json) {
     const psamp_sampler_config *c = &o->sampler;
     if (as_json) {
         printf("{\"method\":\"%s\",\"backend\":\"%s\",\"engine\":", psamp_method_name(c->method),
@@ -90,6 +118,8 @@ static void print_summary(const cli_run_options *o, const psamp_engine *e, const
         psamp_json_number(stdout, s->host_fraction);
         printf(",\"correct_rate\":");
         psamp_json_number(stdout, s->correct_rate);
+        printf(",\"mixing\":");
+        print_mixing_json(mx, have_mixing);
         printf(",\"samples\":[");
         for (int32_t i = 0; i < r->n_chains && i < 16; i++) {
             char *text;
@@ -130,6 +160,15 @@ static void print_summary(const cli_run_options *o, const psamp_engine *e, const
            (long long)s->tokens_decoded, (long long)s->proposal_tokens, s->wall_seconds,
            s->tokens_per_second, s->tokens_per_second / r->n_chains,
            s->proposals_per_second / r->n_chains, s->mean_batch_rows, 100.0 * s->host_fraction);
+    if (have_mixing) {
+        char verdict[256];
+        psamp_mixing_verdict(mx, verdict, sizeof verdict);
+        printf("mixing: %s\n", verdict);
+        printf("mixing details: start dependence %.3f (noise %.3f)  probe shift %.3f (%d steps)"
+               "  first-token turnover %.3f  acceptance %.3f  score %.3f (docs/mixing.md)\n",
+               mx->start_dependence, mx->start_dependence_null, mx->probe_shift, mx->probe_steps,
+               mx->first_token_turnover, mx->acceptance, mx->score);
+    }
 }
 
 int cli_cmd_generate(int argc, char **argv) {
@@ -168,10 +207,16 @@ int cli_cmd_generate(int argc, char **argv) {
     }
     cli_progress_finish(&ctx.progress);
     cli_run_summarise(m, &res, psamp_now_seconds() - t0, &stats);
+    psamp_mixing mixing;
+    memset(&mixing, 0, sizeof mixing);
+    int have_mixing = o.sampler.method == PSAMP_METHOD_POWER || o.sampler.method == PSAMP_METHOD_MAXSWAP;
+    if (have_mixing && psamp_run_mixing(res.chains, res.n_chains, res.n_chains, o.sampler.probe_steps,
+                                        o.sampler.seed, &mixing, &err) != 0)
+        goto done;
     if (samples.f && cli_run_write_samples(samples.f, m, &res, "--samples-out", &err) != 0) goto done;
     if (samples.f && psamp_atomic_commit(&samples, &err) != 0) goto done;
     if (trace.f && psamp_atomic_commit(&trace, &err) != 0) goto done;
-    print_summary(&o, e, m, &res, &stats, o.json);
+    print_summary(&o, e, m, &res, &stats, &mixing, have_mixing, o.json);
     status = 0;
 done:
     if (status != 0) fprintf(stderr, "psamp generate: %s\n", err.msg);

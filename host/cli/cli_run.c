@@ -42,6 +42,7 @@ int cli_run_parse(cli_run_options *o, const char *name, const char *summary, int
         {"block-size", CLI_INT, &s->block_size, "B", "power/maxswap block size (default T/K)", 0},
         {"blocks", CLI_INT, &s->n_blocks, "K", "number of blocks when --block-size is not given (default 4)", 0},
         {"mcmc-steps", CLI_INT, &s->mcmc_steps, "N", "MH steps after each block (default 10)", 0},
+        {"mixing-probe", CLI_INT, &s->probe_steps, "P", "power/maxswap: P more MH steps on the last block after the sample is kept, to see whether it still moves (mixing diagnostic; default 0)", 0},
         {"best-of", CLI_INT, &s->best_of, "N", "bestofn: samples per chain (default 8)", 0},
         {"chains", CLI_INT, &s->n_chains, "C", "independent chains (default 1)", 0},
         {"max-active", CLI_INT, &s->max_active, "K", "chains decoding at once; the rest queue and start as others finish (default: all that fit in memory)", 0},
@@ -207,8 +208,12 @@ int cli_run_write_samples(FILE *f, const psamp_model *m, const psamp_run_result 
         fprintf(f, ",\"n_tokens\":%d,\"ended\":%s,\"accept_rate\":", ch->n_tokens,
                 ch->ended ? "true" : "false");
         psamp_json_number(f, ch->proposals ? (double)ch->accepted / (double)ch->proposals : NAN);
-        fprintf(f, ",\"proposals\":%lld,\"proposal_tokens\":%lld,\"tokens_decoded\":%lld}\n",
-                (long long)ch->proposals, (long long)ch->proposal_tokens, (long long)ch->tokens_decoded);
+        fprintf(f, ",\"proposals\":%lld,\"proposal_tokens\":%lld,\"tokens_decoded\":%lld,"
+                   "\"first_token_drawn\":%d,\"probe_logp\":",
+                (long long)ch->proposals, (long long)ch->proposal_tokens, (long long)ch->tokens_decoded,
+                ch->first_token_drawn);
+        psamp_json_number(f, ch->probe_logp_sum);
+        fprintf(f, ",\"probe_tokens\":%lld}\n", (long long)ch->probe_tokens);
     }
     if (ferror(f)) return psamp_fail(err, "%s: write failed", what);
     return 0;

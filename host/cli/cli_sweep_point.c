@@ -11,13 +11,19 @@
 #include "cli_run.h"
 #include "cli_sweep.h"
 #include "clock.h"
+#include "sampler_mixing.h"
 #include "sweep_dir.h"
 
 static void hash_hex(uint64_t h, char out[24]) { snprintf(out, 24, "%016llx", (unsigned long long)h); }
 
 /* The point's record: its settings, where it ran, and the run's summary. */
+/* A number, or null where it does not exist (NaN, or methods without MH steps). */
+static int add_or_null(cJSON *o, const char *key, int have, double v) {
+    return have && !isnan(v) ? cJSON_AddNumberToObject(o, key, v) != NULL : cJSON_AddNullToObject(o, key) != NULL;
+}
+
 static cJSON *point_record(const cli_sweep_plan *plan, const sweep_point *p, const psamp_engine *e,
-                           const cli_run_stats *s, const char *samples_rel) {
+                           const cli_run_stats *s, const psamp_mixing *mx, const char *samples_rel) {
     char hash[24];
     double chains = p->sampler.n_chains;
     cJSON *o = sweep_point_settings(&plan->cfg, p);
@@ -40,8 +46,17 @@ static cJSON *point_record(const cli_sweep_plan *plan, const sweep_point *p, con
              cJSON_AddNumberToObject(o, "tokens_per_second_per_chain", s->tokens_per_second / chains) &&
              cJSON_AddNumberToObject(o, "proposals_per_second_per_chain", s->proposals_per_second / chains) &&
              cJSON_AddNumberToObject(o, "mean_batch_rows", s->mean_batch_rows) &&
-             cJSON_AddNumberToObject(o, "host_fraction", s->host_fraction) &&
-             cJSON_AddStringToObject(o, "samples", samples_rel);
+             cJSON_AddNumberToObject(o, "host_fraction", s->host_fraction);
+    /* The mixing diagnostic (sampler_mixing.h) of power/maxswap points; the point's chains
+     * are one prompt's. */
+    int mh = p->sampler.method == PSAMP_METHOD_POWER || p->sampler.method == PSAMP_METHOD_MAXSWAP;
+    ok = ok && add_or_null(o, "mixing_start_dependence", mh, mx->start_dependence) &&
+         add_or_null(o, "mixing_start_null", mh, mx->start_dependence_null) &&
+         add_or_null(o, "mixing_probe_steps", mh, mx->probe_steps) &&
+         add_or_null(o, "mixing_probe_shift", mh, mx->probe_shift) &&
+         add_or_null(o, "mixing_turnover", mh, mx->first_token_turnover) &&
+         add_or_null(o, "mixing_score", mh, mx->score) &&
+         cJSON_AddStringToObject(o, "samples", samples_rel);
     if (!ok) {
         cJSON_Delete(o);
         return NULL;
@@ -52,7 +67,7 @@ static cJSON *point_record(const cli_sweep_plan *plan, const sweep_point *p, con
 /* The run itself: engine, sampler, samples file. */
 static int sample_point(const cli_sweep_plan *plan, const sweep_point *p, psamp_atomic_file *samples,
                         const psamp_sampler_hooks *hooks, psamp_engine **e, cli_run_stats *stats,
-                        psamp_err *err) {
+                        psamp_mixing *mixing, psamp_err *err) {
     const sweep_config *cfg = &plan->cfg;
     psamp_model *m = plan->models[p->model];
     const int32_t *prompt = plan->prompt_ids[p->model * cfg->axes[SWEEP_PROMPT].n + p->prompt];
@@ -69,7 +84,8 @@ static int sample_point(const cli_sweep_plan *plan, const sweep_point *p, psamp_
     double t0 = psamp_now_seconds();
     if (psamp_sample(*e, &sampler, prompt, p->n_prompt, hooks, &res, err) != 0) return -1;
     cli_run_summarise(m, &res, psamp_now_seconds() - t0, stats);
-    int rc = cli_run_write_samples(samples->f, m, &res, samples->path, err);
+    int rc = psamp_run_mixing(res.chains, res.n_chains, res.n_chains, sampler.probe_steps, sampler.seed, mixing, err);
+    if (rc == 0) rc = cli_run_write_samples(samples->f, m, &res, samples->path, err);
     psamp_run_result_free(&res);
     if (rc == 0) rc = psamp_atomic_commit(samples, err);
     return rc;
@@ -82,6 +98,8 @@ int cli_sweep_run_point(const cli_sweep_plan *plan, int32_t i, const char *out,
     psamp_atomic_file samples = {0};
     psamp_engine *e = NULL;
     cli_run_stats stats;
+    psamp_mixing mixing;
+    memset(&mixing, 0, sizeof mixing);
     *row = NULL;
     snprintf(file, sizeof file, "%s.jsonl", p->name);
     char *samples_path = sweep_dir_file(out, "samples", file);
@@ -89,12 +107,12 @@ int cli_sweep_run_point(const cli_sweep_plan *plan, int32_t i, const char *out,
     /* Opened before the run: its temporary marks the point as in progress. */
     int rc = psamp_atomic_open(&samples, samples_path, "samples", err);
     free(samples_path);
-    if (rc == 0) rc = sample_point(plan, p, &samples, hooks, &e, &stats, err);
+    if (rc == 0) rc = sample_point(plan, p, &samples, hooks, &e, &stats, &mixing, err);
     psamp_atomic_abort(&samples);
     if (rc == 0) {
         char rel[128];
         snprintf(rel, sizeof rel, "samples/%s", file);
-        *row = point_record(plan, p, e, &stats, rel);
+        *row = point_record(plan, p, e, &stats, &mixing, rel);
         if (!*row) rc = psamp_fail(err, "out of memory");
     }
     psamp_engine_destroy(e);

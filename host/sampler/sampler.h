@@ -47,6 +47,10 @@ typedef struct {
     int32_t n_blocks;      /* K, used when block_size == 0 */
     int32_t mcmc_steps;    /* N MH steps after each block (>= 0) */
     int32_t best_of;       /* bestofn: samples per chain */
+    int32_t probe_steps;   /* power, maxswap: P >= 0 extra MH steps on the last block after
+                              the kept sample is taken (the mixing probe, sampler_mixing.h);
+                              the reported sample is the one before them, so it is the same
+                              with and without the probe */
     int32_t n_chains;
     int32_t max_active;    /* chains decoding at once (their engine slots); 0: all of them.
                               The others wait in a queue and start, in chain order, as
@@ -76,7 +80,12 @@ typedef struct {
     double logp_sum;
     int64_t proposals, accepted;
     int64_t proposal_tokens; /* tokens decoded for MH proposals */
-    int64_t tokens_decoded;  /* every token this chain decoded, proposals included */
+    int64_t tokens_decoded;  /* every token this chain decoded, proposals and probe included */
+    int32_t first_token_drawn; /* the first token the chain ever decoded: its initial draw
+                                  at generated position 0 */
+    double probe_logp_sum;   /* log p of the sequence after the probe's P further MH steps;
+                                logp_sum when there is no probe */
+    int64_t probe_tokens;    /* tokens decoded during the probe (counted in tokens_decoded) */
 } psamp_chain_result;
 
 typedef struct {

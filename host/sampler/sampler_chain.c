@@ -49,10 +49,24 @@ int sampler_chain_init(sampler_chain *ch, const psamp_sampler_config *cfg, uint6
     }
     ch->cur = 0;
     ch->prop = 1;
+    ch->first_token = -1;
+    ch->snap_len = -1;
+    if (is_mh(cfg) && cfg->probe_steps > 0) {
+        ch->snap_tok = malloc((size_t)T * sizeof *ch->snap_tok);
+        ch->snap_lp = malloc((size_t)T * sizeof *ch->snap_lp);
+        if (!ch->snap_tok || !ch->snap_lp) {
+            sampler_chain_free(ch);
+            return psamp_fail(err, "out of memory for chain %llu", (unsigned long long)chain);
+        }
+    }
     return 0;
 }
 
 void sampler_chain_free(sampler_chain *ch) {
+    free(ch->snap_tok);
+    free(ch->snap_lp);
+    ch->snap_tok = NULL;
+    ch->snap_lp = NULL;
     if (!ch->seqs) return;
     for (int32_t s = 0; s < ch->n_seqs; s++) {
         free(ch->seqs[s].tok);
@@ -108,7 +122,8 @@ static int decide(sampler_chain *ch, const psamp_sampler_config *cfg,
     ch->proposals++;
     ch->accepted += accepted;
     ch->proposal_tokens += y->len - ch->idx;
-    if (hooks && hooks->on_mh_step) {
+    /* Steps past N are the mixing probe's: not part of the sample, so not traced. */
+    if (hooks && hooks->on_mh_step && ch->step < cfg->mcmc_steps) {
         psamp_mh_record rec = {ch->chain, ch->block, ch->step, ch->idx, x->len, y->len, lp_x, lp_y,
                                log_r, accepted, x->tok + ch->idx, y->tok + ch->idx, x->tok,
                                sum_range(x->lp, 0, ch->idx)};
@@ -120,6 +135,19 @@ static int decide(sampler_chain *ch, const psamp_sampler_config *cfg,
         ch->prop = t;
     }
     return 0;
+}
+
+/* Keeps the current sequence and the counters as the chain's sample before the probe. */
+static void take_snapshot(sampler_chain *ch) {
+    const sampler_seq *x = &ch->seqs[ch->cur];
+    memcpy(ch->snap_tok, x->tok, (size_t)x->len * sizeof *x->tok);
+    memcpy(ch->snap_lp, x->lp, (size_t)x->len * sizeof *x->lp);
+    ch->snap_len = x->len;
+    ch->snap_ended = x->ended;
+    ch->snap_proposals = ch->proposals;
+    ch->snap_accepted = ch->accepted;
+    ch->snap_proposal_tokens = ch->proposal_tokens;
+    ch->snap_tokens_decoded = ch->tokens_decoded;
 }
 
 /* Moves the chain on until it waits for tokens or is done. Returns forks queued, or -1. */
@@ -149,7 +177,11 @@ static int advance(sampler_chain *ch, const psamp_sampler_config *cfg,
             ch->phase = CHAIN_MH;
             break;
         case CHAIN_MH: {
-            if (ch->step >= cfg->mcmc_steps) {
+            /* The last block runs P probe steps after its N: the sample is kept before
+             * them, and their draws come after every draw of the sample in both streams. */
+            int last = ch->block == n_blocks - 1 && cfg->probe_steps > 0;
+            if (last && ch->step == cfg->mcmc_steps && ch->snap_len < 0) take_snapshot(ch);
+            if (ch->step >= cfg->mcmc_steps + (last ? cfg->probe_steps : 0)) {
                 ch->block++;
                 ch->phase = CHAIN_START_BLOCK;
                 break;
@@ -229,6 +261,7 @@ int sampler_chain_feed(sampler_chain *ch, const psamp_sampler_config *cfg, sampl
     seq->lq[seq->len] = res->logq;
     seq->len++;
     seq->ended = res->ended;
+    if (ch->tokens_decoded == 0) ch->first_token = res->token;
     ch->tokens_decoded++;
     if (task_running(seq)) return 0;
     return advance(ch, cfg, hooks, forks, err);
@@ -238,7 +271,7 @@ double sampler_chain_planned(const psamp_sampler_config *cfg) {
     if (!is_mh(cfg)) return 1.0;
     int32_t B = psamp_sampler_block_size(cfg);
     int32_t n_blocks = (cfg->max_new_tokens + B - 1) / B;
-    return (double)n_blocks * (1.0 + cfg->mcmc_steps);
+    return (double)n_blocks * (1.0 + cfg->mcmc_steps) + cfg->probe_steps;
 }
 
 double sampler_chain_done(const sampler_chain *ch, const psamp_sampler_config *cfg) {
@@ -260,16 +293,24 @@ int sampler_chain_result(const sampler_chain *ch, const psamp_sampler_config *cf
             }
         }
     const sampler_seq *q = &ch->seqs[best];
+    /* With a probe, the sample is the snapshot and the final sequence only gives its log p. */
+    int snap = ch->snap_len >= 0;
+    const int32_t *tok = snap ? ch->snap_tok : q->tok;
+    const float *lp = snap ? ch->snap_lp : q->lp;
+    int32_t len = snap ? ch->snap_len : q->len;
     memset(out, 0, sizeof *out);
     out->chain = ch->chain;
-    out->n_tokens = q->len;
-    out->ended = q->ended;
-    out->logp_sum = best_lp;
-    out->proposals = ch->proposals;
-    out->accepted = ch->accepted;
-    out->proposal_tokens = ch->proposal_tokens;
+    out->n_tokens = len;
+    out->ended = snap ? ch->snap_ended : q->ended;
+    out->logp_sum = snap ? sum_range(lp, 0, len) : best_lp;
+    out->proposals = snap ? ch->snap_proposals : ch->proposals;
+    out->accepted = snap ? ch->snap_accepted : ch->accepted;
+    out->proposal_tokens = snap ? ch->snap_proposal_tokens : ch->proposal_tokens;
     out->tokens_decoded = ch->tokens_decoded;
-    size_t n = q->len > 0 ? (size_t)q->len : 1;
+    out->first_token_drawn = ch->first_token;
+    out->probe_logp_sum = best_lp;
+    out->probe_tokens = snap ? ch->tokens_decoded - ch->snap_tokens_decoded : 0;
+    size_t n = len > 0 ? (size_t)len : 1;
     out->tokens = malloc(n * sizeof *out->tokens);
     out->logp = malloc(n * sizeof *out->logp);
     if (!out->tokens || !out->logp) {
@@ -279,7 +320,7 @@ int sampler_chain_result(const sampler_chain *ch, const psamp_sampler_config *cf
         out->logp = NULL;
         return psamp_fail(err, "out of memory for results");
     }
-    memcpy(out->tokens, q->tok, (size_t)q->len * sizeof *q->tok);
-    memcpy(out->logp, q->lp, (size_t)q->len * sizeof *q->lp);
+    memcpy(out->tokens, tok, (size_t)len * sizeof *tok);
+    memcpy(out->logp, lp, (size_t)len * sizeof *lp);
     return 0;
 }

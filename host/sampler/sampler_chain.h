@@ -39,6 +39,13 @@ typedef struct {
     uint64_t tok_counter; /* next draw of the chain's token stream (power/maxswap) */
     uint64_t dec_counter; /* next draw of the chain's decision stream */
     int64_t proposals, accepted, proposal_tokens, tokens_decoded;
+    int32_t first_token; /* the first token decoded, -1 before it */
+    /* The kept sample, taken after the last block's N steps when a mixing probe runs on:
+     * its sequence and the counters at that point (snap_len < 0: not taken yet). */
+    int32_t snap_len, snap_ended;
+    int32_t *snap_tok;
+    float *snap_lp;
+    int64_t snap_proposals, snap_accepted, snap_proposal_tokens, snap_tokens_decoded;
 } sampler_chain;
 
 /* A request's owner: where the loop sends each step result. */

@@ -60,6 +60,11 @@ int psamp_sampler_validate(psamp_sampler_config *cfg, psamp_err *err) {
         if (cfg->mcmc_steps < 0)
             return psamp_fail(err, "--mcmc-steps must be >= 0 (got %d)", cfg->mcmc_steps);
     }
+    if (cfg->probe_steps < 0)
+        return psamp_fail(err, "--mixing-probe must be >= 0 (got %d)", cfg->probe_steps);
+    if (cfg->probe_steps > 0 && cfg->method != PSAMP_METHOD_POWER && cfg->method != PSAMP_METHOD_MAXSWAP)
+        return psamp_fail(err, "--mixing-probe is only for the power and maxswap methods (got --method %s)",
+                          psamp_method_name(cfg->method));
     if (cfg->method == PSAMP_METHOD_BESTOFN && cfg->best_of <= 0)
         return psamp_fail(err, "--best-of must be positive (got %d)", cfg->best_of);
     if ((int)cfg->accept < 0 || (int)cfg->accept > (int)PSAMP_ACCEPT_TRUNCATED)

@@ -186,19 +186,19 @@ static int parse_fixed(const cJSON *item, const char *where, sweep_config *cfg, 
     if (strcmp(key, "name") == 0) return parse_fixed_string(item, where, key, NULL, &cfg->name, err);
     if (strcmp(key, "backend") == 0) return parse_fixed_string(item, where, key, backends, &cfg->backend, err);
     if (strcmp(key, "dtype") == 0) return parse_fixed_string(item, where, key, dtypes, &cfg->dtype, err);
-    if (strcmp(key, "threads") == 0 || strcmp(key, "max_active") == 0) {
-        int is_threads = strcmp(key, "threads") == 0;
+    if (strcmp(key, "threads") == 0 || strcmp(key, "max_active") == 0 || strcmp(key, "mixing_probe") == 0) {
+        int is_threads = strcmp(key, "threads") == 0, is_probe = strcmp(key, "mixing_probe") == 0;
         double t;
         if (cJSON_IsArray(item)) return psamp_fail(err, "%s: %s: a fixed setting takes one value", where, key);
         if (check_number(item, KIND_STEPS, is_threads ? 4096 : MAX_CHAINS, where, key, &t, err) != 0) return -1;
-        *(is_threads ? &cfg->threads : &cfg->max_active) = (int)t;
+        *(is_threads ? &cfg->threads : is_probe ? &cfg->mixing_probe : &cfg->max_active) = (int)t;
         return 0;
     }
     *handled = 0;
     return 0;
 }
 
-static const char *const FIXED_KEYS[] = {"name", "backend", "dtype", "threads", "max_active"};
+static const char *const FIXED_KEYS[] = {"name", "backend", "dtype", "threads", "max_active", "mixing_probe"};
 
 static int parse_root(const exp_config *ec, sweep_config *cfg, psamp_err *err) {
     const char *where = ec->path;

@@ -52,6 +52,7 @@ typedef struct {
     char *dtype;   /* fp16 | bf16 */
     int threads;   /* cpu BLAS threads, 0 = all */
     int max_active; /* chains decoding at once per point (the rest queue), 0 = all */
+    int mixing_probe; /* power/maxswap points: probe steps of the mixing diagnostic, 0 = none */
 } sweep_config;
 
 /* Loads and checks a config file. On failure *cfg is left empty (safe to free). */

@@ -24,6 +24,7 @@ double sweep_est_tokens(const psamp_sampler_config *c, int32_t n_prompt) {
             per_chain += (double)c->mcmc_steps * (e + 1) / 2.0;
             if (e >= c->max_new_tokens) break;
         }
+        per_chain += (double)c->probe_steps * (c->max_new_tokens + 1) / 2.0; /* on the last block */
     }
     return (double)n_prompt + (double)c->n_chains * per_chain;
 }
@@ -79,6 +80,7 @@ static int resolve_point(const sweep_config *cfg, const sweep_model_info *models
     if (uses_mcmc(s.method)) {
         s.mcmc_steps = (int32_t)ax[SWEEP_MCMC_STEPS].num[idx[SWEEP_MCMC_STEPS]];
         s.proposal_temp = ax[SWEEP_PROPOSAL_TEMP].num[idx[SWEEP_PROPOSAL_TEMP]];
+        s.probe_steps = cfg->mixing_probe; /* in the config hash, so not in the point key */
     }
     if (s.method == PSAMP_METHOD_POWER) s.alpha = ax[SWEEP_ALPHA].num[idx[SWEEP_ALPHA]];
     if (uses_temperature(s.method)) s.temperature = ax[SWEEP_TEMPERATURE].num[idx[SWEEP_TEMPERATURE]];

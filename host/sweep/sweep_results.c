@@ -15,7 +15,9 @@ static const char *const COLUMNS[] = {
     "mcmc_steps", "alpha", "proposal_temp", "temperature", "best_of", "chains", "seed", "backend",
     "est_tokens", "accept_rate", "mean_logp", "mean_logp_per_token", "mean_length", "correct_rate",
     "tokens_decoded", "proposal_tokens", "proposals", "wall_seconds", "tokens_per_second",
-    "tokens_per_second_per_chain", "proposals_per_second_per_chain", "samples", NULL};
+    "tokens_per_second_per_chain", "proposals_per_second_per_chain", "mixing_start_dependence",
+    "mixing_start_null", "mixing_probe_steps", "mixing_probe_shift", "mixing_turnover", "mixing_score",
+    "samples", NULL};
 
 const char *const *sweep_results_columns(void) { return COLUMNS; }
 
