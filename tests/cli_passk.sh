@@ -10,6 +10,7 @@ ci="$PSAMP_SOURCE_DIR/experiments/passk/ci.json"
 
 for w in greedy_trap eos_world; do
   "$PSAMP" exact --model "$toy/$w.json" --alpha 4 --json >"$tmp/exact_$w.json" || fail "psamp exact $w"
+  "$PSAMP" exact --model "$toy/$w.json" --alpha 1 --json >"$tmp/exact1_$w.json" || fail "psamp exact $w, alpha 1"
 done
 
 expect_ok passk --config "$ci" --out "$tmp/pk.json" --csv "$tmp/pk.csv" --samples-out "$tmp/pk.jsonl"
@@ -34,7 +35,7 @@ n = d["samples"]
 assert n == 2000 and d["k"] == [1, 2, 4, 8, 16, 64], d["k"]
 assert [p["id"] for p in d["problems"]] == ["greedy-trap", "eos-world"]
 m = {x["label"]: x for x in d["methods"]}
-assert list(m) == ["greedy", "temp 1/4", "power a=4", "maxswap", "best of 4"]
+assert list(m) == ["greedy", "temp 1/4", "power a=4", "maxswap", "best of 4", "base (temp 1)"]
 sigma = lambda p: math.sqrt(p * (1 - p) / n)
 for i, e in enumerate(exact):
     p_pow, p_temp = e["power_correct_mass"], e["temperature_correct_mass"]
@@ -54,15 +55,30 @@ for x in d["methods"]:
     want = [sum(est(c, k) for c in x["correct"]) / 2 for k in d["k"]]
     assert all(abs(a - b) < 1e-9 for a, b in zip(x["pass_at_k"], want)), (x["label"], x["pass_at_k"], want)
     assert all(0 <= a <= 1 for a in x["pass_at_k"]) and x["pass_at_k"] == sorted(x["pass_at_k"])
+# The 95% band: the normal approximation over the two problems, recomputed; greedy's has no width
+# only because both problems score the same.
+z = 1.959963984540054
+for x in d["methods"]:
+    for i, k in enumerate(d["k"]):
+        per = [est(c, k) for c in x["correct"]]
+        mean = sum(per) / 2
+        half = z * math.sqrt(sum((v - mean) ** 2 for v in per)) / math.sqrt(2)
+        assert abs(x["pass_at_k_lo"][i] - max(0, mean - half)) < 1e-6 and abs(x["pass_at_k_hi"][i] - min(1, mean + half)) < 1e-6, (x["label"], k)
+# The base at temperature 1 samples p itself: its pass@1 is the exact mass at alpha = 1.
+for i, w in enumerate(("greedy_trap", "eos_world")):
+    p1 = json.load(open(f"{tmp}/exact1_{w}.json"))["power_correct_mass"]
+    assert abs(m["base (temp 1)"]["correct"][i] / n - p1) <= 4 * sigma(p1), (w, p1)
 # Temperature samples are independent: pass@k ~ 1 - (1 - p)^k.
 for k_i, k in enumerate(d["k"][:4]):
     want = sum(1 - (1 - e["temperature_correct_mass"]) ** k for e in exact) / 2
     assert abs(m["temp 1/4"]["pass_at_k"][k_i] - want) < 0.04, (k, m["temp 1/4"]["pass_at_k"][k_i], want)
 rows = list(csv.DictReader(open(f"{tmp}/pk.csv")))
-assert len(rows) == 5 * 6 and rows[0]["method"] == "greedy" and rows[-1]["k"] == "64"
+assert len(rows) == 6 * 6 and rows[0]["method"] == "greedy" and rows[-1]["k"] == "64"
 assert abs(float(rows[13]["pass_at_k"]) - m["power a=4"]["pass_at_k"][1]) < 1e-6
+assert abs(float(rows[13]["pass_at_k_lo"]) - m["power a=4"]["pass_at_k_lo"][1]) < 1e-6
+assert float(rows[13]["pass_at_k_lo"]) <= float(rows[13]["pass_at_k"]) <= float(rows[13]["pass_at_k_hi"])
 samples = [json.loads(l) for l in open(f"{tmp}/pk.jsonl")]
-assert len(samples) == (1 + 4 * n) * 2, len(samples)
+assert len(samples) == (1 + 5 * n) * 2, len(samples)
 for s in samples:
     if s["problem"] == "greedy-trap":
         assert s["correct"] == (s["text"] == "BGGGGGGG"), s
@@ -78,6 +94,46 @@ checks=$((checks + 1))
 python3 -c 'import json, sys; a, b = (json.load(open(p)) for p in sys.argv[1:]); sys.exit(a["methods"][0]["correct"] != b["methods"][0]["correct"])' \
   "$tmp/out" "$tmp/small1.json" || fail "the same seed gave different counts"
 json_check "$tmp/small1.json" 'd["samples"] == 64 and d["k"] == [1, 64] and len(d["methods"]) == 1'
+
+# Grids: a spec with '|' (command line) or lists (config) is every combination, labelled by
+# the settings that vary; each expanded method is the run its single spec gives.
+expect_ok passk --model "$toy/greedy_trap.json" --samples 40 --k 1,8 --json \
+  --methods "temp:temperature=1|0.25 power:alpha=2|4,block-size=2|4,mcmc-steps=20 power:alpha=8,label=p8"
+cp "$tmp/out" "$tmp/grid_text.json"
+expect_ok passk --model "$toy/greedy_trap.json" --samples 40 --k 1,8 --json --methods "power:alpha=4,block-size=4,mcmc-steps=20"
+cp "$tmp/out" "$tmp/grid_one.json"
+cat >"$tmp/grid.json" <<EOF
+{"model": "$toy/greedy_trap.json", "samples": 40, "k": [1, 8],
+ "methods": [{"method": "temp", "temperature": [1, 0.25]},
+             {"method": "power", "label": "pw", "alpha": [2, 4], "block_size": [2, 4], "mcmc_steps": 20},
+             {"method": "power", "label": "p8", "alpha": 8}]}
+EOF
+expect_ok passk --config "$tmp/grid.json" --json
+cp "$tmp/out" "$tmp/grid_json.json"
+checks=$((checks + 1))
+python3 - "$tmp/grid_text.json" "$tmp/grid_one.json" "$tmp/grid_json.json" <<'PY' || fail "method grids"
+import json, sys
+text, one, js = (json.load(open(p)) for p in sys.argv[1:])
+labels = [m["label"] for m in text["methods"]]
+assert labels == ["temp temperature=1", "temp temperature=0.25", "power alpha=2 block-size=2",
+                  "power alpha=2 block-size=4", "power alpha=4 block-size=2", "power alpha=4 block-size=4", "p8"], labels
+assert [(m.get("alpha"), m.get("block_size")) for m in text["methods"][2:6]] == [(2, 2), (2, 4), (4, 2), (4, 4)]
+assert all(m["mcmc_steps"] == 20 for m in text["methods"][2:6]) and text["methods"][6]["alpha"] == 8
+# The grid's (alpha 4, B 4) is the single spec's run: the same counts.
+assert text["methods"][5]["correct"] == one["methods"][0]["correct"], (text["methods"][5]["correct"], one["methods"][0]["correct"])
+assert [m["label"] for m in js["methods"]] == ["temp temperature=1", "temp temperature=0.25", "pw alpha=2 block_size=2",
+                                               "pw alpha=2 block_size=4", "pw alpha=4 block_size=2", "pw alpha=4 block_size=4", "p8"]
+assert [m["correct"] for m in js["methods"]] == [m["correct"] for m in text["methods"]]
+PY
+expect_error 1 "label takes one value" -- passk --model "$toy/greedy_trap.json" --methods "temp:label=a|b,temperature=1|2"
+expect_error 1 "temperature: expected a number, got 'x'" -- passk --model "$toy/greedy_trap.json" --methods "temp:temperature=1|x"
+expect_error 1 "label 'temp temperature=1' is used by two" -- passk --model "$toy/greedy_trap.json" --methods "temp:temperature=1|1"
+expect_error 1 "the grid has more than 4096 methods" -- passk --model "$toy/greedy_trap.json" \
+  --methods "power:alpha=$(seq -s '|' 1 70),mcmc-steps=$(seq -s '|' 1 70)"
+printf %s "{\"model\": \"$toy/greedy_trap.json\", \"methods\": [{\"method\": \"power\", \"alpha\": []}]}" >"$tmp/grid_bad.json"
+expect_error 1 "grid_bad.json: methods\[0\]: \"alpha\": empty list" -- passk --config "$tmp/grid_bad.json"
+printf %s "{\"model\": \"$toy/greedy_trap.json\", \"methods\": [{\"method\": \"power\", \"alpha\": [2, \"x\"]}]}" >"$tmp/grid_bad.json"
+expect_error 1 "grid_bad.json: methods\[0\]: \"alpha\"\[1\]: only numeric settings take lists" -- passk --config "$tmp/grid_bad.json"
 
 # A task file on the tiny OPT fixture: judged exactly as documented (checked in Python).
 cat >"$tmp/tasks.jsonl" <<'T'

@@ -61,7 +61,7 @@ json_check "$tmp/whole/results.json" 'all((r["method"] == "power") == (r["alpha"
 # The mixing diagnostic: for power points, null for the others; no probe unless asked.
 json_check "$tmp/whole/results.json" 'all((r["method"] == "power") == (r["mixing_score"] is not None) and r["mixing_probe_shift"] is None for r in d["rows"])'
 json_check "$tmp/whole/results.json" 'all(0 <= r["mixing_start_null"] <= 1 and 0 <= r["mixing_turnover"] <= 1 and r["mixing_probe_steps"] == 0 for r in d["rows"] if r["method"] == "power")'
-head -1 "$tmp/whole/results.csv" | grep -q "mixing_start_dependence,mixing_start_null,mixing_probe_steps,mixing_probe_shift,mixing_turnover,mixing_score,samples" || fail "mixing columns missing from results.csv"
+head -1 "$tmp/whole/results.csv" | grep -q "mixing_start_dependence,mixing_start_null,mixing_probe_steps,mixing_probe_shift,mixing_turnover,mixing_score," || fail "mixing columns missing from results.csv"
 checks=$((checks + 1))
 # mixing_probe: the same samples, a probe shift, and more tokens decoded.
 python3 -c 'import json,os,sys; c=json.load(open(sys.argv[1])); c["mixing_probe"]=6; c["model"]=[os.path.join(os.path.dirname(sys.argv[1]), m) for m in c["model"]]; json.dump(c,open(sys.argv[2],"w"))' \
@@ -244,4 +244,136 @@ expect_ok sweep --config "$tmp/opt.json" --out "$tmp/opt_sharded" --shard 0/2
 expect_ok sweep --config "$tmp/opt.json" --out "$tmp/opt_sharded" --shard 1/2
 expect_ok sweep --merge "$tmp/opt_sharded"
 same_results "$tmp/opt_whole" "$tmp/opt_sharded"
+
+# ---- accuracy on toy worlds: pass@1 = correct_rate, its Wilson interval, pass@k ----------
+checks=$((checks + 1))
+python3 - "$tmp/whole" <<'PY' || fail "toy-world accuracy columns"
+import csv, json, math, sys
+d = sys.argv[1]
+res = json.load(open(f"{d}/results.json"))
+z = 1.959963984540054
+def est(n, c, k):
+    return 1.0 if n - c < k else 1.0 - math.prod(1 - k / j for j in range(n - c + 1, n + 1))
+for r in res["rows"]:
+    n, c = r["samples_per_problem"], r["correct_total"]
+    assert r["problems"] == 1 and n == r["chains"] == 500 and r["tasks"] is None
+    assert r["pass_at_1"] == r["correct_rate"] == c / n
+    p, zn = c / n, z * z / n
+    centre, half = (p + zn / 2) / (1 + zn), z / (1 + zn) * math.sqrt(p * (1 - p) / n + zn / (4 * n))
+    assert abs(r["pass_at_1_lo"] - max(0, centre - half)) < 1e-9 and abs(r["pass_at_1_hi"] - min(1, centre + half)) < 1e-9
+    assert r["k"] == [1, 2, 4, 8, 16, 32, 64, 128, 256, 500], r["k"]
+    assert all(abs(v - est(n, c, k)) < 1e-9 for k, v in zip(r["k"], r["pass_at_k"]))
+    assert all(lo <= v <= hi for lo, v, hi in zip(r["pass_at_k_lo"], r["pass_at_k"], r["pass_at_k_hi"]))
+    assert r["tokens_per_problem"] == r["tokens_decoded"] and r["hardware"]
+rows = list(csv.DictReader(open(f"{d}/results.csv")))
+assert list(rows[0])[-9:] == [f"pass_at_{k}" for k in (2, 4, 8, 16, 32, 64, 128, 256, 500)], list(rows[0])[-9:]
+assert float(rows[3]["pass_at_64"]) == res["rows"][3]["pass_at_k"][6]
+PY
+
+# ---- a task file on the tiny OPT: bad task keys, then pass@1 / pass@k per point ----------
+cat >"$tmp/tasks.jsonl" <<'T'
+{"id": "any", "prompt": "Hello", "regex": "."}
+{"id": "any-again", "prompt": "Hello", "regex": "."}
+{"id": "never", "prompt": "Hello", "regex": "^QQQQQQQQ$"}
+{"id": "word", "prompt": "The", "answer": "t"}
+{"id": "marked", "prompt": "Q: 1+1", "answer": "2", "marker": "A:", "numeric": true}
+{"id": "dropped", "prompt": "not run: max_tasks is 5", "regex": "."}
+T
+printf '{"id": "a", "prompt": "x"}\n' >"$tmp/unjudged.jsonl"
+bad 1 "bad.json: prompt, tasks: give one of them" "{\"model\": \"$opt\", \"tasks\": \"$tmp/tasks.jsonl\", \"prompt\": \"Hi\"}"
+bad 1 "bad.json: chains: with \"tasks\", give samples_per_task" "{\"model\": \"$opt\", \"tasks\": \"$tmp/tasks.jsonl\", \"chains\": 4}"
+bad 1 "bad.json: samples_per_task: needs \"tasks\"" "{\"model\": \"$opt\", \"samples_per_task\": 4}"
+bad 1 "bad.json: max_tasks: needs \"tasks\"" "{\"model\": \"$opt\", \"max_tasks\": 4}"
+bad 1 "bad.json: samples_per_task\[1\]: must be an integer from 1" "{\"model\": \"$opt\", \"tasks\": \"$tmp/tasks.jsonl\", \"samples_per_task\": [2, 0]}"
+bad 1 "bad.json: k\[1\]: must be an integer from 1" "{\"model\": \"$trap_world\", \"k\": [1, 0]}"
+bad 1 "bad.json: tasks: .*unjudged.jsonl:1: needs an \"answer\" or a \"regex\"" "{\"model\": \"$opt\", \"tasks\": \"$tmp/unjudged.jsonl\"}"
+bad 1 "bad.json: tasks: .*nowhere.jsonl: cannot open" "{\"model\": \"$opt\", \"tasks\": \"$tmp/nowhere.jsonl\"}"
+cat >"$tmp/tasks.json" <<EOF
+{"name": "tiny-tasks", "model": "$opt", "tasks": "tasks.jsonl", "max_tasks": 5,
+ "method": ["temp", "power", "greedy"], "alpha": [2, 4], "block_size": [2, 3], "mcmc_steps": 2,
+ "max_new_tokens": 6, "samples_per_task": [2, 4], "k": [1, 2, 4], "seed": 9, "backend": "cpu", "threads": 1}
+EOF
+expect_ok sweep --config "$tmp/tasks.json" --out "$tmp/tasks_whole"
+grep -q "12 points: 0 finished before, 12 run now, 0 failed" "$tmp/out" || fail "task sweep: $(cat "$tmp/out")"
+checks=$((checks + 1))
+python3 - "$tmp/tasks_whole" "$tmp/tasks.jsonl" <<'PY' || fail "task sweep: verdicts, pass@1, its interval or pass@k"
+import csv, json, math, re, sys
+d = sys.argv[1]
+res = json.load(open(f"{d}/results.json"))
+assert res["name"] == "tiny-tasks" and res["finished"] == 12
+tasks = {t["id"]: t for t in map(json.loads, open(sys.argv[2]))}
+def right(t, text):
+    if "marker" in t:
+        at = text.find(t["marker"])
+        if at < 0:
+            return False
+        got = text[at + len(t["marker"]):].split("\n")[0].strip(" \t\r")
+        return re.fullmatch(r"[+-]?[0-9]+(\.[0-9]+)?", got) is not None and float(got) == float(t["answer"])
+    s = text.lstrip(" \t\n\r\v\f")
+    if "answer" in t:
+        a, nxt = t["answer"], s[len(t["answer"]):len(t["answer"]) + 1]
+        return s.startswith(a) and not (a[-1].isalnum() and nxt.isascii() and nxt.isalnum())
+    return re.search(t["regex"], s) is not None
+def est(n, c, k):
+    return 1.0 if n - c < k else 1.0 - math.prod(1 - k / j for j in range(n - c + 1, n + 1))
+methods = set()
+for r in res["rows"]:
+    methods.add(r["method"])
+    n = r["samples_per_problem"]
+    assert r["problems"] == 5 and n == r["chains"] and r["tasks"].endswith("tasks.jsonl")
+    lines = [json.loads(l) for l in open(f"{d}/{r['samples']}")]
+    assert [x["problem"] for x in lines] == [i for i in ["any", "any-again", "never", "word", "marked"] for _ in range(n)]
+    counts = {}
+    for x in lines:
+        if "\ufffd" not in x["text"]:
+            assert x["correct"] == right(tasks[x["problem"]], x["text"]), x
+        counts[x["problem"]] = counts.get(x["problem"], 0) + x["correct"]
+    assert counts["any"] == counts["any-again"] == n and counts["never"] == 0, counts
+    c = list(counts.values())
+    rates = [ci / n for ci in c]
+    mean = sum(rates) / 5
+    sd = math.sqrt(sum((x - mean) ** 2 for x in rates) / 4)
+    assert abs(r["pass_at_1"] - mean) < 1e-12 and r["correct_total"] == sum(c)
+    assert abs(r["pass_at_1_lo"] - max(0, mean - 1.959963984540054 * sd / math.sqrt(5))) < 1e-9
+    assert abs(r["pass_at_1_hi"] - min(1, mean + 1.959963984540054 * sd / math.sqrt(5))) < 1e-9
+    assert r["k"] == [1, 2, 4]
+    for k, v in zip(r["k"], r["pass_at_k"]):
+        assert (v is None) == (k > n) and (v is None or abs(v - sum(est(n, ci, k) for ci in c) / 5) < 1e-9), (k, v)
+    assert r["tokens_decoded"] == sum(x["tokens_decoded"] for x in lines) and r["tokens_per_problem"] == r["tokens_decoded"] / 5
+    # Each task draws its own streams: the two "Hello" tasks do not get the same samples.
+    if r["method"] != "greedy":
+        assert [x["tokens"] for x in lines[:n]] != [x["tokens"] for x in lines[n:2 * n]]
+assert methods == {"temp", "power", "greedy"}
+rows = list(csv.DictReader(open(f"{d}/results.csv")))
+cols = list(rows[0])
+for c in ("alpha", "block_size", "mcmc_steps", "proposal_temp", "max_new_tokens", "temperature", "method",
+          "pass_at_1", "pass_at_1_lo", "pass_at_1_hi", "tokens_per_problem", "pass_at_2", "pass_at_4"):
+    assert c in cols, c
+assert cols[-2:] == ["pass_at_2", "pass_at_4"]
+assert [r["pass_at_4"] == "" for r in rows] == [r["samples_per_problem"] == "2" for r in rows]
+assert float(rows[5]["pass_at_1"]) == res["rows"][5]["pass_at_1"]
+PY
+no_temporaries "$tmp/tasks_whole"
+# Resume runs nothing; shards and merge give the same rows and samples.
+expect_ok sweep --config "$tmp/tasks.json" --out "$tmp/tasks_whole"
+grep -q "12 finished before, 0 run now" "$tmp/out" || fail "task sweep resume: $(cat "$tmp/out")"
+expect_ok sweep --config "$tmp/tasks.json" --out "$tmp/tasks_sharded" --shard 1/2
+rc=$(expect_error_lines sweep --merge "$tmp/tasks_sharded")
+checks=$((checks + 1))
+[ "$rc" = 1 ] && grep -q "points missing" "$tmp/err" || fail "task merge with a shard missing: exit $rc"
+expect_ok sweep --config "$tmp/tasks.json" --out "$tmp/tasks_sharded" --shard 0/2
+expect_ok sweep --merge "$tmp/tasks_sharded"
+same_results "$tmp/tasks_whole" "$tmp/tasks_sharded"
+checks=$((checks + 1))
+python3 - "$tmp/tasks_whole/results.csv" "$tmp/tasks_sharded/results.csv" <<'PY' || fail "merged results.csv differs from the whole run's"
+import csv, sys
+timing = {"wall_seconds", "tokens_per_second", "tokens_per_second_per_chain", "proposals_per_second_per_chain"}
+a, b = ([{k: v for k, v in r.items() if k not in timing} for r in csv.DictReader(open(p))] for p in sys.argv[1:])
+sys.exit(0 if a == b and len(a) == 12 else 1)
+PY
+# The same config text over another task file is another sweep.
+cp "$tmp/tasks.jsonl" "$tmp/tasks.jsonl.orig"
+sed -i 's/"answer": "t"/"answer": "u"/' "$tmp/tasks.jsonl"
+expect_error 1 "holds a sweep of another config" -- sweep --config "$tmp/tasks.json" --out "$tmp/tasks_whole"
+mv "$tmp/tasks.jsonl.orig" "$tmp/tasks.jsonl"
 finish

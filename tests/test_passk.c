@@ -9,6 +9,7 @@
 #include "experiment_config.h"
 #include "method_spec.h"
 #include "passk_estimator.h"
+#include "passk_interval.h"
 #include "passk_tasks.h"
 #include "task_answer.h"
 #include "test_files.h"
@@ -355,9 +356,38 @@ static void test_configs(psamp_test_state *t) {
     test_dir_remove(dir);
 }
 
+/* Reference values from the formulas in passk_interval.h, computed in Python. */
+static void test_intervals(psamp_test_state *t) {
+    double lo, hi, m;
+    passk_wilson(5, 10, PASSK_Z95, &lo, &hi);
+    CHECK(t, fabs(lo - 0.236593090512564) < 1e-12 && fabs(hi - 0.7634069094874361) < 1e-12, "Wilson 5 of 10: [%g, %g]", lo, hi);
+    passk_wilson(0, 20, PASSK_Z95, &lo, &hi);
+    CHECK(t, lo == 0 && fabs(hi - 0.16112515805281938) < 1e-12, "Wilson 0 of 20: [%g, %g]", lo, hi);
+    passk_wilson(20, 20, PASSK_Z95, &lo, &hi);
+    CHECK(t, fabs(lo - 0.8388748419471806) < 1e-12 && hi == 1, "Wilson 20 of 20: [%g, %g]", lo, hi);
+    int64_t one[1] = {3};
+    passk_interval(10, one, 1, 4, 0, &m, &lo, &hi);
+    CHECK(t, fabs(lo - 0.3663260140272043) < 1e-12 && fabs(hi - 0.9752148825320122) < 1e-12 && lo <= m && m <= hi,
+          "one problem, pass@4: Wilson through 1-(1-p)^k: %g [%g, %g]", m, lo, hi);
+    passk_interval(10, one, 1, 4, 1, &m, &lo, &hi);
+    CHECK(t, lo == m && hi == m, "a deterministic method: no sampling noise");
+    int64_t three[3] = {0, 5, 10};
+    passk_interval(10, three, 3, 1, 0, &m, &lo, &hi);
+    CHECK(t, m == 0.5 && lo == 0 && hi == 1, "three problems, normal approximation clipped to [0, 1]: [%g, %g]", lo, hi);
+    int64_t close[3] = {4, 5, 6};
+    passk_interval(10, close, 3, 1, 0, &m, &lo, &hi);
+    CHECK(t, fabs(m - 0.5 - 0) < 1e-15 && fabs(hi - m - PASSK_Z95 * 0.1 / sqrt(3.0)) < 1e-12 && fabs(m - lo - (hi - m)) < 1e-12,
+          "three problems: mean +- 1.96 sd / sqrt(3): [%g, %g]", lo, hi);
+    passk_interval(10, close, 3, 11, 0, &m, &lo, &hi);
+    CHECK(t, isnan(m) && isnan(lo) && isnan(hi), "k > n: NaN");
+    passk_interval(10, close, 0, 1, 0, &m, &lo, &hi);
+    CHECK(t, isnan(m), "no problems: NaN");
+}
+
 int main(void) {
     psamp_test_state t = {0, 0};
     test_estimator(&t);
+    test_intervals(&t);
     test_task_files(&t);
     test_judging(&t);
     test_judging_marker(&t);

@@ -14,6 +14,7 @@
 #include "csv_write.h"
 #include "json_write.h"
 #include "passk_estimator.h"
+#include "passk_interval.h"
 
 #define PASSK_DEFAULT_OPT_TOKENS 16
 #define PASSK_DEFAULT_METHODS "greedy temp power"
@@ -37,7 +38,9 @@ static const char PASSK_DETAILS[] =
     "--methods takes space-separated specs METHOD[:key=value,...], keys label, alpha,\n"
     "temperature, proposal-temp, block-size, blocks, mcmc-steps, best-of; e.g.\n"
     "  --methods 'greedy temp:temperature=0.25 power:alpha=4,block-size=2,mcmc-steps=30'\n"
-    "(default: " PASSK_DEFAULT_METHODS "). Greedy is deterministic: it runs once and stands for all n.\n"
+    "(default: " PASSK_DEFAULT_METHODS "). Values joined by '|' make a grid, one method per\n"
+    "combination: 'power:alpha=2|4|8,block-size=4|8' is 6 methods labelled 'power alpha=2 block-size=4', ...\n"
+    "Greedy is deterministic: it runs once and stands for all n.\n"
     "A task file is JSONL: {\"id\", \"prompt\", \"answer\" | \"regex\"}; see experiments/README.md.\n"
     "Options given beside --config override the file's values.";
 
@@ -90,8 +93,26 @@ fail:
     return -1;
 }
 
+/* ,"pass_at_k":[...],"pass_at_k_lo":[...],"pass_at_k_hi":[...] (passk_interval.h). */
+static void write_pass_at_k(FILE *f, const experiment_config *c, const expt_set *s, const method_tally *mt,
+                            int deterministic) {
+    static const char *const keys[3] = {"pass_at_k", "pass_at_k_lo", "pass_at_k_hi"};
+    for (int which = 0; which < 3; which++) {
+        fprintf(f, ",\"%s\":[", keys[which]);
+        for (int32_t i = 0; i < c->n_ks; i++) {
+            double v[3];
+            passk_interval(c->samples, mt->correct, s->n_problems, c->ks[i], deterministic, &v[0], &v[1], &v[2]);
+            if (i) fputc(',', f);
+            psamp_json_number(f, v[which]);
+        }
+        fputc(']', f);
+    }
+}
+
 static void write_json(FILE *f, const experiment_config *c, const expt_set *s, const method_tally *t) {
-    fputs("{\"command\":\"passk\",\"samples\":", f);
+    fputs("{\"command\":\"passk\",\"interval\":", f);
+    psamp_json_string(f, PASSK_INTERVAL_METHOD, strlen(PASSK_INTERVAL_METHOD));
+    fputs(",\"samples\":", f);
     fprintf(f, "%d,\"seed\":%llu,\"problems\":[", c->samples, (unsigned long long)c->seed);
     for (int32_t p = 0; p < s->n_problems; p++) {
         const expt_problem *pr = &s->problems[p];
@@ -122,12 +143,9 @@ static void write_json(FILE *f, const experiment_config *c, const expt_set *s, c
         fprintf(f, ",\"samples_per_problem\":%d,\"chains_run\":%d,\"correct\":[", c->samples,
                 expt_chains_for(&c->methods.items[k], c->samples));
         for (int32_t p = 0; p < s->n_problems; p++) fprintf(f, p ? ",%lld" : "%lld", (long long)mt->correct[p]);
-        fprintf(f, "],\"correct_total\":%lld,\"pass_at_k\":[", (long long)total);
-        for (int32_t i = 0; i < c->n_ks; i++) {
-            if (i) fputc(',', f);
-            psamp_json_number(f, passk_mean(c->samples, mt->correct, s->n_problems, c->ks[i]));
-        }
-        fprintf(f, "],\"tokens_decoded\":%lld,\"accept_rate\":", (long long)mt->tokens_decoded);
+        fprintf(f, "],\"correct_total\":%lld", (long long)total);
+        write_pass_at_k(f, c, s, mt, c->methods.items[k].cfg.method == PSAMP_METHOD_GREEDY);
+        fprintf(f, ",\"tokens_decoded\":%lld,\"accept_rate\":", (long long)mt->tokens_decoded);
         psamp_json_number(f, mt->proposals ? (double)mt->accepted / (double)mt->proposals : NAN);
         fputs(",\"wall_seconds\":", f);
         psamp_json_number(f, mt->wall_seconds);
@@ -137,15 +155,22 @@ static void write_json(FILE *f, const experiment_config *c, const expt_set *s, c
 }
 
 static void write_csv(FILE *f, const experiment_config *c, const expt_set *s, const method_tally *t) {
-    fputs("method,k,pass_at_k,samples_per_problem,problems,correct_total\n", f);
+    fputs("method,k,pass_at_k,samples_per_problem,problems,correct_total,pass_at_k_lo,pass_at_k_hi\n", f);
     for (int32_t m = 0; m < c->methods.n; m++) {
         int64_t total = 0;
+        int greedy = c->methods.items[m].cfg.method == PSAMP_METHOD_GREEDY;
         for (int32_t p = 0; p < s->n_problems; p++) total += t[m].correct[p];
         for (int32_t i = 0; i < c->n_ks; i++) {
+            double v, lo, hi;
+            passk_interval(c->samples, t[m].correct, s->n_problems, c->ks[i], greedy, &v, &lo, &hi);
             psamp_csv_field(f, c->methods.items[m].label);
             fprintf(f, ",%d,", c->ks[i]);
-            psamp_csv_number(f, passk_mean(c->samples, t[m].correct, s->n_problems, c->ks[i]));
-            fprintf(f, ",%d,%d,%lld\n", c->samples, s->n_problems, (long long)total);
+            psamp_csv_number(f, v);
+            fprintf(f, ",%d,%d,%lld,", c->samples, s->n_problems, (long long)total);
+            psamp_csv_number(f, lo);
+            fputc(',', f);
+            psamp_csv_number(f, hi);
+            fputc('\n', f);
         }
     }
 }

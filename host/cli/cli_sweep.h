@@ -16,7 +16,9 @@ typedef struct {
     sweep_config cfg;
     psamp_model **models;   /* one per config model, open for the whole sweep */
     sweep_model_info *infos;
-    int32_t **prompt_ids;   /* [model * n_prompts + prompt] */
+    int32_t n_texts;        /* prompts per model: the config's, or with tasks the task prompts */
+    int32_t **prompt_ids;   /* [model * n_texts + text] */
+    int32_t *prompt_lens;   /* [model * n_texts + text] */
     sweep_point *points;
     int32_t n_points, n_dropped;
 } cli_sweep_plan;
@@ -27,7 +29,9 @@ int cli_sweep_plan_open(const char *config_path, cli_sweep_plan *plan, psamp_err
 void cli_sweep_plan_close(cli_sweep_plan *plan);
 
 /* Runs point i and writes DIR/samples/NAME.jsonl, then DIR/points/NAME.json (the point's
- * completion mark). *row = the point's record (caller frees). */
+ * completion mark). *row = the point's record (caller frees). A point with tasks makes one
+ * psamp_sample call per task prompt (n chains each) on one engine, judges every completion
+ * and records pass@1 with its interval and pass@k (cli_sweep_tasks.c). */
 int cli_sweep_run_point(const cli_sweep_plan *plan, int32_t i, const char *out,
                         const psamp_sampler_hooks *hooks, cJSON **row, psamp_err *err);
 /* Records a failed point in DIR/points/NAME.failed.json. */

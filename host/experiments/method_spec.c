@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "json_write.h"
+#include "method_grid.h"
 
 
 typedef enum { KEY_METHOD, KEY_LABEL, KEY_DOUBLE, KEY_INT } key_kind;
@@ -159,21 +160,18 @@ static int check_unique_labels(const method_list *l, const char *what, psamp_err
 
 int method_list_from_text(const char *text, const char *what, method_list *out, psamp_err *err) {
     method_list l = {NULL, 0};
-    size_t n_max = strlen(text) / 2 + 1;
-    l.items = calloc(n_max, sizeof *l.items);
-    if (!l.items) return psamp_fail(err, "%s: out of memory", what);
     for (const char *at = text; *at;) {
         at += strspn(at, " \t\n");
         size_t len = strcspn(at, " \t\n");
         if (len == 0) break;
-        char spec[256];
+        char spec[2048];
         if (len >= sizeof spec) {
             method_list_free(&l);
             return psamp_fail(err, "%s: spec '%.40s...' is too long", what, at);
         }
         memcpy(spec, at, len);
         spec[len] = '\0';
-        if (method_spec_from_text(spec, &l.items[l.n++], err) != 0) {
+        if (method_grid_from_text(spec, &l, err) != 0) {
             method_list_free(&l);
             return psamp_fail_context(err, "%s", what);
         }
@@ -194,14 +192,13 @@ int method_list_from_text(const char *text, const char *what, method_list *out, 
 
 int method_list_from_json(const cJSON *array, const char *where, method_list *out, psamp_err *err) {
     if (!cJSON_IsArray(array)) return psamp_fail(err, "%s: expected an array of method objects", where);
-    int32_t n = cJSON_GetArraySize(array);
-    if (n == 0) return psamp_fail(err, "%s: the list of methods is empty", where);
-    method_list l = {calloc((size_t)n, sizeof(method_spec)), 0};
-    if (!l.items) return psamp_fail(err, "%s: out of memory", where);
-    for (const cJSON *c = array->child; c; c = c->next) {
+    if (cJSON_GetArraySize(array) == 0) return psamp_fail(err, "%s: the list of methods is empty", where);
+    method_list l = {NULL, 0};
+    int i = 0;
+    for (const cJSON *c = array->child; c; c = c->next, i++) {
         char item[256];
-        snprintf(item, sizeof item, "%s[%d]", where, l.n);
-        if (method_spec_from_json(c, item, &l.items[l.n++], err) != 0) {
+        snprintf(item, sizeof item, "%s[%d]", where, i);
+        if (method_grid_from_json(c, item, &l, err) != 0) {
             method_list_free(&l);
             return -1;
         }

@@ -39,9 +39,10 @@ typedef struct {
 int method_spec_from_json(const struct cJSON *obj, const char *where, method_spec *out, psamp_err *err);
 int method_spec_from_text(const char *text, method_spec *out, psamp_err *err);
 
-/* Parses space-separated specs into a list (replacing *out). Errors name `what`. */
+/* Parses space-separated specs into a list (replacing *out); a spec with value lists expands
+ * into its grid (method_grid.h). Errors name `what`. */
 int method_list_from_text(const char *text, const char *what, method_list *out, psamp_err *err);
-/* Parses a JSON array of method objects. */
+/* Parses a JSON array of method objects (each may be a grid, method_grid.h). */
 int method_list_from_json(const struct cJSON *array, const char *where, method_list *out, psamp_err *err);
 void method_list_free(method_list *l);
 

@@ -6,6 +6,7 @@ double passk_estimate(int64_t n, int64_t c, int64_t k) {
     if (n <= 0 || c < 0 || c > n || k < 1 || k > n) return NAN;
     /* Fewer wrong samples than k: every k-subset holds a correct one. */
     if (n - c < k) return 1.0;
+    if (k == 1) return (double)c / (double)n; /* the product's value, without its rounding */
     double all_wrong = 1.0;
     for (int64_t i = n - c + 1; i <= n; i++) all_wrong *= 1.0 - (double)k / (double)i;
     return 1.0 - all_wrong;

@@ -12,22 +12,29 @@
 
 static const char *const TASK_KEYS[] = {"id", "prompt", "answer", "regex", "marker", "numeric", "source"};
 
+static void free_task(passk_task *t) {
+    free(t->id);
+    free(t->prompt);
+    free(t->answer);
+    free(t->regex);
+    free(t->marker);
+    free(t->source);
+    if (t->re) regfree(t->re);
+    free(t->re);
+}
+
 void passk_tasks_free(passk_task_set *s) {
     if (!s) return;
-    for (int32_t i = 0; i < s->n; i++) {
-        passk_task *t = &s->items[i];
-        free(t->id);
-        free(t->prompt);
-        free(t->answer);
-        free(t->regex);
-        free(t->marker);
-        free(t->source);
-        if (t->re) regfree(t->re);
-        free(t->re);
-    }
+    for (int32_t i = 0; i < s->n; i++) free_task(&s->items[i]);
     free(s->items);
     s->items = NULL;
     s->n = 0;
+}
+
+void passk_tasks_truncate(passk_task_set *s, int32_t n) {
+    if (n < 0) n = 0;
+    for (int32_t i = n; i < s->n; i++) free_task(&s->items[i]);
+    if (n < s->n) s->n = n;
 }
 
 /* A string field: absent -> *out stays NULL; present but not a string -> error. */

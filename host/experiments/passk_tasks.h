@@ -52,6 +52,8 @@ int passk_tasks_load(const char *path, int require_check, passk_task_set *out, p
 int passk_tasks_parse(const char *text, size_t len, const char *label, int require_check,
                       passk_task_set *out, psamp_err *err);
 void passk_tasks_free(passk_task_set *s);
+/* Keeps the first n tasks (all when n >= s->n) and frees the rest. */
+void passk_tasks_truncate(passk_task_set *s, int32_t n);
 
 /* 1 when the completion text[0..len) is right for the task (rules above), 0 otherwise; 0
  * for a task without answer or regex. text[len] must be '\0' (as psamp_model_decode

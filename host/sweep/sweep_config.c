@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "exp_config.h"
+#include "file_read.h"
 #include "sampler.h"
 
 typedef enum {
@@ -73,8 +74,12 @@ static void item_label(char *buf, size_t cap, const char *key, int is_list, int 
     else snprintf(buf, cap, "%s", key);
 }
 
+/* With tasks, the chains axis is given as samples_per_task: messages use the config's word. */
+#define SAMPLES_PER_TASK "samples_per_task"
+
 void sweep_axis_label(const sweep_config *cfg, sweep_axis_id a, int i, char *buf, size_t cap) {
-    item_label(buf, cap, sweep_axis_name(a), cfg->axes[a].listed, i);
+    const char *name = a == SWEEP_CHAINS && cfg->tasks_path ? SAMPLES_PER_TASK : sweep_axis_name(a);
+    item_label(buf, cap, name, cfg->axes[a].listed, i);
 }
 
 static int check_number(const cJSON *v, value_kind kind, double max, const char *where,
@@ -186,6 +191,31 @@ static int parse_fixed(const cJSON *item, const char *where, sweep_config *cfg, 
     if (strcmp(key, "name") == 0) return parse_fixed_string(item, where, key, NULL, &cfg->name, err);
     if (strcmp(key, "backend") == 0) return parse_fixed_string(item, where, key, backends, &cfg->backend, err);
     if (strcmp(key, "dtype") == 0) return parse_fixed_string(item, where, key, dtypes, &cfg->dtype, err);
+    if (strcmp(key, "tasks") == 0) return parse_fixed_string(item, where, key, NULL, &cfg->tasks_path, err);
+    if (strcmp(key, "max_tasks") == 0) {
+        double t;
+        if (cJSON_IsArray(item)) return psamp_fail(err, "%s: %s: a fixed setting takes one value", where, key);
+        if (check_number(item, KIND_COUNT, 0, where, key, &t, err) != 0) return -1;
+        cfg->max_tasks = (int32_t)t;
+        return 0;
+    }
+    if (strcmp(key, "k") == 0) {
+        int listed = cJSON_IsArray(item), n = listed ? cJSON_GetArraySize(item) : 1;
+        if (n == 0) return psamp_fail(err, "%s: k: empty list", where);
+        cfg->ks = calloc((size_t)n, sizeof *cfg->ks);
+        if (!cfg->ks) return psamp_fail(err, "out of memory");
+        for (int i = 0; i < n; i++) {
+            char label[32];
+            double k;
+            item_label(label, sizeof label, "k", listed, i);
+            if (check_number(listed ? cJSON_GetArrayItem(item, i) : item, KIND_COUNT, MAX_CHAINS, where, label, &k,
+                             err) != 0)
+                return -1;
+            cfg->ks[i] = (int32_t)k;
+            cfg->n_ks = i + 1;
+        }
+        return 0;
+    }
     if (strcmp(key, "threads") == 0 || strcmp(key, "max_active") == 0 || strcmp(key, "mixing_probe") == 0) {
         int is_threads = strcmp(key, "threads") == 0, is_probe = strcmp(key, "mixing_probe") == 0;
         double t;
@@ -198,12 +228,33 @@ static int parse_fixed(const cJSON *item, const char *where, sweep_config *cfg, 
     return 0;
 }
 
-static const char *const FIXED_KEYS[] = {"name", "backend", "dtype", "threads", "max_active", "mixing_probe"};
+static const char *const FIXED_KEYS[] = {"name", "backend", "dtype", "threads", "max_active", "mixing_probe",
+                                         "tasks", "max_tasks", "k", SAMPLES_PER_TASK};
+
+/* What a config with tasks must not hold, and what only such a config may. */
+static int check_task_keys(const sweep_config *cfg, int samples_key, psamp_err *err) {
+    const char *where = cfg->path;
+    if (!cfg->tasks_path) {
+        if (samples_key)
+            return psamp_fail(err, "%s: %s: needs \"tasks\" (without a task file, give chains)", where,
+                              SAMPLES_PER_TASK);
+        if (cfg->max_tasks) return psamp_fail(err, "%s: max_tasks: needs \"tasks\"", where);
+        return 0;
+    }
+    if (!cfg->tasks_path[0]) return psamp_fail(err, "%s: tasks: empty path", where);
+    if (cfg->axes[SWEEP_PROMPT].given)
+        return psamp_fail(err, "%s: prompt, tasks: give one of them (the task file holds the prompts)", where);
+    if (cfg->axes[SWEEP_CHAINS].given && !samples_key)
+        return psamp_fail(err, "%s: chains: with \"tasks\", give %s (chains per task prompt)", where,
+                          SAMPLES_PER_TASK);
+    return 0;
+}
 
 static int parse_root(const exp_config *ec, sweep_config *cfg, psamp_err *err) {
     const char *where = ec->path;
     const char *allowed[SWEEP_N_AXES + sizeof FIXED_KEYS / sizeof FIXED_KEYS[0] + 1];
     size_t n_allowed = 0;
+    int samples_key = 0;
     for (int a = 0; a < SWEEP_N_AXES; a++) allowed[n_allowed++] = AXES[a].name;
     for (size_t k = 0; k < sizeof FIXED_KEYS / sizeof FIXED_KEYS[0]; k++) allowed[n_allowed++] = FIXED_KEYS[k];
     allowed[n_allowed] = NULL;
@@ -212,12 +263,24 @@ static int parse_root(const exp_config *ec, sweep_config *cfg, psamp_err *err) {
         int handled;
         if (parse_fixed(item, where, cfg, &handled, err) != 0) return -1;
         if (handled) continue;
+        if (strcmp(item->string, SAMPLES_PER_TASK) == 0) {
+            axis_spec spec = AXES[SWEEP_CHAINS];
+            spec.name = SAMPLES_PER_TASK;
+            if (cfg->axes[SWEEP_CHAINS].given)
+                return psamp_fail(err, "%s: chains, %s: give one of them", where, SAMPLES_PER_TASK);
+            samples_key = 1;
+            if (parse_axis(item, &spec, where, &cfg->axes[SWEEP_CHAINS], err) != 0) return -1;
+            continue;
+        }
+        if (strcmp(item->string, "chains") == 0 && samples_key)
+            return psamp_fail(err, "%s: chains, %s: give one of them", where, SAMPLES_PER_TASK);
         int a = 0;
         while (strcmp(item->string, AXES[a].name) != 0) a++; /* known: checked above */
         if (parse_axis(item, &AXES[a], where, &cfg->axes[a], err) != 0) return -1;
     }
     if (cfg->axes[SWEEP_BLOCK_SIZE].given && cfg->axes[SWEEP_BLOCKS].given)
         return psamp_fail(err, "%s: block_size, blocks: give one of them, not both", where);
+    if (check_task_keys(cfg, samples_key, err) != 0) return -1;
     for (int a = 0; a < SWEEP_N_AXES; a++) {
         if (cfg->axes[a].given) continue;
         if (is_string_kind(AXES[a].kind) && !AXES[a].def_str)
@@ -244,6 +307,32 @@ static int resolve_models(sweep_config *cfg, const char *dir, psamp_err *err) {
     return 0;
 }
 
+/* Reads the task file (every line checked, each task needing an answer or regex), keeps its
+ * first max_tasks tasks, and folds the file's bytes into the config hash: a sweep folder
+ * resumes only over the same tasks. */
+static int load_tasks(sweep_config *cfg, const char *dir, psamp_err *err) {
+    char *resolved = exp_config_resolve(dir, cfg->tasks_path), *text = NULL;
+    size_t len = 0;
+    if (!resolved) return psamp_fail(err, "out of memory");
+    free(cfg->tasks_path);
+    cfg->tasks_path = resolved;
+    if (psamp_read_file(resolved, 16u << 20, "task file", &text, &len, err) != 0 ||
+        passk_tasks_parse(text, len, resolved, 1, &cfg->tasks, err) != 0) {
+        free(text);
+        return psamp_fail_context(err, "%s: tasks", cfg->path);
+    }
+    uint64_t file_hash = sweep_hash_text(text, len);
+    free(text);
+    if (cfg->max_tasks > 0) passk_tasks_truncate(&cfg->tasks, cfg->max_tasks);
+    size_t n = strlen(cfg->canonical) + 40;
+    char *keyed = malloc(n);
+    if (!keyed) return psamp_fail(err, "out of memory");
+    int k = snprintf(keyed, n, "%s\ntasks=%016llx", cfg->canonical, (unsigned long long)file_hash);
+    cfg->hash = sweep_hash_text(keyed, (size_t)k);
+    free(keyed);
+    return 0;
+}
+
 /* Fills cfg from a loaded config (ec is left to the caller). */
 static int from_exp_config(const exp_config *ec, sweep_config *cfg, psamp_err *err) {
     cfg->path = strdup(ec->path);
@@ -255,6 +344,7 @@ static int from_exp_config(const exp_config *ec, sweep_config *cfg, psamp_err *e
     cfg->canonical = cJSON_PrintUnformatted(ec->root);
     if (!cfg->canonical) return psamp_fail(err, "out of memory");
     cfg->hash = sweep_hash_text(cfg->canonical, strlen(cfg->canonical));
+    if (cfg->tasks_path && load_tasks(cfg, ec->dir, err) != 0) return -1;
     return resolve_models(cfg, ec->dir, err);
 }
 
@@ -288,6 +378,9 @@ void sweep_config_free(sweep_config *cfg) {
         free(ax->str);
         free(ax->num);
     }
+    free(cfg->tasks_path);
+    passk_tasks_free(&cfg->tasks);
+    free(cfg->ks);
     free(cfg->path);
     free(cfg->name);
     free(cfg->canonical);

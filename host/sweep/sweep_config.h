@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "passk_tasks.h"
 
 /* The grid's keys, in the order the product iterates them (the last varies fastest). */
 typedef enum {
@@ -53,6 +54,13 @@ typedef struct {
     int threads;   /* cpu BLAS threads, 0 = all */
     int max_active; /* chains decoding at once per point (the rest queue), 0 = all */
     int mixing_probe; /* power/maxswap points: probe steps of the mixing diagnostic, 0 = none */
+    /* Accuracy on a task file ("tasks"): every point runs each task's prompt with n chains,
+     * n being the chains axis, which the config then calls "samples_per_task". */
+    char *tasks_path;       /* resolved against the config's folder; NULL without tasks */
+    passk_task_set tasks;   /* the file's first max_tasks tasks */
+    int32_t max_tasks;      /* 0: all */
+    int32_t *ks;            /* "k": pass@k values (NULL: 1, 2, 4, ... up to each point's n, and n) */
+    int32_t n_ks;
 } sweep_config;
 
 /* Loads and checks a config file. On failure *cfg is left empty (safe to free). */
@@ -65,7 +73,8 @@ void sweep_config_free(sweep_config *cfg);
 
 /* The key's name in the config ("alpha"). */
 const char *sweep_axis_name(sweep_axis_id a);
-/* How messages name value i of a key: "alpha[2]" for a list, "alpha" for one value. */
+/* How messages name value i of a key: "alpha[2]" for a list, "alpha" for one value (the
+ * chains axis is "samples_per_task" in a config with tasks). */
 void sweep_axis_label(const sweep_config *cfg, sweep_axis_id a, int i, char *buf, size_t cap);
 
 /* 64-bit FNV-1a of text: identifies configs and points (not a cryptographic hash). */

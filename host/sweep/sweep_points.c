@@ -13,6 +13,10 @@ static int uses_mcmc(psamp_method m) { return m == PSAMP_METHOD_POWER || m == PS
 static int uses_temperature(psamp_method m) { return m == PSAMP_METHOD_TEMP || m == PSAMP_METHOD_BESTOFN; }
 
 double sweep_est_tokens(const psamp_sampler_config *c, int32_t n_prompt) {
+    return sweep_est_tokens_problems(c, 1, n_prompt);
+}
+
+double sweep_est_tokens_problems(const psamp_sampler_config *c, int32_t n_problems, double prompt_tokens) {
     double T = c->max_new_tokens, per_chain = T;
     if (c->method == PSAMP_METHOD_BESTOFN) per_chain = (double)c->best_of * T;
     if (uses_mcmc(c->method)) {
@@ -26,7 +30,7 @@ double sweep_est_tokens(const psamp_sampler_config *c, int32_t n_prompt) {
         }
         per_chain += (double)c->probe_steps * (c->max_new_tokens + 1) / 2.0; /* on the last block */
     }
-    return (double)n_prompt + (double)c->n_chains * per_chain;
+    return prompt_tokens + (double)n_problems * (double)c->n_chains * per_chain;
 }
 
 /* The resolved settings of one grid point, before it is checked. */
@@ -37,6 +41,7 @@ static int resolve_lengths(const sweep_config *cfg, const sweep_model_info *info
     sweep_axis_label(cfg, SWEEP_MODEL, idx[SWEEP_MODEL], model, sizeof model);
     sweep_axis_label(cfg, SWEEP_PROMPT, idx[SWEEP_PROMPT], prompt, sizeof prompt);
     sweep_axis_label(cfg, SWEEP_MAX_NEW_TOKENS, idx[SWEEP_MAX_NEW_TOKENS], len_key, sizeof len_key);
+    if (cfg->tasks_path) snprintf(prompt, sizeof prompt, "tasks (the longest prompt)");
     int32_t n_prompt = info->n_prompt[idx[SWEEP_PROMPT]], room = info->max_len - n_prompt;
     if (room <= 0)
         return psamp_fail(err, "%s: %s: %d tokens leave no room in %s (%d positions)", cfg->path,
@@ -94,7 +99,9 @@ static int resolve_point(const sweep_config *cfg, const sweep_model_info *models
     p->prompt = idx[SWEEP_PROMPT];
     p->n_prompt = models[p->model].n_prompt[p->prompt];
     p->sampler = s;
-    p->est_tokens = sweep_est_tokens(&s, p->n_prompt);
+    p->n_problems = cfg->tasks_path ? cfg->tasks.n : 1;
+    p->est_tokens = cfg->tasks_path ? sweep_est_tokens_problems(&s, p->n_problems, models[p->model].task_prompt_tokens)
+                                    : sweep_est_tokens(&s, p->n_prompt);
     return 0;
 }
 
@@ -210,6 +217,9 @@ cJSON *sweep_point_settings(const sweep_config *cfg, const sweep_point *p) {
     ok = ok && cJSON_AddStringToObject(o, "id", id);
     ok = ok && cJSON_AddStringToObject(o, "model", cfg->axes[SWEEP_MODEL].str[p->model]);
     ok = ok && cJSON_AddStringToObject(o, "prompt", cfg->axes[SWEEP_PROMPT].str[p->prompt]);
+    ok = ok && (cfg->tasks_path ? cJSON_AddStringToObject(o, "tasks", cfg->tasks_path)
+                                : cJSON_AddNullToObject(o, "tasks")) != NULL;
+    ok = ok && cJSON_AddNumberToObject(o, "problems", p->n_problems);
     ok = ok && cJSON_AddStringToObject(o, "method", psamp_method_name(m));
     ok = ok && cJSON_AddNumberToObject(o, "max_new_tokens", s->max_new_tokens);
     int32_t B = s->block_size;
@@ -247,6 +257,7 @@ void sweep_point_describe(const sweep_config *cfg, const sweep_point *p, char *b
     buf[0] = '\0';
     append(buf, cap, &n, "%s model=%s", psamp_method_name(s->method), cfg->axes[SWEEP_MODEL].str[p->model]);
     if (cfg->axes[SWEEP_PROMPT].n > 1) append(buf, cap, &n, " prompt[%d]", p->prompt);
+    if (cfg->tasks_path) append(buf, cap, &n, " tasks=%d", (int)p->n_problems);
     append(buf, cap, &n, " T=%d", s->max_new_tokens);
     if (uses_mcmc(s->method))
         append(buf, cap, &n, " B=%d N=%d q=%g", s->block_size, s->mcmc_steps, sweep_effective_proposal_temp(s));

@@ -18,14 +18,18 @@
 typedef struct {
     int32_t max_len;   /* longest sequence the model takes, prompt included */
     int is_toy;        /* toy worlds default max_new_tokens to the rest of their length */
-    int32_t *n_prompt; /* tokens of each of the config's prompts under this model */
+    int32_t *n_prompt; /* tokens of each of the config's prompts under this model; with
+                        * tasks, one entry: the longest task prompt (what must fit) */
+    double task_prompt_tokens; /* with tasks: the task prompts' tokens, summed */
 } sweep_model_info;
 
 typedef struct {
     int32_t index;                /* position in the sweep: grid order, repeats dropped */
     int model, prompt;            /* indexes into the config's model and prompt lists */
-    int32_t n_prompt;
-    psamp_sampler_config sampler; /* ready for psamp_sample (block_size explicit) */
+    int32_t n_prompt;             /* with tasks: the longest task prompt */
+    int32_t n_problems;           /* task prompts the point runs (1 without tasks) */
+    psamp_sampler_config sampler; /* ready for psamp_sample (block_size explicit; n_chains
+                                   * per problem) */
     double est_tokens;
     uint64_t id;
     char name[48];                /* "p00042-0123456789abcdef": its files in the sweep folder */
@@ -42,12 +46,15 @@ int sweep_points_plan(const sweep_config *cfg, const sweep_model_info *models, s
 /* Tokens a run of c will decode, prompt included: chains x (T for greedy/temp, best_of x T
  * for bestofn, T + N x sum over blocks of the mean proposal suffix for power/maxswap). */
 double sweep_est_tokens(const psamp_sampler_config *c, int32_t n_prompt);
+/* The same for one run per problem: prompt_tokens (all problems') + n_problems x the chains'. */
+double sweep_est_tokens_problems(const psamp_sampler_config *c, int32_t n_problems, double prompt_tokens);
 
 /* The proposal temperature a run uses: proposal_temp, else 1/alpha (power) or 1 (maxswap). */
 double sweep_effective_proposal_temp(const psamp_sampler_config *s);
 
-/* The point's settings as a JSON object: index, name, id, model, prompt, method and every
- * sampler setting (null where the method ignores it), est_tokens. NULL when out of memory. */
+/* The point's settings as a JSON object: index, name, id, model, prompt, tasks (null
+ * without), problems, method and every sampler setting (null where the method ignores it),
+ * est_tokens. NULL when out of memory. */
 cJSON *sweep_point_settings(const sweep_config *cfg, const sweep_point *p);
 
 /* One line for logs: "power model=w.json alpha=4 B=2 N=10 chains=100 seed=1". */

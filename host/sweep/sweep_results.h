@@ -10,7 +10,8 @@
 
 /* rows[i]: a finished point's record (DIR/points/NAME.json). results.json is
  * {"name", "config_hash", "points": n_points, "finished": n_rows, "rows": [...]}; the CSV
- * holds sweep_results_columns() (null and missing values are empty cells). */
+ * holds sweep_results_columns() and then pass_at_K for every k > 1 any row reports, ascending
+ * (null and missing values are empty cells). */
 int sweep_results_write(const char *out, const char *name, uint64_t config_hash, int32_t n_points,
                         cJSON *const *rows, int32_t n_rows, psamp_err *err);
 
