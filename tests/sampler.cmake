@@ -3,7 +3,7 @@ psamp_c_test(NAME test_sampler_toy SOURCES test_sampler_toy.c LABELS statistical
 # The mixing diagnostic ranks settings as the exact TV to p^alpha does (a reduced grid
 # under the sanitizers, which run it several times slower). The full build's grid takes
 # 90 s of CPU; 5.4 minutes wall on the 2-core machine at load 8-14, 7.4 minutes inside
-# ./run-tests.sh at load 16-20.
+# ./run-tests.sh at load 16-20; the sanitizer build's reduced grid 42 s there.
 if(PSAMP_SANITIZE)
   psamp_c_test(NAME test_mixing_toy SOURCES test_mixing_toy.c LABELS statistical ARGS --reduced TIMEOUT 600)
 else()
