@@ -9,11 +9,11 @@ typedef struct { uint32_t cp; uint8_t ccc; } psamp_nfc_ccc;
 typedef struct { uint32_t cp; uint16_t off; uint8_t len; } psamp_nfc_decomp; /* into the pool */
 typedef struct { uint32_t first, second, composite; } psamp_nfc_pair;
 
-#define PSAMP_NFC_N_CCC 912
-#define PSAMP_NFC_N_DECOMP 2061
-#define PSAMP_NFC_N_COMP 941
+#define PSAMP_NFC_N_CCC 810
+#define PSAMP_NFC_N_DECOMP 2060
+#define PSAMP_NFC_N_COMP 940
 extern const psamp_nfc_ccc psamp_nfc_ccc_table[PSAMP_NFC_N_CCC];
-extern const uint32_t psamp_nfc_decomp_pool[3406];
+extern const uint32_t psamp_nfc_decomp_pool[3404];
 extern const psamp_nfc_decomp psamp_nfc_decomp_table[PSAMP_NFC_N_DECOMP];
 extern const psamp_nfc_pair psamp_nfc_comp_table[PSAMP_NFC_N_COMP];
 
