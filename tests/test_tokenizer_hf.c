@@ -1,7 +1,9 @@
 /* tokenizer.json tokenizers against transformers: every case of
  * tests/fixtures/hf_tokenizer_cases.json (Qwen2-, Llama-3- and Phi-3.5-shaped tokenizers)
  * must give transformers 5's ids, with and without special tokens, and every decode case its
- * text exactly. Also: the checkpoint-directory rule, the load time of each fixture (printed),
+ * text exactly; decoding every encode case's ids gives transformers' text
+ * (hf_tokenizer_roundtrip.json), so decode(encode(x)) == x exactly where transformers
+ * round-trips. Also: the checkpoint-directory rule, the load time of each fixture (printed),
  * and where the documented transformers 4 differences lie. */
 #include <cjson/cJSON.h>
 #include <stdlib.h>
@@ -148,6 +150,60 @@ static void fixture_cases(psamp_test_state *t, psamp_tokenizer *toks[3]) {
     free(json);
 }
 
+/* Decodes ids (with or without special tokens) and compares with the hex text. */
+static int decodes_to(psamp_tokenizer *tok, const int32_t *ids, int32_t n, int skip, const char *hex) {
+    size_t want_len, len;
+    unsigned char *want = from_hex(hex, &want_len);
+    char *text = NULL;
+    psamp_err err = {""};
+    int rc = skip ? psamp_tokenizer_decode_skip_special(tok, ids, n, &text, &len, &err)
+                  : psamp_tokenizer_decode(tok, ids, n, &text, &len, &err);
+    int same = rc == 0 && want && len == want_len && memcmp(text, want, len) == 0;
+    free(text);
+    free(want);
+    return same;
+}
+
+/* decode(encode(x)) against transformers' decode of the same ids, for every encode case. */
+static void round_trips(psamp_test_state *t, psamp_tokenizer *toks[3]) {
+    size_t len;
+    char *json = psamp_test_read_file(PSAMP_FIXTURES "/hf_tokenizer_roundtrip.json", &len);
+    cJSON *root = json ? cJSON_Parse(json) : NULL;
+    CHECK(t, root != NULL, "hf_tokenizer_roundtrip.json unreadable");
+    int cases = 0, trips[3] = {0, 0, 0};
+    const cJSON *c, *list = root ? cJSON_GetObjectItem(root, "cases") : NULL;
+    cJSON_ArrayForEach(c, list) {
+        int k = index_of(cJSON_GetObjectItem(c, "tokenizer")->valuestring);
+        if (k < 0 || !toks[k]) continue;
+        const char *name = cJSON_GetObjectItem(c, "name")->valuestring;
+        int32_t *ids = NULL, n = 0;
+        size_t text_len = 0;
+        psamp_err err = {""};
+        unsigned char *text = from_hex(cJSON_GetObjectItem(c, "text_hex")->valuestring, &text_len);
+        CHECK(t, text && psamp_tokenizer_encode(toks[k], (const char *)text, text_len, &ids, &n, &err) == 0,
+              "%s/%s: %s", NAMES[k], name, err.msg);
+        CHECK(t, decodes_to(toks[k], ids, n, 0, cJSON_GetObjectItem(c, "decoded_hex")->valuestring),
+              "%s/%s: decode(encode(x)) differs from transformers'", NAMES[k], name);
+        int same = decodes_to(toks[k], ids, n, 0, cJSON_GetObjectItem(c, "text_hex")->valuestring);
+        CHECK(t, same == cJSON_IsTrue(cJSON_GetObjectItem(c, "roundtrip")),
+              "%s/%s: round trip %d where transformers' is the opposite", NAMES[k], name, same);
+        trips[k] += same;
+        free(ids);
+        ids = NULL;
+        CHECK(t, psamp_tokenizer_encode_special(toks[k], (const char *)text, text_len, &ids, &n, &err) == 0,
+              "%s/%s: %s", NAMES[k], name, err.msg);
+        CHECK(t, decodes_to(toks[k], ids, n, 1, cJSON_GetObjectItem(c, "decoded_special_skipped_hex")->valuestring),
+              "%s/%s: decode(encode_special(x), skip_special) differs from transformers'", NAMES[k], name);
+        free(ids);
+        free(text);
+        cases++;
+    }
+    CHECK(t, cases >= 292, "only %d round-trip cases", cases);
+    printf("round trips: qwen2 %d, llama3 %d, phi3 %d (as transformers)\n", trips[0], trips[1], trips[2]);
+    cJSON_Delete(root);
+    free(json);
+}
+
 /* The directory rule: tokenizer.json alone is read; vocab.json + merges.txt win. */
 static void directory_rule(psamp_test_state *t) {
     psamp_tokenizer *tok = NULL;
@@ -172,6 +228,7 @@ int main(void) {
     psamp_tokenizer *toks[3];
     for (int k = 0; k < 3; k++) toks[k] = load(&t, k);
     fixture_cases(&t, toks);
+    round_trips(&t, toks);
     directory_rule(&t);
     for (int k = 0; k < 3; k++) psamp_tokenizer_free(toks[k]);
     return psamp_test_finish(&t, "test_tokenizer_hf");
