@@ -107,6 +107,7 @@ static int pretokenize(const psamp_tokenizer *tok, encoder *e, const unsigned ch
 static int find_added(const psamp_tok_hf *hf, const unsigned char *s, size_t len, size_t from,
                       int normalized, size_t *at) {
     for (size_t i = from; i < len; i++) {
+        if (!hf->added_first[s[i]]) continue;
         int best = -1;
         for (int k = 0; k < hf->n_added; k++) {
             const psamp_hf_added *a = &hf->added[k];

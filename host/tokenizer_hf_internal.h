@@ -61,6 +61,7 @@ struct psamp_tok_hf {
     /* added_tokens, in file order */
     psamp_hf_added *added;
     int n_added;
+    uint8_t added_first[256]; /* 1 for each byte some added token starts with */
     uint8_t *is_special; /* per id: an added token marked special (skip_special_tokens) */
 
     /* post_processor: TemplateProcessing's "single" template around the sequence */

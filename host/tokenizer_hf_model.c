@@ -156,6 +156,7 @@ static int fill_vocab(psamp_tokenizer *tok, const cJSON *vocab, const cJSON *add
         if (set_spelling(tok, a->id, content, &used, path, "added_tokens", err)) return -1;
         a->text = tok->spelling_pool + tok->spelling_off[a->id];
         a->len = (size_t)tok->spelling_len[a->id];
+        hf->added_first[(unsigned char)a->text[0]] = 1;
         int special = 0, lstrip = 0, rstrip = 0, normalized = 0;
         if (read_bool(e, "special", 0, &special, path, "added_tokens[]", err) ||
             read_bool(e, "lstrip", 0, &lstrip, path, "added_tokens[]", err) ||

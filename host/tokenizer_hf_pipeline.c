@@ -415,8 +415,9 @@ int psamp_hf_read_pipeline(psamp_tokenizer *tok, const cJSON *root, const char *
     if (hf->byte_level && find_byte_ids(tok, path, err)) return -1;
     for (int i = 0; i < hf->n_added; i++)
         if (hf->added[i].normalized && hf->n_norm > 0)
-            return psamp_fail(err, "%s: added_tokens[%d] (\"%s\"): normalized true with a "
-                              "normalizer is not supported", path, i, hf->added[i].text);
+            return psamp_fail(err, "%s: added_tokens[%d] (\"%.*s\"): normalized true with a "
+                              "normalizer is not supported", path, i, (int)hf->added[i].len,
+                              hf->added[i].text);
     for (int i = 0; i < hf->n_prefix + hf->n_suffix; i++) {
         int32_t id = i < hf->n_prefix ? hf->prefix[i] : hf->suffix[i - hf->n_prefix];
         if (id >= tok->vocab_size || tok->spelling_len[id] < 0)
