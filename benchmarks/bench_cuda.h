@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "opt_checkpoint.h"
+#include "splitmix64.h"
 
 /* Returns -1 from the enclosing function, naming the failed call, its error and where. */
 #define BENCH_FAIL_IF(bad, call, why)                                                        \
@@ -34,7 +35,6 @@
 
 /* Sorts x. */
 double median(double *x, int n);
-uint64_t splitmix64(uint64_t *s);
 /* cudaMalloc'd buffer of n random dtype values in [-0.5, 0.5) (never zeros: they can run
  * faster than real data). */
 int random_device(void **dev, size_t n, psamp_dtype dt, uint64_t seed);

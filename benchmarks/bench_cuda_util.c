@@ -14,13 +14,6 @@ double median(double *x, int n) {
     return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
 }
 
-uint64_t splitmix64(uint64_t *s) {
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
 int random_device(void **dev, size_t n, psamp_dtype dt, uint64_t seed) {
     const size_t es = dt == PSAMP_F32 ? 4 : 2;
     float *f = malloc(n * sizeof *f);

@@ -4,5 +4,5 @@ if(PSAMP_WITH_CUDA)
     ${CMAKE_CURRENT_SOURCE_DIR}/bench_cuda_kernels.c ${CMAKE_CURRENT_SOURCE_DIR}/bench_cuda_budget.c
     ${CMAKE_CURRENT_SOURCE_DIR}/bench_cuda_util.c)
   target_compile_options(bench_cuda PRIVATE ${PSAMP_C_WARNINGS})
-  target_link_libraries(bench_cuda PRIVATE psamp_cuda)
+  target_link_libraries(bench_cuda PRIVATE psamp_engine_cuda psamp_kernels)
 endif()

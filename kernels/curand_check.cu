@@ -1,4 +1,4 @@
-/* Test-only: cuRAND's Philox4_32_10 beside host/philox.h evaluated on the device, to prove
+/* Test-only: cuRAND's Philox4_32_10 beside host/util/philox.h evaluated on the device, to prove
  * that psamp_philox_u32(seed, stream, counter) is curand() after
  * curand_init(seed, stream, 4 * counter).
  * Layout: counter/out arrays [n]. Launch: 1-D, 128 threads, one counter per thread. */

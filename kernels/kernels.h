@@ -147,7 +147,7 @@ cudaError_t psamp_k_gemv(const void *x, const void *w, float *y, int32_t m, int3
 
 /* sample.cu: one block per row of logits [rows, vocab] (fp32, row stride ld): log-softmax
  * and a draw from softmax(logits / tau) by inverse CDF in id order with the row's Philox
- * uniform (the same rule as host/sample_row.c), or the argmax (tau <= 0, lowest id on
+ * uniform (the same rule as host/engine/sample_row.c), or the argmax (tau <= 0, lowest id on
  * ties), or the row's target (scoring). Padding rows are skipped. */
 cudaError_t psamp_k_sample(const float *logits, int64_t ld, int32_t vocab,
                            const psamp_k_row *rows, int32_t n_rows, psamp_k_result *out,
@@ -155,7 +155,7 @@ cudaError_t psamp_k_sample(const float *logits, int64_t ld, int32_t vocab,
 
 /* sample_onepass.cu: psamp_k_sample's contract, each row's logits read from memory once
  * (an online max and sums, then the chosen region of ids again): the same draw rule, with a
- * draw that may differ from host/sample_row.c's only where u lies within ~1e-7 relative of
+ * draw that may differ from host/engine/sample_row.c's only where u lies within ~1e-7 relative of
  * a CDF boundary. 16-byte loads when ld % 4 == 0 and logits is 16-byte aligned. */
 cudaError_t psamp_k_sample_onepass(const float *logits, int64_t ld, int32_t vocab,
                                    const psamp_k_row *rows, int32_t n_rows,
@@ -172,7 +172,7 @@ cudaError_t psamp_k_kv_fork(void *k_cache, void *v_cache, const int32_t *pairs,
 
 /* curand_check.cu (tests only): out[i] = curand() after curand_init(seed, stream,
  * 4 * counter[i]), and out_psamp[i] = psamp_philox_u32(seed, stream, counter[i]) computed on
- * the device, to prove host/philox.h matches cuRAND bit for bit. */
+ * the device, to prove host/util/philox.h matches cuRAND bit for bit. */
 cudaError_t psamp_k_curand_check(uint64_t seed, uint64_t stream_id, const uint64_t *counter,
                                  int32_t n, uint32_t *out_curand, uint32_t *out_psamp,
                                  cudaStream_t stream);

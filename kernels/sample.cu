@@ -1,6 +1,6 @@
 /* Fused log-softmax + sampling per row of logits: the token (drawn, argmax or given), its
  * log p (tau = 1) and log q (tau), without the logits leaving the device.
- * The draw is host/sample_row.c's rule: inverse CDF over the vocabulary in id order with
+ * The draw is host/engine/sample_row.c's rule: inverse CDF over the vocabulary in id order with
  * u = psamp_u32_to_unit(psamp_philox_u32(seed, stream, counter)); weights
  * exp((l - max) / tau) summed in double. The prefix sums run region by region (one region
  * of consecutive ids per warp), so rounding may differ from the sequential host sum only

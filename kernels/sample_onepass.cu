@@ -17,7 +17,7 @@
  * and that thread walks its piece. Only the chosen region is read twice (from L2). Scans use
  * xor shuffles only (a butterfly), so tests/cuda_emu runs this file as it is.
  * Rounding: a region's sum comes from rescaled partial sums, within ~1e-7 relative of the
- * sum of its ids' exact weights, so a draw can differ from host/sample_row.c's only where
+ * sum of its ids' exact weights, so a draw can differ from host/engine/sample_row.c's only where
  * u * total lies that close to a region boundary (as the weights' fp32 exp already allows);
  * at each level, rounding that leaves the target beyond the last piece picks the last piece
  * with a live weight, and the walk its last live id. */

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes host/unicode_classes.c: the character classes GPT-2's pre-tokenization pattern uses.
+"""Writes host/tokenizer/unicode_classes.c: the character classes GPT-2's pre-tokenization pattern uses.
 
 The pattern (Hugging Face GPT2Tokenizer.pat) is run by the `regex` package, so the classes
 are taken from that package itself -- \\p{L}, \\p{N} and \\s exactly as `regex` matches them
@@ -8,7 +8,7 @@ U+001C..U+001F, regex's \\s does not). Every code point is tested once; runs wit
 class become one range. Lone surrogates (U+D800..U+DFFF) come out as "other", which is how
 psamp treats a byte that is not part of valid UTF-8.
 
-Usage: python3 scripts/gen_unicode_classes.py [output.c]   (default: host/unicode_classes.c)
+Usage: python3 scripts/gen_unicode_classes.py [output.c]   (default: host/tokenizer/unicode_classes.c)
 Deterministic for a given `regex` version; the version is written into the output.
 """
 import os
@@ -38,7 +38,7 @@ def classify():
 
 def main():
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    out_path = sys.argv[1] if len(sys.argv) > 1 else os.path.join(root, "host", "unicode_classes.c")
+    out_path = sys.argv[1] if len(sys.argv) > 1 else os.path.join(root, "host", "tokenizer", "unicode_classes.c")
     ranges = [r for r in classify() if r[2] != OTHER]
     ascii_class = [OTHER] * 128
     for first, last, cls in ranges:

@@ -14,6 +14,34 @@ json_check "$tmp/s.jsonl" 'all(x["n_tokens"] == len(x["tokens"]) == 8 for x in d
 json_check "$tmp/t.jsonl" 'len(d) == 500 * 4 * 30 and all(0 <= x["idx"] < x["len_current"] for x in d)'
 json_check "$tmp/t.jsonl" 'all(set(["chain","block","step","idx","len_current","len_proposal","logp_current","logp_proposal","log_r","accepted"]) <= set(x) for x in d)'
 
+# The mixing diagnostic: in the summary for MH methods, null for the others. A probe of P
+# steps leaves every sample as it was (the trace too: probe steps are not traced) and
+# costs tokens; the text summary says what the numbers mean.
+json_check "$tmp/summary.json" 'set(["start_dependence","start_dependence_null","probe_shift","first_token_turnover","acceptance","score","verdict"]) <= set(d["mixing"]) and d["mixing"]["probe_shift"] is None and d["mixing"]["probe_steps"] == 0'
+expect_ok generate --model "$trap_world" --method power --alpha 4 --block-size 2 --mcmc-steps 30 \
+  --chains 500 --seed 3 --samples-out "$tmp/sp.jsonl" --trace "$tmp/tp.jsonl" --json --mixing-probe 10
+json_check "$tmp/out" '0 <= d["mixing"]["probe_shift"] <= 1 and d["mixing"]["probe_steps"] == 10 and d["tokens_decoded"] > '"$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["tokens_decoded"])' "$tmp/summary.json")"
+python3 - "$tmp/s.jsonl" "$tmp/sp.jsonl" <<'PY' || fail "--mixing-probe changed the samples"
+import json, sys
+a, b = ([json.loads(l) for l in open(p)] for p in sys.argv[1:3])
+keep = ("chain", "tokens", "logp", "token_logp", "ended", "proposals", "proposal_tokens", "first_token_drawn")
+ok = len(a) == len(b) == 500 and all(all(x[k] == y[k] for k in keep) for x, y in zip(a, b))
+ok = ok and all(x["probe_tokens"] == 0 and x["probe_logp"] == x["logp"] for x in a)
+ok = ok and all(y["tokens_decoded"] - y["probe_tokens"] == x["tokens_decoded"] and y["probe_tokens"] >= 10 for x, y in zip(a, b))
+sys.exit(0 if ok else 1)
+PY
+checks=$((checks + 1))
+cmp -s "$tmp/t.jsonl" "$tmp/tp.jsonl" || fail "--mixing-probe changed the trace"
+checks=$((checks + 1))
+expect_ok generate --model "$trap_world" --method power --alpha 4 --blocks 1 --mcmc-steps 1 --chains 2000 --seed 3
+grep -q "^mixing: start dependence .* (noise .*): not mixed; more MCMC steps" "$tmp/out" || fail "no verdict: $(cat "$tmp/out")"
+checks=$((checks + 1))
+expect_ok generate --model "$trap_world" --method temp --chains 5 --json
+json_check "$tmp/out" 'd["mixing"] is None'
+expect_ok generate --help
+grep -q -- "--mixing-probe P" "$tmp/out" || fail "--mixing-probe is not in generate's help"
+checks=$((checks + 1))
+
 # Same seed, same samples; chain 7 alone equals chain 7 of the 500.
 expect_ok generate --model "$trap_world" --method power --alpha 4 --block-size 2 --mcmc-steps 30 \
   --chains 1 --first-chain 7 --seed 3 --samples-out "$tmp/one.jsonl"
@@ -81,6 +109,8 @@ expect_error 2 "block-size" -- generate --model "$trap_world" --block-size 0
 expect_error 1 "block-size" -- generate --model "$trap_world" --block-size 9
 expect_error 2 "mcmc-steps" -- generate --model "$trap_world" --mcmc-steps -1
 expect_error 2 "chains" -- generate --model "$trap_world" --chains 0
+expect_error 2 "mixing-probe must be >= 0" -- generate --model "$trap_world" --mixing-probe -1
+expect_error 2 "mixing-probe is only for the power and maxswap" -- generate --model "$trap_world" --method bestofn --mixing-probe 2
 expect_error 2 "max-active" -- generate --model "$trap_world" --max-active -3
 PSAMP_MAX_SLOTS=2 expect_error 1 "one chain needs 3 engine slots of 8 tokens" -- generate --model "$trap_world"
 PSAMP_MAX_SLOTS=abc expect_error 1 "PSAMP_MAX_SLOTS: expected a positive number" -- generate --model "$trap_world"

@@ -58,6 +58,33 @@ grep -q "32 points: 0 finished before, 32 run now, 0 failed" "$tmp/out" || fail 
 json_check "$tmp/whole/results.json" 'd["points"] == d["finished"] == 32 and len(d["rows"]) == 32 and [r["index"] for r in d["rows"]] == list(range(32))'
 json_check "$tmp/whole/results.json" 'all(r["accept_rate"] is None or 0 <= r["accept_rate"] <= 1 for r in d["rows"]) and all(0 <= r["correct_rate"] <= 1 and r["mean_logp"] < 0 and r["tokens_per_second_per_chain"] > 0 for r in d["rows"])'
 json_check "$tmp/whole/results.json" 'all((r["method"] == "power") == (r["alpha"] is not None) and (r["method"] == "temp") == (r["temperature"] is not None) for r in d["rows"])'
+# The mixing diagnostic: for power points, null for the others; no probe unless asked.
+json_check "$tmp/whole/results.json" 'all((r["method"] == "power") == (r["mixing_score"] is not None) and r["mixing_probe_shift"] is None for r in d["rows"])'
+json_check "$tmp/whole/results.json" 'all(0 <= r["mixing_start_null"] <= 1 and 0 <= r["mixing_turnover"] <= 1 and r["mixing_probe_steps"] == 0 for r in d["rows"] if r["method"] == "power")'
+head -1 "$tmp/whole/results.csv" | grep -q "mixing_start_dependence,mixing_start_null,mixing_probe_steps,mixing_probe_shift,mixing_turnover,mixing_score,samples" || fail "mixing columns missing from results.csv"
+checks=$((checks + 1))
+# mixing_probe: the same samples, a probe shift, and more tokens decoded.
+python3 -c 'import json,os,sys; c=json.load(open(sys.argv[1])); c["mixing_probe"]=6; c["model"]=[os.path.join(os.path.dirname(sys.argv[1]), m) for m in c["model"]]; json.dump(c,open(sys.argv[2],"w"))' \
+  "$toy_config" "$tmp/probe.json"
+expect_ok sweep --config "$tmp/probe.json" --out "$tmp/probed"
+python3 - "$tmp/whole" "$tmp/probed" <<'PY' || fail "mixing_probe changed the samples or left no trace"
+import json, sys
+a, b = (json.load(open(d + "/results.json"))["rows"] for d in sys.argv[1:3])
+def samples(d, r):
+    return [{k: x[k] for k in ("chain", "tokens", "logp")} for x in map(json.loads, open(d + "/" + r["samples"]))]
+ok = len(a) == len(b) == 32
+for x, y in zip(a, b):
+    ok = ok and samples(sys.argv[1], x) == samples(sys.argv[2], y)
+    if x["method"] == "power":
+        ok = ok and y["mixing_probe_steps"] == 6 and 0 <= y["mixing_probe_shift"] <= 1
+        ok = ok and y["tokens_decoded"] > x["tokens_decoded"] and y["est_tokens"] > x["est_tokens"]
+    else:
+        ok = ok and y["tokens_decoded"] == x["tokens_decoded"] and y["mixing_score"] is None
+sys.exit(0 if ok else 1)
+PY
+checks=$((checks + 1))
+bad 1 "bad.json: mixing_probe: a fixed setting" "{\"model\": \"$trap_world\", \"mixing_probe\": [1, 2]}"
+bad 1 "bad.json: mixing_probe: must be an integer" "{\"model\": \"$trap_world\", \"mixing_probe\": -1}"
 # The greedy trap at alpha = 4, B = 2: power escapes the trap; temperature 1/4 does not.
 json_check "$tmp/whole/results.json" 'all(r["correct_rate"] > 0.9 for r in d["rows"] if r["model"].endswith("greedy_trap.json") and r["alpha"] == 4 and r["block_size"] == 2) and all(r["correct_rate"] < 0.3 for r in d["rows"] if r["model"].endswith("greedy_trap.json") and r["temperature"] == 0.25)'
 json_check "$tmp/whole/results.json" 'all(abs(r["mean_logp_per_token"] * r["mean_length"] - r["mean_logp"]) < 1e-9 and r["tokens_decoded"] >= r["proposal_tokens"] for r in d["rows"])'

@@ -12,20 +12,20 @@ if(CUDAToolkit_FOUND)
   if(PSAMP_WERROR)
     list(APPEND PSAMP_CXX_WARNINGS -Werror)
   endif()
-  file(GLOB PSAMP_EMU_ENGINE_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/host/engine_cuda*.c)
+  file(GLOB PSAMP_EMU_ENGINE_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/host/engine/cuda/*.c)
   add_library(psamp_cuda_emu STATIC ${PSAMP_EMU_ENGINE_SOURCES}
     cuda_emu/kernel_emu.cpp cuda_emu/emu_attention_warp.cpp cuda_emu/emu_gemv.cpp
     cuda_emu/emu_layernorm_rows.cpp cuda_emu/emu_sample_onepass.cpp
     cuda_mock/mock_runtime.c cuda_mock/mock_blas.c cuda_mock/mock_kernels.c)
   set_target_properties(psamp_cuda_emu PROPERTIES CXX_STANDARD 17 CXX_STANDARD_REQUIRED ON)
-  target_include_directories(psamp_cuda_emu PUBLIC ${CMAKE_SOURCE_DIR}/host
+  target_include_directories(psamp_cuda_emu PUBLIC ${CMAKE_SOURCE_DIR}/host/engine/cuda
     ${CMAKE_SOURCE_DIR}/kernels ${CMAKE_CURRENT_SOURCE_DIR}/cuda_mock
     ${CMAKE_CURRENT_SOURCE_DIR}/cuda_emu)
   target_include_directories(psamp_cuda_emu SYSTEM PUBLIC ${CUDAToolkit_INCLUDE_DIRS})
   target_compile_definitions(psamp_cuda_emu PRIVATE PSAMP_KERNEL_EMU PSAMP_MOCK_EMULATED_KERNELS)
   target_compile_options(psamp_cuda_emu PRIVATE $<$<COMPILE_LANGUAGE:C>:${PSAMP_C_WARNINGS}>
     $<$<COMPILE_LANGUAGE:CXX>:${PSAMP_CXX_WARNINGS}>)
-  target_link_libraries(psamp_cuda_emu PUBLIC psamp_core)
+  target_link_libraries(psamp_cuda_emu PUBLIC psamp_portable)
   # The engine and sampling tests in --quick form (the engine: one model in fp16, every
   # variant set, graphs on; sampling: two vocabularies): the full ones pass too but take
   # minutes on the emulator.

@@ -3,5 +3,5 @@
 psamp_c_test(NAME test_tensor_narrow SOURCES test_tensor_narrow.c LABELS unit)
 psamp_c_test(NAME test_engine_slots SOURCES test_engine_slots.c LABELS unit)
 psamp_c_test(NAME test_sgemm_plain SOURCES test_sgemm_plain.c
-  ${CMAKE_SOURCE_DIR}/host/blas_fallback/sgemm_plain.c LABELS unit)
-target_include_directories(test_sgemm_plain PRIVATE ${CMAKE_SOURCE_DIR}/host/blas_fallback)
+  ${CMAKE_SOURCE_DIR}/host/engine/cpu/blas_fallback/sgemm_plain.c LABELS unit)
+target_include_directories(test_sgemm_plain PRIVATE ${CMAKE_SOURCE_DIR}/host/engine/cpu/blas_fallback)

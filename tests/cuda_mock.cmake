@@ -7,15 +7,15 @@ if(NOT CUDAToolkit_FOUND)
   find_package(CUDAToolkit QUIET)
 endif()
 if(CUDAToolkit_FOUND)
-  file(GLOB PSAMP_MOCK_ENGINE_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/host/engine_cuda*.c)
+  file(GLOB PSAMP_MOCK_ENGINE_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/host/engine/cuda/*.c)
   add_library(psamp_cuda_mock STATIC ${PSAMP_MOCK_ENGINE_SOURCES}
     ${CMAKE_CURRENT_SOURCE_DIR}/cuda_mock/mock_runtime.c ${CMAKE_CURRENT_SOURCE_DIR}/cuda_mock/mock_blas.c
     ${CMAKE_CURRENT_SOURCE_DIR}/cuda_mock/mock_kernels.c)
-  target_include_directories(psamp_cuda_mock PUBLIC ${CMAKE_SOURCE_DIR}/host
+  target_include_directories(psamp_cuda_mock PUBLIC ${CMAKE_SOURCE_DIR}/host/engine/cuda
     ${CMAKE_SOURCE_DIR}/kernels ${CMAKE_CURRENT_SOURCE_DIR}/cuda_mock)
   target_include_directories(psamp_cuda_mock SYSTEM PUBLIC ${CUDAToolkit_INCLUDE_DIRS})
   target_compile_options(psamp_cuda_mock PRIVATE ${PSAMP_C_WARNINGS})
-  target_link_libraries(psamp_cuda_mock PUBLIC psamp_core)
+  target_link_libraries(psamp_cuda_mock PUBLIC psamp_portable)
   foreach(name test_gpu_kernels test_gpu_attention test_gpu_gemv test_gpu_sample test_gpu_engine)
     add_executable(mock_${name} gpu/${name}.c gpu/gpu_test.c)
     target_compile_options(mock_${name} PRIVATE ${PSAMP_C_WARNINGS})

@@ -1,4 +1,4 @@
-/* The slot table shared by the OPT engines (host/engine_slots.c): prefill / fork / step
+/* The slot table shared by the OPT engines (host/engine/engine_slots.c): prefill / fork / step
  * argument checks with their one-line messages, forks applied as if simultaneous, appends
  * and EOS. */
 #include <string.h>

@@ -1,4 +1,4 @@
-/* The toy engine against host/engine.h: exact log p / log q, ends on null transitions and
+/* The toy engine against host/engine/engine.h: exact log p / log q, ends on null transitions and
  * at the world's length, prefill/fork/truncate, batch validation that leaves slots intact,
  * draws keyed by (seed, stream, counter) only, and sequence frequencies equal to p. */
 #include <math.h>

@@ -1,4 +1,4 @@
-/* The plain C SGEMM behind host/blas_fallback (the CPU engine's GEMM where OpenBLAS is
+/* The plain C SGEMM behind host/engine/cpu/blas_fallback (the CPU engine's GEMM where OpenBLAS is
  * absent) against a float64 triple loop: both layouts, all four transposes, leading
  * dimensions wider than the matrices, alpha/beta, and beta = 0 ignoring NaNs in C. */
 #include <math.h>

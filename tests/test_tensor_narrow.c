@@ -1,4 +1,4 @@
-/* fp32 -> F16 / BF16 narrowing (host/tensor_narrow.c): every 16-bit value survives the round
+/* fp32 -> F16 / BF16 narrowing (host/model/tensor_narrow.c): every 16-bit value survives the round
  * trip through psamp_tensor_to_f32 bit for bit (NaNs stay NaN), and values between two
  * neighbours round to the nearer, ties to even, with overflow to inf and underflow through
  * the subnormals to zero. */

@@ -1,5 +1,5 @@
 /* A CPU stand-in for the CUDA runtime, cuBLAS, cuBLASLt and psamp's kernel launchers, so that
- * the CUDA engine's host code (host/engine_cuda*.c) and the GPU tests run, and are checked,
+ * the CUDA engine's host code (host/engine/cuda/engine_cuda*.c) and the GPU tests run, and are checked,
  * on a machine with the CUDA headers but no GPU. Device memory is host memory; outside a
  * graph capture every operation runs at once, in the order it is enqueued. A capture
  * follows CUDA's rules strictly: the capturing stream and the streams that wait on events

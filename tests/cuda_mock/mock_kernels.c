@@ -439,7 +439,7 @@ cudaError_t psamp_k_sample_onepass(const float *logits, int64_t ld, int32_t voca
 }
 #endif
 
-/* No cuRAND on the host: both outputs are host/philox.h (the GPU test is the real check). */
+/* No cuRAND on the host: both outputs are host/util/philox.h (the GPU test is the real check). */
 cudaError_t psamp_k_curand_check(uint64_t seed, uint64_t stream_id, const uint64_t *counter,
                                  int32_t n, uint32_t *out_curand, uint32_t *out_psamp,
                                  cudaStream_t stream) {

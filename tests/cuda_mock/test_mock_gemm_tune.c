@@ -1,4 +1,4 @@
-/* The tuned GEMM plans (PSAMP_GEMM_TUNE=on, host/engine_cuda_tune.c) on the CPU mock, whose
+/* The tuned GEMM plans (PSAMP_GEMM_TUNE=on, host/engine/cuda/engine_cuda_tune.c) on the CPU mock, whose
  * cuBLASLt offers 4 algorithms with fake device times (mock_blas.c: id 0, the heuristic's
  * first, is the slowest; id 2 is refused; id 1 is the fastest without ReLU, id 3 with it):
  * - a bucket's first step tunes each of its 5 GEMMs once (every candidate warmed up and

@@ -9,12 +9,12 @@
 #      failure, so nothing passes silently.
 #   2. dependencies: cJSON from .gpu-deps/*.deb unpacked with dpkg -x (CMake's
 #      PSAMP_DEPS_ROOT) unless the system has it; OpenBLAS is absent there, so the CPU
-#      engine (the reference of the engine test) runs on host/blas_fallback's plain C GEMM.
+#      engine (the reference of the engine test) runs on host/engine/cpu/blas_fallback's plain C GEMM.
 #   3. configure a fresh build-gpu-check/ with -DPSAMP_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90
 #      (-DPSAMP_WERROR=OFF: another gcc than CI's may warn; warnings stay in build.log), and
 #      build -j16 only the gpu-labelled tests and bench_cuda.
 #   4. ctest -L gpu: kernels vs CPU references (every attention variant, the fused KV append,
-#      both layer norms, the GEMV), both samplers vs host/sample_row.c, the engine vs the CPU
+#      both layer norms, the GEMV), both samplers vs host/engine/sample_row.c, the engine vs the CPU
 #      engine on the fixtures with each set of kernel variants (test_gpu_engine.c's VARIANTS:
 #      the default, the first version, the previous default, the halves with the epilogue,
 #      the GEMMs through tuned cuBLASLt plans, serial and in halves).

@@ -3,7 +3,7 @@
 # packages of cJSON (libcjson1, libcjson-dev) into .gpu-deps/ (git-ignored), which the
 # device call carries (carry: [".gpu-deps"]) and tests/gpu/check.sh unpacks there. The GPU
 # image has CUDA, CMake and a compiler but neither cJSON nor OpenBLAS, and no package
-# access; OpenBLAS is replaced by the plain C GEMM of host/blas_fallback (PSAMP_BLAS=AUTO).
+# access; OpenBLAS is replaced by the plain C GEMM of host/engine/cpu/blas_fallback (PSAMP_BLAS=AUTO).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 mkdir -p .gpu-deps

@@ -4,7 +4,7 @@
  * (layernorm.cu, layernorm_rows.cu; affine or not, with the fused bias + residual add, in
  * place), bias + ReLU / bias + cast, bias + residual, KV
  * append, batched KV fork (16-, 4-
- * and 2-byte copy paths), and cuRAND's Philox against host/philox.h. */
+ * and 2-byte copy paths), and cuRAND's Philox against host/util/philox.h. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

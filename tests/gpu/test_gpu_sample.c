@@ -1,5 +1,5 @@
 /* Both fused log-softmax + sampling kernels (sample.cu: three passes; sample_onepass.cu: one
- * pass) against host/sample_row.c, draw for draw: the same token for the same Philox
+ * pass) against host/engine/sample_row.c, draw for draw: the same token for the same Philox
  * uniform (a different one only where u sits on a CDF boundary to within float rounding),
  * log p and log q within 1e-4, greedy = the lowest id among tied maxima, scoring rows
  * return their given token, padding rows are left alone, columns past the vocabulary hold
