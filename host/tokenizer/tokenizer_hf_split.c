@@ -7,7 +7,7 @@
  * with \p{N}{1,3} in place of \p{N} for Llama-3. Hugging Face runs it with Oniguruma, which
  * tries the alternatives in order at each position and takes the first that matches (greedy
  * quantifiers, backtracking). Letters, numbers, whitespace and "other" are disjoint classes
- * (host/unicode_classes.c), so each alternative comes down to a scan:
+ * (host/tokenizer/unicode_classes.c), so each alternative comes down to a scan:
  *  1. an apostrophe and s, t, re, ve, m, ll or d in either case;
  *  2. letters, optionally after one character that is not CR, LF, a letter or a number;
  *  3. one number character (Qwen2) or a run of up to three (Llama-3);

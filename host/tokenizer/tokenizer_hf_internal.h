@@ -1,5 +1,5 @@
 /* The tokenizer.json pipeline behind a psamp_tokenizer (tok->hf), shared by the
- * host/tokenizer_hf_*.c files; not part of the public API. Each stage holds only what the
+ * host/tokenizer/tokenizer_hf_*.c files; not part of the public API. Each stage holds only what the
  * supported Hugging Face components need; anything else is refused when the file is read. */
 #ifndef PSAMP_TOKENIZER_HF_INTERNAL_H
 #define PSAMP_TOKENIZER_HF_INTERNAL_H

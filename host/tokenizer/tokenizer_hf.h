@@ -7,8 +7,8 @@
  *     processor's TemplateProcessing (Llama-3's <|begin_of_text|>);
  *   - SentencePiece-style BPE (Prepend("▁") + Replace(" ", "▁"), byte_fallback, fuse_unk,
  *     decoder Replace / ByteFallback / Fuse / Strip).
- * Everything else in a file is refused on load by name (see host/tokenizer_hf_pipeline.c and
- * host/tokenizer_hf_model.c), never guessed.
+ * Everything else in a file is refused on load by name (see host/tokenizer/tokenizer_hf_pipeline.c and
+ * host/tokenizer/tokenizer_hf_model.c), never guessed.
  *
  * With a tokenizer.json tokenizer:
  *   psamp_tokenizer_encode         = HF encode(text, add_special_tokens=False)
