@@ -11,7 +11,7 @@
  * character and none is whitespace. */
 #define BYTE_CHAR_LIMIT (256 + 68)
 
-static void make_byte_chars(uint32_t byte_char[256]) {
+void psamp_tok_byte_chars(uint32_t byte_char[256]) {
     uint32_t extra = 0;
     for (uint32_t b = 0; b < 256; b++) {
         int printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || b >= 0xAE;
@@ -20,7 +20,7 @@ static void make_byte_chars(uint32_t byte_char[256]) {
 }
 
 static int find_byte_ids(psamp_tokenizer *tok, const char *vocab_path, psamp_err *err) {
-    make_byte_chars(tok->byte_char);
+    psamp_tok_byte_chars(tok->byte_char);
     for (int b = 0; b < 256; b++) {
         unsigned char utf8[4];
         size_t n = psamp_utf8_encode(tok->byte_char[b], utf8);
@@ -109,6 +109,7 @@ void psamp_tokenizer_free(psamp_tokenizer *tok) {
     free(tok->bytes_len);
     free(tok->vocab_slots);
     free(tok->merge_slots);
+    psamp_tok_hf_free(tok->hf);
     free(tok);
 }
 
@@ -120,6 +121,7 @@ int32_t psamp_tokenizer_id(const psamp_tokenizer *tok, const char *token) {
 
 int psamp_tokenizer_decode(const psamp_tokenizer *tok, const int32_t *ids, int32_t n, char **text,
                            size_t *len, psamp_err *err) {
+    if (tok->hf) return psamp_hf_decode(tok, ids, n, 0, text, len, err);
     *text = NULL;
     *len = 0;
     if (n < 0 || (n > 0 && !ids)) return psamp_fail(err, "decode: %d ids given without a valid array", n);

@@ -28,7 +28,10 @@
  * "#version" is skipped; blank lines are ignored; a repeated pair takes its later rank, as in
  * HF). Every merge's parts and result, and all 256 byte symbols, must be in the vocabulary.
  *
- * A loaded tokenizer is read-only: encode/decode may run concurrently from many threads. */
+ * A loaded tokenizer is read-only: encode/decode may run concurrently from many threads.
+ *
+ * The same object can come from a Hugging Face tokenizer.json (Qwen2.5, Llama-3, Phi-3.5):
+ * see tokenizer_hf.h for its loaders and how encode/decode behave then. */
 #ifndef PSAMP_TOKENIZER_H
 #define PSAMP_TOKENIZER_H
 

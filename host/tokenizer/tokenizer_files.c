@@ -14,7 +14,7 @@
 
 /* A token for an error line: printable ASCII and UTF-8 as they are, other bytes as \xNN,
  * cut short when long, so the message stays on one line. */
-static const char *quote_token(const char *s, size_t len, char out[80]) {
+const char *psamp_tok_quote(const char *s, size_t len, char out[80]) {
     size_t o = 0;
     for (size_t i = 0; i < len && o < 70; i++) {
         unsigned char c = (unsigned char)s[i];
@@ -39,7 +39,7 @@ static int check_vocab_entries(const cJSON *root, const char *path, int32_t *max
         double v = e->valuedouble;
         if (!cJSON_IsNumber(e) || !(v >= 0 && v < PSAMP_TOK_MAX_ID) || v != (double)(int32_t)v)
             return psamp_fail(err, "%s: the id of token \"%s\" is not an integer in [0, %d)", path,
-                              quote_token(key, strlen(key), q), PSAMP_TOK_MAX_ID);
+                              psamp_tok_quote(key, strlen(key), q), PSAMP_TOK_MAX_ID);
         if ((int32_t)v > *max_id) *max_id = (int32_t)v;
         (*count)++;
         *spelling_bytes += strlen(key);
@@ -65,9 +65,9 @@ static int fill_spellings(psamp_tokenizer *tok, const cJSON *root, size_t spelli
         if (tok->spelling_len[id] >= 0) {
             char q1[80], q2[80];
             return psamp_fail(err, "%s: id %d is given to both \"%s\" and \"%s\"", path, id,
-                              quote_token(tok->spelling_pool + tok->spelling_off[id],
+                              psamp_tok_quote(tok->spelling_pool + tok->spelling_off[id],
                                           (size_t)tok->spelling_len[id], q1),
-                              quote_token(key, len, q2));
+                              psamp_tok_quote(key, len, q2));
         }
         memcpy(tok->spelling_pool + used, key, len);
         tok->spelling_off[id] = used;
@@ -140,14 +140,14 @@ static int add_merge_line(psamp_tokenizer *tok, const char *line, size_t len, co
         part[k] = psamp_tok_vocab_find(tok, field[k], field_len[k]);
         if (part[k] < 0)
             return psamp_fail(err, "%s line %d: token \"%s\" is not in the vocabulary", path,
-                              line_no, quote_token(field[k], field_len[k], q));
+                              line_no, psamp_tok_quote(field[k], field_len[k], q));
     }
     memcpy(joined, field[0], field_len[0]);
     memcpy(joined + field_len[0], field[1], field_len[1]);
     int32_t merged = psamp_tok_vocab_find(tok, joined, field_len[0] + field_len[1]);
     if (merged < 0)
         return psamp_fail(err, "%s line %d: merged token \"%s\" is not in the vocabulary", path,
-                          line_no, quote_token(joined, field_len[0] + field_len[1], q));
+                          line_no, psamp_tok_quote(joined, field_len[0] + field_len[1], q));
     psamp_tok_merge_put(tok, part[0], part[1], tok->n_merges++, merged);
     return 0;
 }
