@@ -51,4 +51,8 @@ typedef struct {
 int psamp_engine_cpu_create_model(const cpu_model *m, int32_t n_slots, int32_t max_len,
                                   const psamp_cpu_options *opts, psamp_engine **out, psamp_err *err);
 
+/* Slots of per_slot_bytes that fit in the memory available now (engine_cpu_memory.c's rule);
+ * INT32_MAX / 4 when the system does not say. */
+int32_t psamp_cpu_slots_fit(uint64_t per_slot_bytes);
+
 #endif
