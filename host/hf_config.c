@@ -175,7 +175,9 @@ static int read_rope(const cJSON *root, const char *path, decoder_config *c, psa
         read_num(params, path, "rope_parameters.", "rope_theta", 0, top_theta, &r->theta, err))
         return -1;
     if (!(r->theta > 1.0)) return psamp_fail(err, "%s: field 'rope_theta' must be > 1", path);
-    if (check_partial_rotary(root, path, "", err) || check_partial_rotary(params, path, "rope_scaling.", err)) return -1;
+    char where[32];
+    snprintf(where, sizeof where, "%s.", pname);
+    if (check_partial_rotary(root, path, "", err) || check_partial_rotary(params, path, where, err)) return -1;
     r->type = ROPE_DEFAULT;
     r->attention_factor = 1.0;
     const cJSON *type = field(params, "rope_type");
