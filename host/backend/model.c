@@ -6,11 +6,13 @@
 #include <sys/stat.h>
 
 #include "engine_toy.h"
+#include "model_decoder.h"
 #include "model_opt.h"
 
 struct psamp_model {
     toy_world *toy;      /* set for a toy-world spec */
     psamp_opt_model *opt; /* set for an OPT checkpoint directory */
+    psamp_decoder_model *dec; /* set for a Qwen2 / Llama / Phi-3 checkpoint directory */
 };
 
 int psamp_model_open(psamp_model **out, const char *path, psamp_err *err) {
@@ -20,8 +22,9 @@ int psamp_model_open(psamp_model **out, const char *path, psamp_err *err) {
     if (stat(path, &st) != 0) return psamp_fail(err, "--model: '%s' does not exist", path);
     m = calloc(1, sizeof *m);
     if (!m) return psamp_fail(err, "out of memory");
-    int rc = S_ISDIR(st.st_mode) ? psamp_opt_model_open(&m->opt, path, err)
-                                 : toy_world_load(path, &m->toy, err);
+    int rc = !S_ISDIR(st.st_mode)                     ? toy_world_load(path, &m->toy, err)
+             : psamp_decoder_model_is_decoder_dir(path) ? psamp_decoder_model_open(&m->dec, path, err)
+                                                        : psamp_opt_model_open(&m->opt, path, err);
     if (rc != 0) {
         free(m);
         return -1;
@@ -34,6 +37,7 @@ void psamp_model_close(psamp_model *m) {
     if (!m) return;
     toy_world_free(m->toy);
     psamp_opt_model_close(m->opt);
+    psamp_decoder_model_close(m->dec);
     free(m);
 }
 
@@ -43,11 +47,17 @@ const opt_checkpoint *psamp_model_opt(const psamp_model *m) {
     return m->opt ? psamp_opt_model_checkpoint(m->opt) : NULL;
 }
 
+const decoder_checkpoint *psamp_model_decoder(const psamp_model *m) {
+    return m->dec ? psamp_decoder_model_checkpoint(m->dec) : NULL;
+}
+
 int32_t psamp_model_max_len(const psamp_model *m) {
+    if (m->dec) return psamp_decoder_model_checkpoint(m->dec)->cfg.max_positions;
     return m->toy ? m->toy->length : psamp_opt_model_checkpoint(m->opt)->cfg.max_positions;
 }
 
 int32_t psamp_model_vocab_size(const psamp_model *m) {
+    if (m->dec) return psamp_decoder_model_checkpoint(m->dec)->cfg.vocab_size;
     return m->toy ? m->toy->n_tokens : psamp_opt_model_checkpoint(m->opt)->cfg.vocab_size;
 }
 
@@ -79,6 +89,7 @@ static int toy_encode(const toy_world *w, const char *text, int32_t **ids, int32
 }
 
 int psamp_model_encode(const psamp_model *m, const char *text, int32_t **ids, int32_t *n, psamp_err *err) {
+    if (m->dec) return psamp_decoder_model_encode(m->dec, text, ids, n, err);
     return m->toy ? toy_encode(m->toy, text, ids, n, err) : psamp_opt_model_encode(m->opt, text, ids, n, err);
 }
 
@@ -93,6 +104,7 @@ int psamp_model_check_ids(const psamp_model *m, const int32_t *ids, int32_t n, p
 int psamp_model_decode(const psamp_model *m, const int32_t *ids, int32_t n, char **text, size_t *len,
                        psamp_err *err) {
     if (psamp_model_check_ids(m, ids, n, err) != 0) return -1;
+    if (m->dec) return psamp_decoder_model_decode(m->dec, ids, n, text, len, err);
     if (!m->toy) return psamp_opt_model_decode(m->opt, ids, n, text, len, err);
     size_t total = 1;
     for (int32_t i = 0; i < n; i++) total += strlen(m->toy->tokens[ids[i]]);
@@ -115,11 +127,13 @@ int psamp_model_max_slots(psamp_model *m, const psamp_backend_options *opts, int
         *slots = INT32_MAX / 4;
         return 0;
     }
+    if (m->dec) return psamp_decoder_model_max_slots(m->dec, opts, max_len, slots, err);
     return psamp_opt_checkpoint_max_slots(psamp_opt_model_checkpoint(m->opt), opts, max_len, slots, err);
 }
 
 int psamp_model_engine(psamp_model *m, const psamp_backend_options *opts, int32_t n_slots,
                        int32_t max_len, psamp_engine **out, psamp_err *err) {
     if (m->toy) return psamp_engine_toy_create(m->toy, n_slots, max_len, out, err);
+    if (m->dec) return psamp_decoder_model_engine(m->dec, opts, n_slots, max_len, out, err);
     return psamp_opt_model_engine(m->opt, opts, n_slots, max_len, out, err);
 }

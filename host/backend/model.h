@@ -1,5 +1,6 @@
-/* What `--model PATH` names: a toy-world spec (a .json file) or a Hugging Face OPT
- * checkpoint directory (config.json, model.safetensors, vocab.json, merges.txt). This is
+/* What `--model PATH` names: a toy-world spec (a .json file), a Hugging Face OPT checkpoint
+ * directory (config.json, model.safetensors, vocab.json, merges.txt), or a Qwen2 / Llama /
+ * Phi-3 checkpoint directory (config.json's model_type; model.safetensors or its sharded index). This is
  * the one place that knows both, so commands can encode prompts, decode samples and make
  * an engine without caring which it is. */
 #ifndef PSAMP_MODEL_H
@@ -9,6 +10,7 @@
 
 #include "engine.h"
 #include "error.h"
+#include "decoder_checkpoint.h"
 #include "opt_checkpoint.h"
 #include "toy_world.h"
 
@@ -25,8 +27,10 @@ void psamp_model_close(psamp_model *m);
 
 /* The toy world behind the model, or NULL for an OPT checkpoint. */
 const toy_world *psamp_model_toy(const psamp_model *m);
-/* The OPT checkpoint behind the model, or NULL for a toy world. */
+/* The OPT checkpoint behind the model, or NULL for a toy world or another architecture. */
 const opt_checkpoint *psamp_model_opt(const psamp_model *m);
+/* The Qwen2 / Llama / Phi-3 checkpoint behind the model (config.json's model_type), or NULL. */
+const decoder_checkpoint *psamp_model_decoder(const psamp_model *m);
 /* Longest sequence (prompt included) the model can take. */
 int32_t psamp_model_max_len(const psamp_model *m);
 int32_t psamp_model_vocab_size(const psamp_model *m);

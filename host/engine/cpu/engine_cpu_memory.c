@@ -5,18 +5,24 @@
 #include <string.h>
 
 #include "engine_cpu.h"
+#include "engine_cpu_forward.h"
 
 /* Room kept for everything else: the weights' fp32 copy, the per-row buffers, the OS. */
 #define RESERVE_BYTES ((uint64_t)512 << 20)
+
+/* Slots of per_slot bytes that fit in avail_bytes beside the reserve. */
+static int32_t slots_fit(uint64_t per_slot, uint64_t avail_bytes) {
+    const uint64_t usable = avail_bytes - avail_bytes / 10;
+    if (usable <= RESERVE_BYTES) return 0;
+    const uint64_t fit = (usable - RESERVE_BYTES) / per_slot;
+    return fit > (uint64_t)(INT32_MAX / 4) ? INT32_MAX / 4 : (int32_t)fit;
+}
 
 int32_t psamp_engine_cpu_slots_in(const opt_config *c, int32_t max_len, uint64_t avail_bytes) {
     /* A slot: fp32 K and V of every layer, and its token ids (engine_slots.c). */
     const uint64_t per_slot = (uint64_t)c->n_layers * 2 * (uint64_t)c->hidden * (uint64_t)max_len * 4 +
                               (uint64_t)max_len * 4 + 8;
-    const uint64_t usable = avail_bytes - avail_bytes / 10;
-    if (usable <= RESERVE_BYTES) return 0;
-    const uint64_t fit = (usable - RESERVE_BYTES) / per_slot;
-    return fit > (uint64_t)(INT32_MAX / 4) ? INT32_MAX / 4 : (int32_t)fit;
+    return slots_fit(per_slot, avail_bytes);
 }
 
 /* MemAvailable in bytes, or 0 when /proc/meminfo does not say. */
@@ -38,4 +44,9 @@ int psamp_engine_cpu_max_slots(const opt_checkpoint *ck, int32_t max_len, int32_
     const uint64_t avail = mem_available();
     *slots = avail > 0 ? psamp_engine_cpu_slots_in(&ck->cfg, max_len, avail) : INT32_MAX / 4;
     return 0;
+}
+
+int32_t psamp_cpu_slots_fit(uint64_t per_slot_bytes) {
+    const uint64_t avail = mem_available();
+    return avail > 0 ? slots_fit(per_slot_bytes, avail) : INT32_MAX / 4;
 }

@@ -2,65 +2,13 @@
  * 2, pre- or post-LN blocks, ReLU MLP, optional project_in/out, tied or separate lm_head. */
 #include "opt_forward_cpu.h"
 
-#include <cblas.h>
+#include "cpu_linear.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define LN_EPS 1e-5
-
-/* Hot loops get AVX2/AVX-512 clones picked at load time; the build itself targets baseline
- * x86-64 so the binary runs anywhere. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-#define VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define VECTOR_CLONES
-#endif
-
-/* Output columns per GEMM task: whole 64-column tiles, small enough that every thread gets
- * several tasks (the pool balances them when a core is busy elsewhere); one task when the
- * pool has one thread. */
-static int32_t linear_chunk(int32_t out, int threads) {
-    if (threads == 1) return out;
-    int32_t chunk = (out + 4 * threads - 1) / (4 * threads);
-    chunk = (chunk + 63) / 64 * 64;
-    return chunk < 64 ? 64 : chunk;
-}
-
-typedef struct {
-    const float *x, *w, *bias;
-    float *y;
-    int32_t n, in, out, chunk;
-    int accumulate, relu;
-} linear_job;
-
-/* Columns [c0, c1) of y = x W^T (+ y), then + bias and ReLU on them while they are hot. */
-static void linear_task(void *ctx, int64_t item, int thread) {
-    const linear_job *j = ctx;
-    const int32_t c0 = (int32_t)item * j->chunk;
-    const int32_t cols = j->out - c0 < j->chunk ? j->out - c0 : j->chunk;
-    (void)thread;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, j->n, cols, j->in, 1.0f, j->x, j->in,
-                j->w + (size_t)c0 * j->in, j->in, j->accumulate ? 1.0f : 0.0f, j->y + c0, j->out);
-    if (!j->bias && !j->relu) return;
-    for (int32_t r = 0; r < j->n; r++) {
-        float *row = j->y + (size_t)r * j->out + c0;
-        if (j->bias)
-            for (int32_t i = 0; i < cols; i++) row[i] += j->bias[c0 + i];
-        if (j->relu)
-            for (int32_t i = 0; i < cols; i++) row[i] = row[i] > 0.0f ? row[i] : 0.0f;
-    }
-}
-
-/* y[n, out] = x[n, in] W^T + bias (or y += ... when accumulate), ReLU when asked. W is
- * [out, in] row-major (HF's layout). The columns are split over the pool; each task is one
- * single-threaded sgemm. */
-static void linear(opt_cpu_forward *f, const float *x, int32_t n, int32_t in, const float *w,
-                   const float *bias, int32_t out, float *y, int accumulate, int relu) {
-    linear_job j = {x, w, bias, y, n, in, out, linear_chunk(out, cpu_pool_threads(f->pool)),
-                    accumulate, relu};
-    cpu_pool_run(f->pool, (out + j.chunk - 1) / j.chunk, linear_task, &j);
-}
 
 /* dst = LayerNorm(src) row by row (dst may be src); g and b NULL without affine. */
 static void layer_norm(float *dst, const float *src, int32_t n, int32_t dim, const float *g,
@@ -103,20 +51,6 @@ static void store_kv(opt_cpu_forward *f, int32_t n, int32_t layer) {
     }
 }
 
-/* y[j] = sum_k a[k] m[k * stride + j] for j < len: a weighted sum of n_terms rows, as
- * contiguous multiply-adds over j that vectorise without reordering any sum. With K stored
- * transposed this gives the scores (a = q, rows = K's head_dim rows); with V it gives the
- * mix (a = the attention weights, rows = V[t]). */
-VECTOR_CLONES
-static void weighted_rows(float *restrict y, const float *restrict a, const float *restrict m,
-                          int32_t n_terms, int32_t len, int32_t stride) {
-    for (int32_t j = 0; j < len; j++) y[j] = 0.0f;
-    for (int32_t k = 0; k < n_terms; k++) {
-        const float ak = a[k], *restrict row = m + (size_t)k * stride;
-        for (int32_t j = 0; j < len; j++) y[j] += ak * row[j];
-    }
-}
-
 /* One (row, head): softmax(q K^T) V over the slot's positions 0..pos (q is pre-scaled). */
 static void attention_task(void *ctx, int64_t item, int thread) {
     opt_cpu_forward *f = ctx;
@@ -126,8 +60,8 @@ static void attention_task(void *ctx, int64_t item, int thread) {
     const opt_cpu_row *row = &f->rows[r];
     const int32_t n = row->pos + 1;
     float *s = f->scores + (size_t)thread * f->max_len;
-    weighted_rows(s, f->qkv + (size_t)r * 3 * h + (size_t)head * hd,
-                  kv_at(f, row->slot, f->layer, 0, head), hd, n, f->max_len);
+    cpu_weighted_rows(s, f->qkv + (size_t)r * 3 * h + (size_t)head * hd,
+                      kv_at(f, row->slot, f->layer, 0, head), hd, n, f->max_len);
     float max = -INFINITY, sum = 0.0f;
     for (int32_t t = 0; t < n; t++) max = s[t] > max ? s[t] : max;
     for (int32_t t = 0; t < n; t++) {
@@ -135,7 +69,7 @@ static void attention_task(void *ctx, int64_t item, int thread) {
         sum += s[t];
     }
     float *out = f->attn + (size_t)r * h + (size_t)head * hd;
-    weighted_rows(out, s, kv_at(f, row->slot, f->layer, 1, head), n, hd, hd);
+    cpu_weighted_rows(out, s, kv_at(f, row->slot, f->layer, 1, head), n, hd, hd);
     const float inv = 1.0f / sum;
     for (int32_t i = 0; i < hd; i++) out[i] *= inv;
 }
@@ -150,11 +84,11 @@ static void decoder_layer(opt_cpu_forward *f, int32_t n, int32_t layer) {
         layer_norm(f->xn, f->x, n, h, L->attn_ln_w, L->attn_ln_b);
         in = f->xn;
     }
-    linear(f, in, n, h, L->qkv_w, L->qkv_b, 3 * h, f->qkv, 0, 0);
+    cpu_linear(f->pool, in, n, h, L->qkv_w, L->qkv_b, 3 * h, f->qkv, 0, 0);
     store_kv(f, n, layer);
     f->layer = layer;
     cpu_pool_run(f->pool, (int64_t)n * c->n_heads, attention_task, f);
-    linear(f, f->attn, n, h, L->o_w, L->o_b, h, f->x, 1, 0);
+    cpu_linear(f->pool, f->attn, n, h, L->o_w, L->o_b, h, f->x, 1, 0);
     if (!c->pre_ln) layer_norm(f->x, f->x, n, h, L->attn_ln_w, L->attn_ln_b);
     /* MLP block */
     in = f->x;
@@ -162,8 +96,8 @@ static void decoder_layer(opt_cpu_forward *f, int32_t n, int32_t layer) {
         layer_norm(f->xn, f->x, n, h, L->ffn_ln_w, L->ffn_ln_b);
         in = f->xn;
     }
-    linear(f, in, n, h, L->fc1_w, L->fc1_b, c->ffn_dim, f->ffn, 0, 1);
-    linear(f, f->ffn, n, c->ffn_dim, L->fc2_w, L->fc2_b, h, f->x, 1, 0);
+    cpu_linear(f->pool, in, n, h, L->fc1_w, L->fc1_b, c->ffn_dim, f->ffn, 0, 1);
+    cpu_linear(f->pool, f->ffn, n, c->ffn_dim, L->fc2_w, L->fc2_b, h, f->x, 1, 0);
     if (!c->pre_ln) layer_norm(f->x, f->x, n, h, L->ffn_ln_w, L->ffn_ln_b);
 }
 
@@ -174,7 +108,7 @@ static void embed_rows(opt_cpu_forward *f, const opt_cpu_row *rows, int32_t n) {
     for (int32_t r = 0; r < n; r++)
         memcpy(tok + (size_t)r * proj, w->embed_tokens + (size_t)rows[r].token * proj,
                (size_t)proj * sizeof(float));
-    if (w->project_in) linear(f, f->embed, n, proj, w->project_in, NULL, h, f->x, 0, 0);
+    if (w->project_in) cpu_linear(f->pool, f->embed, n, proj, w->project_in, NULL, h, f->x, 0, 0);
     for (int32_t r = 0; r < n; r++) {
         const float *pos = w->embed_positions + (size_t)(rows[r].pos + 2) * h;
         float *x = f->x + (size_t)r * h;
@@ -196,10 +130,10 @@ void opt_cpu_forward_rows(opt_cpu_forward *f, const opt_cpu_row *rows, int32_t n
         out = f->xn;
     }
     if (w->project_out) {
-        linear(f, out, n, c->hidden, w->project_out, NULL, c->word_embed_proj_dim, f->embed, 0, 0);
+        cpu_linear(f->pool, out, n, c->hidden, w->project_out, NULL, c->word_embed_proj_dim, f->embed, 0, 0);
         out = f->embed;
     }
-    linear(f, out, n, c->word_embed_proj_dim, w->lm_head, NULL, c->vocab_size, f->logits, 0, 0);
+    cpu_linear(f->pool, out, n, c->word_embed_proj_dim, w->lm_head, NULL, c->vocab_size, f->logits, 0, 0);
 }
 
 void opt_cpu_forward_copy_kv(opt_cpu_forward *f, int32_t dst, int32_t src, int32_t n) {

@@ -1,0 +1,93 @@
+/* A Qwen2 / Llama / Phi-3 checkpoint directory as a model (model_decoder.h). */
+#include "model_decoder.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_cpu_decoder.h"
+#include "file_read.h"
+#include "hf_config.h"
+
+struct psamp_decoder_model {
+    decoder_checkpoint ck;
+    char *dir;
+};
+
+int psamp_decoder_model_is_decoder_dir(const char *dir) {
+    char path[4096], *text;
+    size_t len;
+    psamp_err ignored;
+    if (snprintf(path, sizeof path, "%s/config.json", dir) >= (int)sizeof path) return 0;
+    if (psamp_read_file(path, 1 << 20, NULL, &text, &len, &ignored) != 0) return 0;
+    cJSON *root = cJSON_ParseWithLength(text, len);
+    const cJSON *t = root ? cJSON_GetObjectItemCaseSensitive(root, "model_type") : NULL;
+    int yes = cJSON_IsString(t) && hf_config_is_decoder_type(t->valuestring);
+    cJSON_Delete(root);
+    free(text);
+    return yes;
+}
+
+int psamp_decoder_model_open(psamp_decoder_model **out, const char *dir, psamp_err *err) {
+    *out = NULL;
+    psamp_decoder_model *m = calloc(1, sizeof *m);
+    if (!m || !(m->dir = strdup(dir))) {
+        free(m);
+        return psamp_fail(err, "out of memory");
+    }
+    if (decoder_checkpoint_open(&m->ck, dir, err) != 0) {
+        free(m->dir);
+        free(m);
+        return -1;
+    }
+    *out = m;
+    return 0;
+}
+
+void psamp_decoder_model_close(psamp_decoder_model *m) {
+    if (!m) return;
+    decoder_checkpoint_close(&m->ck);
+    free(m->dir);
+    free(m);
+}
+
+const decoder_checkpoint *psamp_decoder_model_checkpoint(const psamp_decoder_model *m) { return &m->ck; }
+
+int psamp_decoder_model_encode(const psamp_decoder_model *m, const char *text, int32_t **ids, int32_t *n,
+                               psamp_err *err) {
+    (void)text;
+    *ids = NULL;
+    *n = 0;
+    return psamp_fail(err, "%s: %s checkpoints take token ids for now (tokenizer.json is not read yet)", m->dir,
+                      m->ck.cfg.model_type);
+}
+
+int psamp_decoder_model_decode(const psamp_decoder_model *m, const int32_t *ids, int32_t n, char **text,
+                               size_t *len, psamp_err *err) {
+    (void)ids;
+    (void)n;
+    *text = NULL;
+    *len = 0;
+    return psamp_fail(err, "%s: cannot turn %s token ids into text (tokenizer.json is not read yet)", m->dir,
+                      m->ck.cfg.model_type);
+}
+
+static int check_backend(const psamp_backend_options *opts, psamp_err *err) {
+    if (strcmp(opts->backend, "cuda") == 0)
+        return psamp_fail(err, "--backend cuda: Qwen2 / Llama / Phi-3 checkpoints run on the cpu backend only so far");
+    return 0;
+}
+
+int psamp_decoder_model_engine(psamp_decoder_model *m, const psamp_backend_options *opts, int32_t n_slots,
+                               int32_t max_len, psamp_engine **out, psamp_err *err) {
+    if (check_backend(opts, err) != 0) return -1;
+    psamp_cpu_options co = {opts->n_threads};
+    return psamp_engine_cpu_decoder_create(&m->ck, n_slots, max_len, &co, out, err);
+}
+
+int psamp_decoder_model_max_slots(psamp_decoder_model *m, const psamp_backend_options *opts, int32_t max_len,
+                                  int32_t *slots, psamp_err *err) {
+    if (check_backend(opts, err) != 0) return -1;
+    return psamp_engine_cpu_decoder_max_slots(&m->ck, max_len, slots, err);
+}
