@@ -41,20 +41,27 @@ def load_average():
         return float(f.read().split()[0])
 
 
+# OpenMP threads that wait passively (sleep) instead of spinning between parallel regions. On
+# a machine shared with other jobs, CTranslate2 (Intel OpenMP under MKL) and torch spinning
+# at their barriers ran ~10x slower here (0.6 against 7 tokens/s at batch 1, load 20);
+# psamp's own pool already sleeps on a futex. --peer-omp-wait default leaves them spinning.
+PASSIVE_OMP = {"OMP_WAIT_POLICY": "PASSIVE", "KMP_BLOCKTIME": "0"}
+
+
 class Runner:
     """Runs one measurement as a subprocess; keeps its JSON, log and the load around it."""
 
-    def __init__(self, out_dir, timeout):
-        self.out_dir, self.timeout, self.records = out_dir, timeout, []
+    def __init__(self, out_dir, timeout, peer_env):
+        self.out_dir, self.timeout, self.peer_env, self.records = out_dir, timeout, peer_env, []
 
-    def run(self, name, argv, env=None):
+    def run(self, name, argv, peer=True):
         n = len(self.records)
         log = os.path.join(self.out_dir, f"{n:03d}-{name}.log")
         load_before = load_average()
         t0 = time.perf_counter()
         with open(log, "w") as err:
             proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=err, text=True, timeout=self.timeout,
-                                  env={**os.environ, **(env or {})})
+                                  env={**os.environ, **(self.peer_env if peer else {})})
         elapsed = time.perf_counter() - t0
         if proc.returncode != 0:
             raise SystemExit(f"compare.py: {name} failed (exit {proc.returncode}): see {log}\n  {' '.join(argv)}")
@@ -108,7 +115,7 @@ def temp_table(a, runner):
         for rnd in range(a.rounds):
             common = ["--batch", str(batch), "--new-tokens", str(a.new_tokens), "--prompt-len", str(a.prompt_len),
                       "--temperature", str(a.temperature), "--threads", str(a.threads), "--seed", str(rnd)]
-            ps = runner.run(f"psamp-temp-b{batch}", psamp_argv(a, "temp", batch, rnd))
+            ps = runner.run(f"psamp-temp-b{batch}", psamp_argv(a, "temp", batch, rnd), peer=False)
             ps_rate = ps["result"]["runs"][0]["tokens_per_second"]
             rates["psamp"].append(ps_rate)
             loads += [ps["load_before"], ps["load_after"]]
@@ -139,7 +146,7 @@ def power_table(a, runner):
         print(f"== power sampling, psamp {chains} chains", file=sys.stderr, flush=True)
         ps_spc, peer_spc, pairs, loads = [], [], [], []
         for rnd in range(a.rounds):
-            ps = runner.run(f"psamp-power-c{chains}", psamp_argv(a, "power", chains, rnd))
+            ps = runner.run(f"psamp-power-c{chains}", psamp_argv(a, "power", chains, rnd), peer=False)
             run = ps["result"]["runs"][0]
             ps_spc.append(run["wall_seconds"] / run["chains"])
             argv = [a.python, peer_script, "--model", a.model, "--device", "cpu", "--dtype", "fp32",
@@ -210,6 +217,9 @@ def main():
     ap.add_argument("--mcmc-steps", type=int, default=4)
     ap.add_argument("--power-new-tokens", type=int, default=64)
     ap.add_argument("--authors-file", help="the authors' power_samp_utils.py (else the re-implementation)")
+    ap.add_argument("--peer-omp-wait", choices=("passive", "default"), default="passive",
+                    help="peers' OpenMP waiting: passive (OMP_WAIT_POLICY=PASSIVE, KMP_BLOCKTIME=0; default) "
+                         "or their default spinning")
     ap.add_argument("--timeout", type=float, default=3600, help="seconds one run may take (default 3600)")
     a = ap.parse_args()
     parts = set(a.parts.split(","))
@@ -220,10 +230,10 @@ def main():
     if a.power_new_tokens % a.block_size:
         ap.error("--power-new-tokens must be a multiple of --block-size (the authors' loop asserts it)")
     os.makedirs(a.out_dir, exist_ok=True)
-    runner = Runner(a.out_dir, a.timeout)
+    runner = Runner(a.out_dir, a.timeout, PASSIVE_OMP if a.peer_omp_wait == "passive" else {})
     started = time.strftime("%Y-%m-%d %H:%M:%S %Z")
     out = [f"run started {started}; {a.rounds} interleaved rounds per point, {a.threads} threads each, "
-           f"prompt {a.prompt_len} tokens"]
+           f"prompt {a.prompt_len} tokens; peers' OpenMP wait policy: {a.peer_omp_wait}"]
     try:
         if "temp" in parts:
             out += ["", f"Plain temperature sampling (T {a.temperature}, {a.new_tokens} new tokens), tokens/s "

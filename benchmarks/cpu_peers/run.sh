@@ -6,7 +6,8 @@
 #   benchmarks/cpu_peers/run.sh [compare.py options]
 #
 # e.g. the full table:  benchmarks/cpu_peers/run.sh --batches 1,2,4,8,64,256 --power-chains 1,16,64
-# Defaults (CI-sized, a few minutes on 2 idle cores): batches 1,8; power chains 1,8; 3 rounds.
+# Defaults (CI-sized, a few minutes on 2 idle cores): batches 1,8; power chains 1,8; 3 rounds;
+# the peers' OpenMP threads wait passively (--peer-omp-wait default: their own spinning).
 # `benchmarks/cpu_peers/run.sh --help` lists every option (--authors-file, --rounds, --parts, ...).
 # Environment: PSAMP (default build/psamp), MODEL (default weights/opt-125m-random, made by
 # benchmarks/make_random_opt.py when absent), CT2_MODEL (default MODEL-ct2, converted by
