@@ -4,6 +4,8 @@
 #include <cblas.h>
 #include <stddef.h>
 
+#include "gemv_rows.h"
+
 /* Hot loops get AVX2/AVX-512 clones picked at load time; the build itself targets baseline
  * x86-64 so the binary runs anywhere. */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
@@ -29,14 +31,19 @@ typedef struct {
     int accumulate, relu;
 } linear_job;
 
-/* Columns [c0, c1) of y = x W^T (+ y), then + bias and ReLU on them while they are hot. */
+/* Columns [c0, c1) of y = x W^T (+ y), then + bias and ReLU on them while they are hot. Up to
+ * GEMV_ROWS_MAX rows (decode steps of a few chains) each weight is read once into every row;
+ * OpenBLAS's sgemm would first copy this slice of W into its packing buffer. */
 static void linear_task(void *ctx, int64_t item, int thread) {
     const linear_job *j = ctx;
     const int32_t c0 = (int32_t)item * j->chunk;
     const int32_t cols = j->out - c0 < j->chunk ? j->out - c0 : j->chunk;
     (void)thread;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, j->n, cols, j->in, 1.0f, j->x, j->in,
-                j->w + (size_t)c0 * j->in, j->in, j->accumulate ? 1.0f : 0.0f, j->y + c0, j->out);
+    if (j->n <= GEMV_ROWS_MAX)
+        gemv_rows(j->x, j->in, j->n, j->w + (size_t)c0 * j->in, j->in, cols, j->y + c0, j->out, j->accumulate);
+    else
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, j->n, cols, j->in, 1.0f, j->x, j->in,
+                    j->w + (size_t)c0 * j->in, j->in, j->accumulate ? 1.0f : 0.0f, j->y + c0, j->out);
     if (!j->bias && !j->relu) return;
     for (int32_t r = 0; r < j->n; r++) {
         float *row = j->y + (size_t)r * j->out + c0;
