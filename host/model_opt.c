@@ -69,9 +69,65 @@ int psamp_opt_model_encode(const psamp_opt_model *m, const char *text, int32_t *
     return 0;
 }
 
+/* Appends bytes to a malloc'd buffer that grows as needed. */
+static int append_bytes(char **buf, size_t *used, size_t *cap, const char *bytes, size_t n) {
+    if (*used + n + 1 > *cap) {
+        size_t want = (*used + n + 1) * 2;
+        char *grown = realloc(*buf, want);
+        if (!grown) return -1;
+        *buf = grown;
+        *cap = want;
+    }
+    memcpy(*buf + *used, bytes, n);
+    *used += n;
+    (*buf)[*used] = '\0';
+    return 0;
+}
+
+/* Real OPT checkpoints have more embedding rows (config vocab_size 50272) than vocab.json
+ * entries (50265), and the model can sample the extra ids. They decode to the placeholder
+ * "<unk:ID>" (documented in README.md, Output formats) so that no sample is ever lost; the
+ * id itself stays in the tokens. */
 int psamp_opt_model_decode(const psamp_opt_model *m, const int32_t *ids, int32_t n, char **text,
                            size_t *len, psamp_err *err) {
-    return psamp_tokenizer_decode(m->tok, ids, n, text, len, err);
+    char *buf = NULL;
+    size_t used = 0, cap = 0;
+    *text = NULL;
+    *len = 0;
+    if (append_bytes(&buf, &used, &cap, "", 0) != 0) return psamp_fail(err, "decode: out of memory");
+    for (int32_t i = 0; i < n;) {
+        if (ids[i] < 0 || ids[i] >= m->ck.cfg.vocab_size) {
+            free(buf);
+            return psamp_fail(err, "decode: ids[%d] = %d is outside the vocabulary [0, %d)", i, ids[i],
+                              m->ck.cfg.vocab_size);
+        }
+        int rc;
+        int32_t run = 0;
+        if (!psamp_tokenizer_has_id(m->tok, ids[i])) {
+            char placeholder[32];
+            int pl = snprintf(placeholder, sizeof placeholder, PSAMP_OPT_UNK_FORMAT, ids[i]);
+            rc = append_bytes(&buf, &used, &cap, placeholder, (size_t)pl);
+            run = 1;
+        } else {
+            while (i + run < n && psamp_tokenizer_has_id(m->tok, ids[i + run])) run++;
+            char *part;
+            size_t part_len;
+            if (psamp_tokenizer_decode(m->tok, ids + i, run, &part, &part_len, err) != 0) {
+                free(buf);
+                return -1;
+            }
+            rc = append_bytes(&buf, &used, &cap, part, part_len);
+            free(part);
+        }
+        if (rc != 0) {
+            free(buf);
+            return psamp_fail(err, "decode: out of memory");
+        }
+        i += run;
+    }
+    *text = buf;
+    *len = used;
+    return 0;
 }
 
 /* Whether opts->backend means the CUDA engine ("auto": when a GPU is present); fails when it

@@ -74,6 +74,22 @@ for m in greedy temp power maxswap bestofn; do
   fi
 done
 
+# Ids the model has but vocab.json lacks (opt-tiny-vocab-gap: vocab_size 1032, 1024 entries, as
+# real OPT has 50272 and 50265): sampled as the model says, kept in tokens, "<unk:ID>" in text,
+# and no output lost. Greedy from BOS reaches 1028 and 1030 at steps 3 and 4 (transformers'
+# greedy run in opt_extra_reference.json).
+gap="$PSAMP_FIXTURES/opt-tiny-vocab-gap"
+expect_ok generate --model "$gap" --prompt "" --method greedy --max-new-tokens 4 --json \
+  --samples-out "$tmp/gap.jsonl" --trace "$tmp/gap_t.jsonl"
+json_check "$tmp/out" 'd["samples"] == [d["samples"][0]] and d["samples"][0].endswith("<unk:1028><unk:1030>")'
+json_check "$tmp/gap.jsonl" 'd[0]["tokens"] == [318, 318, 1028, 1030] and d[0]["text"].endswith("<unk:1028><unk:1030>")'
+expect_ok generate --model "$gap" --prompt "" --method power --max-new-tokens 6 --block-size 3 \
+  --mcmc-steps 2 --chains 8 --seed 1 --json --samples-out "$tmp/gap.jsonl" --trace "$tmp/gap_t.jsonl"
+json_check "$tmp/out" 'len(d["samples"]) == 8 and None not in d["samples"]'
+json_check "$tmp/gap.jsonl" 'len(d) == 8 and any(t >= 1024 for x in d for t in x["tokens"])'
+json_check "$tmp/gap.jsonl" 'all(x["text"].count("<unk:") == sum(t >= 1024 for t in x["tokens"]) for x in d)'
+json_check "$tmp/gap_t.jsonl" 'len(d) == 8 * 2 * 2 and any("<unk:" in x["suffix_proposal"] for x in d)'
+
 # Bad input: one line on stderr, non-zero exit, no output file left behind.
 expect_error 2 "alpha" -- generate --model "$trap_world" --alpha 0
 expect_error 2 "alpha" -- generate --model "$trap_world" --alpha -1
