@@ -12,6 +12,11 @@ expect_ok score --model "$opt" --tokens "$ids" --json
 cp "$tmp/out" "$tmp/tokens.json"
 checks=$((checks + 1))
 cmp -s "$tmp/text.json" "$tmp/tokens.json" || fail "--text and --tokens disagree"
+# The same weights in 5 shards + model.safetensors.index.json (written by transformers) score
+# exactly as the single file.
+expect_ok score --model "$PSAMP_FIXTURES/opt-tiny-sharded" --text "Hello world" --json
+checks=$((checks + 1))
+cmp -s "$tmp/text.json" "$tmp/out" || fail "opt-tiny-sharded scores differently from opt-tiny-pre"
 expect_ok score --model "$opt" --text "Hello world"
 checks=$((checks + 1))
 grep -q "total log p" "$tmp/out" || fail "text output has no total"
