@@ -2,11 +2,15 @@
  * them, and the engine the user asked for (cuda when a GPU is present, else cpu). */
 #include "model_opt.h"
 
+#include <cjson/cJSON.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "engine_cpu.h"
+#include "file_read.h"
 #include "tokenizer.h"
 #ifdef PSAMP_HAVE_CUDA
 #include "engine_cuda.h"
@@ -15,7 +19,40 @@
 struct psamp_opt_model {
     opt_checkpoint ck;
     psamp_tokenizer *tok;
+    int32_t bos_id; /* prepended to text prompts; -1: the checkpoint names none */
+    char *dir;      /* for errors found after opening */
 };
+
+/* The BOS a text prompt starts with, as transformers' tokenizer takes it: tokenizer_config.json's
+ * `bos_token` (a string, or an object with "content") when that file names one, whatever
+ * config.json's bos_token_id says (real OPT tokenizers prepend "</s>" even where the config
+ * has null); without it, config.json's bos_token_id. psamp always prepends it, as OPT's
+ * released tokenizer does (add_bos_token true), so add_bos_token is not read. */
+static int resolve_bos(psamp_opt_model *m, const char *dir, psamp_err *err) {
+    char path[4096];
+    struct stat sb;
+    m->bos_id = m->ck.cfg.bos_id;
+    snprintf(path, sizeof path, "%s/tokenizer_config.json", dir);
+    if (stat(path, &sb) != 0 && errno == ENOENT) return 0;
+    char *text;
+    size_t len;
+    if (psamp_read_file(path, 1 << 24, NULL, &text, &len, err) != 0) return -1;
+    cJSON *root = cJSON_ParseWithLength(text, len);
+    free(text);
+    int rc = 0;
+    const cJSON *bos = cJSON_GetObjectItemCaseSensitive(root, "bos_token");
+    if (cJSON_IsObject(bos)) bos = cJSON_GetObjectItemCaseSensitive(bos, "content");
+    if (!cJSON_IsObject(root)) {
+        rc = psamp_fail(err, "%s: not a JSON object", path);
+    } else if (cJSON_IsString(bos)) {
+        m->bos_id = psamp_tokenizer_id(m->tok, bos->valuestring);
+        if (m->bos_id < 0) rc = psamp_fail(err, "%s: field 'bos_token' names a token vocab.json does not have", path);
+    } else if (bos && !cJSON_IsNull(bos)) {
+        rc = psamp_fail(err, "%s: field 'bos_token' must be a string, an object with \"content\", or null", path);
+    }
+    cJSON_Delete(root);
+    return rc;
+}
 
 int psamp_opt_model_open(psamp_opt_model **out, const char *dir, psamp_err *err) {
     char vocab[4096], merges[4096];
@@ -33,6 +70,12 @@ int psamp_opt_model_open(psamp_opt_model **out, const char *dir, psamp_err *err)
         free(m);
         return -1;
     }
+    m->dir = strdup(dir);
+    if (!m->dir || resolve_bos(m, dir, err) != 0) {
+        if (!m->dir) psamp_fail(err, "out of memory");
+        psamp_opt_model_close(m);
+        return -1;
+    }
     if (psamp_tokenizer_vocab_size(m->tok) > m->ck.cfg.vocab_size) {
         psamp_fail(err, "%s: vocab.json has %d ids but config.json's vocab_size is %d", dir,
                    psamp_tokenizer_vocab_size(m->tok), m->ck.cfg.vocab_size);
@@ -46,6 +89,7 @@ int psamp_opt_model_open(psamp_opt_model **out, const char *dir, psamp_err *err)
 void psamp_opt_model_close(psamp_opt_model *m) {
     if (!m) return;
     psamp_tokenizer_free(m->tok);
+    free(m->dir);
     opt_checkpoint_close(&m->ck);
     free(m);
 }
@@ -55,13 +99,16 @@ const opt_checkpoint *psamp_opt_model_checkpoint(const psamp_opt_model *m) { ret
 int psamp_opt_model_encode(const psamp_opt_model *m, const char *text, int32_t **ids, int32_t *n,
                            psamp_err *err) {
     int32_t *bpe = NULL, n_bpe = 0;
+    if (m->bos_id < 0)
+        return psamp_fail(err, "%s/config.json: field 'bos_token_id' is null and no tokenizer_config.json "
+                               "gives a 'bos_token': a text prompt needs a BOS (give token ids instead)", m->dir);
     if (psamp_tokenizer_encode(m->tok, text, strlen(text), &bpe, &n_bpe, err) != 0) return -1;
     int32_t *out = malloc(((size_t)n_bpe + 1) * sizeof *out);
     if (!out) {
         free(bpe);
         return psamp_fail(err, "out of memory");
     }
-    out[0] = m->ck.cfg.bos_id; /* OPT's tokenizer prepends </s> */
+    out[0] = m->bos_id; /* OPT's tokenizer prepends </s> */
     if (n_bpe) memcpy(out + 1, bpe, (size_t)n_bpe * sizeof *out);
     free(bpe);
     *ids = out;
