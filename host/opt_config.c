@@ -98,7 +98,27 @@ static int read_bool(const cJSON *root, const char *path, const char *key, int32
     return 0;
 }
 
+/* The config.json model_type values psamp loads: the one list to extend with a new
+ * architecture. A config without model_type (hand-written) is read as OPT. */
+static const char *const SUPPORTED_MODEL_TYPES[] = {"opt"};
+
+static int check_model_type(const cJSON *root, const char *path, psamp_err *err) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "model_type");
+    if (!v) return 0;
+    size_t n = sizeof SUPPORTED_MODEL_TYPES / sizeof SUPPORTED_MODEL_TYPES[0];
+    for (size_t i = 0; i < n && cJSON_IsString(v); i++)
+        if (strcmp(v->valuestring, SUPPORTED_MODEL_TYPES[i]) == 0) return 0;
+    char supported[128] = "", q[PSAMP_QUOTE_MAX];
+    for (size_t i = 0, at = 0; i < n && at < sizeof supported; i++)
+        at += (size_t)snprintf(supported + at, sizeof supported - at, "%s\"%s\"", i ? ", " : "",
+                               SUPPORTED_MODEL_TYPES[i]);
+    return psamp_fail(err, "%s: field 'model_type' is %s; supported: %s", path,
+                      cJSON_IsString(v) ? psamp_quote(q, sizeof q, v->valuestring) : "not a string",
+                      supported);
+}
+
 static int read_fields(const cJSON *root, const char *path, opt_config *c, psamp_err *err) {
+    if (check_model_type(root, path, err) != 0) return -1;
     const cJSON *act = cJSON_GetObjectItemCaseSensitive(root, "activation_function");
     if (act && !(cJSON_IsString(act) && strcmp(act->valuestring, "relu") == 0))
         return psamp_fail(err, "%s: field 'activation_function' is %s%s%s; only \"relu\" is supported",

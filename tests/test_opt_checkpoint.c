@@ -127,6 +127,7 @@ static void check_config_errors(psamp_test_state *t, const char *dir) {
     }
     opt_test_write_options o = {"model.", PSAMP_F32, NULL, NULL, NULL};
     opt_test_write_weights(dir, &ref, &o);
+    opt_checkpoint ck;
 
     unlink(test_path(path, dir, "config.json"));
     expect_error(t, dir, "missing config.json", "config.json", "cannot open");
@@ -138,6 +139,14 @@ static void check_config_errors(psamp_test_state *t, const char *dir) {
     expect_error(t, dir, "missing hidden_size", "config.json", "missing field 'hidden_size'");
     opt_test_write_config(dir, &c, "\"activation_function\": \"gelu\"", NULL);
     expect_error(t, dir, "gelu activation", "'activation_function'", "\"gelu\"");
+    /* Another architecture's config is refused by name, not read as OPT. */
+    opt_test_write_config(dir, &c, "\"model_type\": \"llama\"", NULL);
+    expect_error(t, dir, "model_type llama", "field 'model_type' is 'llama'", "supported: \"opt\"");
+    opt_test_write_config(dir, &c, "\"model_type\": 7", NULL);
+    expect_error(t, dir, "model_type not a string", "'model_type' is not a string", "supported");
+    opt_test_write_config(dir, &c, "\"model_type\": \"opt\"", NULL);
+    CHECK(t, opt_checkpoint_open(&ck, dir, &err) == 0, "model_type opt: %s", err.msg);
+    opt_checkpoint_close(&ck);
     opt_test_write_config(dir, &c, "\"ffn_dim\": 12.5", NULL);
     expect_error(t, dir, "fractional ffn_dim", "'ffn_dim'", "integer");
     opt_test_write_config(dir, &c, "\"num_attention_heads\": 3", NULL);
@@ -155,7 +164,6 @@ static void check_config_errors(psamp_test_state *t, const char *dir) {
     expect_error(t, dir, "untied without lm_head", "missing tensor 'lm_head.weight'", NULL);
     /* Defaults: eos/bos/pad and word_embed_proj_dim may be absent or null. */
     opt_test_write_config(dir, &c, "\"word_embed_proj_dim\": null, \"pad_token_id\": null", NULL);
-    opt_checkpoint ck;
     CHECK(t, opt_checkpoint_open(&ck, dir, &err) == 0, "null proj dim and pad id: %s", err.msg);
     CHECK(t, ck.cfg.word_embed_proj_dim == 8 && ck.cfg.pad_id == -1, "defaults applied");
     opt_checkpoint_close(&ck);
