@@ -81,8 +81,8 @@ int exp_config_check_keys(const exp_config *c, const cJSON *obj, const char *whe
     for (const cJSON *it = obj->child; it; it = it->next) {
         int known = 0;
         for (const char *const *a = allowed; *a; a++) known |= strcmp(*a, it->string) == 0;
-        char name[256];
-        field_name(name, sizeof name, where, it->string);
+        char name[256], q[PSAMP_QUOTE_MAX];
+        field_name(name, sizeof name, where, psamp_escape(q, sizeof q, it->string));
         if (!known) {
             char list[512] = "";
             for (const char *const *a = allowed; *a; a++) {

@@ -120,10 +120,11 @@ static int check_model_type(const cJSON *root, const char *path, psamp_err *err)
 static int read_fields(const cJSON *root, const char *path, opt_config *c, psamp_err *err) {
     if (check_model_type(root, path, err) != 0) return -1;
     const cJSON *act = cJSON_GetObjectItemCaseSensitive(root, "activation_function");
+    char q[PSAMP_QUOTE_MAX];
     if (act && !(cJSON_IsString(act) && strcmp(act->valuestring, "relu") == 0))
         return psamp_fail(err, "%s: field 'activation_function' is %s%s%s; only \"relu\" is supported",
                           path, cJSON_IsString(act) ? "\"" : "",
-                          cJSON_IsString(act) ? act->valuestring : "not a string",
+                          cJSON_IsString(act) ? psamp_escape(q, sizeof q, act->valuestring) : "not a string",
                           cJSON_IsString(act) ? "\"" : "");
     if (read_int(root, path, "vocab_size", 1, 0, 0, &c->vocab_size, err) ||
         read_int(root, path, "hidden_size", 1, 0, 0, &c->hidden, err) ||

@@ -48,22 +48,22 @@ static int list_shards(const char *index, const cJSON *map, char ***names, int32
     if (!out) return psamp_fail(err, "%s: out of memory", index);
     int32_t used = 0;
     const cJSON *entry;
+    char q1[PSAMP_QUOTE_MAX], q2[PSAMP_QUOTE_MAX];
     cJSON_ArrayForEach(entry, map) {
+        const char *name = psamp_escape(q1, sizeof q1, entry->string);
         for (const cJSON *prev = map->child; prev != entry; prev = prev->next)
             if (strcmp(prev->string, entry->string) == 0) {
                 free(out);
-                return psamp_fail(err, "%s: tensor '%s' is listed twice in \"weight_map\"", index,
-                                  entry->string);
+                return psamp_fail(err, "%s: tensor '%s' is listed twice in \"weight_map\"", index, name);
             }
         if (!cJSON_IsString(entry)) {
             free(out);
-            return psamp_fail(err, "%s: \"weight_map\" entry '%s' is not a file name string", index,
-                              entry->string);
+            return psamp_fail(err, "%s: \"weight_map\" entry '%s' is not a file name string", index, name);
         }
         if (!safe_shard_name(entry->valuestring)) {
             free(out);
             return psamp_fail(err, "%s: tensor '%s': shard '%s' is not a plain file name in the checkpoint folder",
-                              index, entry->string, entry->valuestring);
+                              index, name, psamp_escape(q2, sizeof q2, entry->valuestring));
         }
         int32_t k = 0;
         while (k < used && strcmp(out[k], entry->valuestring) != 0) k++;
@@ -81,6 +81,7 @@ static int list_shards(const char *index, const cJSON *map, char ***names, int32
 /* Every tensor of the map is in its shard, and every tensor of a shard is mapped to it. */
 static int check_map(const psamp_st_set *set, const cJSON *map, psamp_err *err) {
     const cJSON *entry;
+    char q1[PSAMP_QUOTE_MAX], q2[PSAMP_QUOTE_MAX], q3[PSAMP_QUOTE_MAX];
     cJSON_ArrayForEach(entry, map) {
         const char *shard = entry->valuestring;
         const psamp_safetensors *file = NULL;
@@ -90,7 +91,8 @@ static int check_map(const psamp_st_set *set, const cJSON *map, psamp_err *err) 
         }
         if (!file || !psamp_safetensors_find(file, entry->string))
             return psamp_fail(err, "%s: tensor '%s' is listed for '%s' but that shard does not hold it",
-                              set->where, entry->string, shard);
+                              set->where, psamp_escape(q1, sizeof q1, entry->string),
+                              psamp_escape(q2, sizeof q2, shard));
     }
     for (int32_t i = 0; i < set->n_files; i++) {
         const psamp_safetensors *file = &set->files[i];
@@ -100,8 +102,9 @@ static int check_map(const psamp_st_set *set, const cJSON *map, psamp_err *err) 
             const cJSON *v = cJSON_GetObjectItemCaseSensitive(map, file->tensors[k].name);
             if (!v || strcmp(v->valuestring, base) != 0)
                 return psamp_fail(err, "%s: tensor '%s' is in shard '%s' but \"weight_map\" %s%s%s",
-                                  set->where, file->tensors[k].name, base,
-                                  v ? "names '" : "does not list it", v ? v->valuestring : "",
+                                  set->where, psamp_escape(q1, sizeof q1, file->tensors[k].name),
+                                  psamp_escape(q2, sizeof q2, base), v ? "names '" : "does not list it",
+                                  v ? psamp_escape(q3, sizeof q3, v->valuestring) : "",
                                   v ? "'" : "");
         }
     }
