@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "file_read.h"
+#include "json_check.h"
 
 /* Configs are a few kilobytes; this bounds what a wrong path (a checkpoint) makes us read. */
 #define EXP_CONFIG_MAX_BYTES (16 << 20)
@@ -45,6 +46,10 @@ int exp_config_parse(exp_config *c, const char *text, const char *label, psamp_e
     if (!c->path || !c->dir) {
         exp_config_free(c);
         return psamp_fail(err, "out of memory");
+    }
+    if (psamp_json_refuse_nul(text, strlen(text), label, err) != 0) {
+        exp_config_free(c);
+        return -1;
     }
     c->root = cJSON_Parse(text);
     if (!c->root) {

@@ -11,6 +11,7 @@
 
 #include "engine_cpu.h"
 #include "file_read.h"
+#include "json_check.h"
 #include "tokenizer.h"
 #ifdef PSAMP_HAVE_CUDA
 #include "engine_cuda.h"
@@ -37,6 +38,10 @@ static int resolve_bos(psamp_opt_model *m, const char *dir, psamp_err *err) {
     char *text;
     size_t len;
     if (psamp_read_file(path, 1 << 24, NULL, &text, &len, err) != 0) return -1;
+    if (psamp_json_refuse_nul(text, len, path, err) != 0) {
+        free(text);
+        return -1;
+    }
     cJSON *root = cJSON_ParseWithLength(text, len);
     free(text);
     int rc = 0;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "file_read.h"
+#include "json_check.h"
 
 /* A config.json is a few KB; refuse anything absurd before reading it whole. */
 #define CONFIG_MAX_BYTES (1 << 20)
@@ -158,6 +159,10 @@ int opt_config_load(opt_config *cfg, const char *path, psamp_err *err) {
     size_t len;
     if (psamp_read_file(path, CONFIG_MAX_BYTES, NULL, &text, &len, err) != 0) return -1;
     const char *end = NULL;
+    if (psamp_json_refuse_nul(text, len, path, err) != 0) {
+        free(text);
+        return -1;
+    }
     cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
     int rc;
     if (!root)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "file_read.h"
+#include "json_check.h"
 
 #define TASK_FILE_MAX_BYTES (16u << 20)
 
@@ -94,6 +95,7 @@ static int task_from_json(const cJSON *obj, const char *where, int require_check
 static int parse_line(const char *line, size_t len, const char *where, int require_check, passk_task *t,
                       psamp_err *err) {
     const char *end = NULL;
+    if (psamp_json_refuse_nul(line, len, where, err) != 0) return -1;
     cJSON *obj = cJSON_ParseWithLengthOpts(line, len, &end, 0);
     if (!obj) return psamp_fail(err, "%s: not valid JSON", where);
     while (end && end < line + len && is_space(*end)) end++;

@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "json_check.h"
+
 /* JSON numbers are doubles: integers are exact up to 2^53, far beyond any real file. */
 #define ST_MAX_JSON_INT 9007199254740992.0
 
@@ -154,6 +156,7 @@ static int check_tiling(const char *path, const psamp_st_tensor *parsed, st_span
 static int parse_header(psamp_safetensors *st, const char *json, size_t len, const char *data,
                         int64_t data_size, psamp_err *err) {
     const char *path = st->path, *end = NULL;
+    if (psamp_json_refuse_nul(json, len, path, err) != 0) return -1;
     cJSON *root = cJSON_ParseWithLengthOpts(json, len, &end, 0);
     if (!root)
         return psamp_fail(err, "%s: malformed JSON header (near byte %lld of the file)", path,

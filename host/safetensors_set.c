@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "file_read.h"
+#include "json_check.h"
 
 /* An index is a few hundred KB even for the largest models. */
 #define INDEX_MAX_BYTES (64u << 20)
@@ -116,6 +117,10 @@ static int open_sharded(psamp_st_set *set, const char *dir, const char *index, p
     size_t len;
     if (psamp_read_file(index, INDEX_MAX_BYTES, NULL, &text, &len, err) != 0) return -1;
     const char *end = NULL;
+    if (psamp_json_refuse_nul(text, len, index, err) != 0) {
+        free(text);
+        return -1;
+    }
     cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
     char **shards = NULL;
     int32_t n_shards = 0;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "file_read.h"
+#include "json_check.h"
 
 /* Probabilities of a state must sum to 1 within this (the format's tolerance). */
 #define TOY_SUM_TOLERANCE 1e-6
@@ -300,6 +301,7 @@ static void line_column(const char *text, size_t at, int *line, int *col) {
 int toy_world_parse(const char *json, size_t len, const char *label, toy_world **out, psamp_err *err) {
     *out = NULL;
     const char *end = NULL;
+    if (psamp_json_refuse_nul(json, len, label, err) != 0) return -1;
     cJSON *root = cJSON_ParseWithLengthOpts(json, len, &end, 0);
     if (!root) {
         int line, col;

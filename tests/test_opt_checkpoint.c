@@ -141,6 +141,8 @@ static void check_config_errors(psamp_test_state *t, const char *dir) {
     expect_error(t, dir, "gelu activation", "'activation_function'", "\"gelu\"");
     opt_test_write_config(dir, &c, "\"activation_function\": \"ge\\nlu\\u001b\"", NULL);
     expect_error(t, dir, "activation escaped", "'activation_function'", "\"ge\\nlu\\x1b\"");
+    opt_test_write_config(dir, &c, "\"activation_function\": \"relu\\u0000gelu\"", NULL);
+    expect_error(t, dir, "NUL in a value", "config.json", "U+0000");
     /* Another architecture's config is refused by name, not read as OPT. */
     opt_test_write_config(dir, &c, "\"model_type\": \"llama\"", NULL);
     expect_error(t, dir, "model_type llama", "field 'model_type' is 'llama'", "supported: \"opt\"");
