@@ -115,4 +115,14 @@ expect_error 1 "trace" -- generate --model "$trap_world" --trace "$tmp/no/such/d
 expect_error 1 "block-size" -- generate --model "$trap_world" --block-size 9 --samples-out "$tmp/partial.jsonl"
 checks=$((checks + 1))
 [ -z "$(ls "$tmp" | grep partial)" ] || fail "a partial output file was left behind"
+# Numbers at the edges (issue 11): no overflow, no silent wrap or shrink, the right option named.
+expect_error 1 "max-new-tokens: prompt (2 tokens) + 2147483647 exceeds" -- generate --model "$opt" --prompt "Hello" --max-new-tokens 2147483647
+expect_error 2 "seed: expected a non-negative integer, got ' -1'" -- generate --model "$trap_world" --seed " -1"
+expect_error 2 "chains: expected an integer, got ' 3'" -- generate --model "$trap_world" --chains " 3"
+expect_error 1 "blocks must be between 1 and --max-new-tokens (got 9)" -- generate --model "$trap_world" --blocks 9
+expect_ok generate --model "$trap_world" --max-new-tokens 2 --json
+json_check "$tmp/out" 'd["block_size"] == 1'
+expect_error 2 "best-of 2147483647" -- generate --model "$trap_world" --method bestofn --best-of 2147483647
+expect_error 1 "prompt: 8 tokens fill the toy world's length 8" -- generate --model "$trap_world" --prompt BGGGGGGG
+expect_error 1 "prompt: no token of greedy-trap matches at byte 0 of 'Q'" -- generate --model "$trap_world" --prompt Q
 finish

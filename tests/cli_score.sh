@@ -54,4 +54,5 @@ expect_error 1 "does not exist" -- score --model "$tmp/nope" --text a
 expect_error 1 "config.json" -- score --model "$tmp" --text a
 expect_error 1 "nothing to score" -- score --model "$opt" --tokens 2
 expect_error 1 "cannot follow\|impossible\|not listed\|position" -- score --model "$trap_world" --text "BA"
+expect_error 1 "text: no token of greedy-trap matches at byte 1 of 'BQ'" -- score --model "$trap_world" --text BQ
 finish
