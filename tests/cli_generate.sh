@@ -125,4 +125,25 @@ json_check "$tmp/out" 'd["block_size"] == 1'
 expect_error 2 "best-of 2147483647" -- generate --model "$trap_world" --method bestofn --best-of 2147483647
 expect_error 1 "prompt: 8 tokens fill the toy world's length 8" -- generate --model "$trap_world" --prompt BGGGGGGG
 expect_error 1 "prompt: no token of greedy-trap matches at byte 0 of 'Q'" -- generate --model "$trap_world" --prompt Q
+# Output files: a FIFO or device is refused (never replaced by a file), a symbolic link is
+# followed (its target replaced, the link kept), a write that fails (file size limit, as a
+# full disk) is reported and leaves nothing.
+mkfifo "$tmp/fifo"
+expect_error 1 "samples-out: '$tmp/fifo' is not a regular file" -- generate --model "$trap_world" --samples-out "$tmp/fifo"
+expect_error 1 "trace: '$tmp/fifo' is not a regular file" -- generate --model "$trap_world" --trace "$tmp/fifo"
+checks=$((checks + 1))
+[ -p "$tmp/fifo" ] || fail "the FIFO was replaced"
+echo old >"$tmp/target.jsonl"
+ln -s "$tmp/target.jsonl" "$tmp/link.jsonl"
+expect_ok generate --model "$trap_world" --chains 3 --samples-out "$tmp/link.jsonl"
+checks=$((checks + 1))
+[ -L "$tmp/link.jsonl" ] || fail "the symbolic link was replaced by a file"
+json_check "$tmp/target.jsonl" 'len(d) == 3'
+ln -s "$tmp/nowhere" "$tmp/dangling.jsonl"
+expect_error 1 "dangling.jsonl' is a symbolic link to a file that does not exist" -- generate --model "$trap_world" --samples-out "$tmp/dangling.jsonl"
+checks=$((checks + 1))
+(trap '' XFSZ; ulimit -f 1; "$PSAMP" generate --model "$trap_world" --chains 2000 --samples-out "$tmp/big.jsonl" \
+  >"$tmp/out" 2>"$tmp/err") && fail "a failed write was reported as success"
+grep -q "samples-out: .*write" "$tmp/err" || fail "failed write: $(cat "$tmp/err")"
+[ -z "$(ls "$tmp" | grep big)" ] || fail "a failed write left a file behind: $(ls "$tmp")"
 finish
