@@ -8,7 +8,7 @@
  * layout with kv_dim for hidden, so kv_fork.cu copies it with hidden = kv_dim).
  *
  * The CPU reference of every op is host/engine/cpu/decoder_forward_cpu.c (RMSNorm, SwiGLU,
- * attention) and host/engine/cpu/decoder_rope.c (the cos/sin tables and the rotation). */
+ * attention) and host/model/decoder_rope.c (the cos/sin tables and the rotation). */
 #ifndef PSAMP_DECODER_KERNELS_H
 #define PSAMP_DECODER_KERNELS_H
 
@@ -24,6 +24,11 @@ extern "C" {
 
 /* Most query heads one KV head may serve in psamp_k_decoder_attention (n_heads / n_kv_heads). */
 #define PSAMP_DECODER_MAX_GROUP 8
+
+/* decoder_embed.cu: x[r] = table[token_r] (table [vocab, hidden] in dtype) as fp32, zeros
+ * for padding rows (the token is not read there). */
+cudaError_t psamp_k_decoder_embed(float *x, const psamp_k_row *rows, int32_t n_rows, const void *table,
+                                  int32_t hidden, psamp_dtype dtype, cudaStream_t stream);
 
 /* decoder_rmsnorm.cu: out[r] = x[r] * rsqrt(mean(x[r]^2) + eps) * gamma, x [rows, n] fp32
  * (the residual stream), gamma [n] fp32, out [rows, n] in dtype (the next GEMM's input).

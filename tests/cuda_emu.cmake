@@ -18,7 +18,7 @@ if(CUDAToolkit_FOUND)
     cuda_emu/kernel_emu.cpp cuda_emu/emu_attention_warp.cpp cuda_emu/emu_gemv.cpp
     cuda_emu/emu_layernorm_rows.cpp cuda_emu/emu_sample_onepass.cpp
     cuda_emu/emu_decoder_rmsnorm.cpp cuda_emu/emu_decoder_rope.cpp cuda_emu/emu_decoder_swiglu.cpp
-    cuda_emu/emu_decoder_attention.cpp
+    cuda_emu/emu_decoder_attention.cpp cuda_emu/emu_decoder_embed.cpp
     cuda_mock/mock_runtime.c cuda_mock/mock_blas.c cuda_mock/mock_kernels.c)
   set_target_properties(psamp_cuda_emu PROPERTIES CXX_STANDARD 17 CXX_STANDARD_REQUIRED ON)
   target_include_directories(psamp_cuda_emu PUBLIC ${CMAKE_SOURCE_DIR}/host/engine/cuda
@@ -33,7 +33,7 @@ if(CUDAToolkit_FOUND)
   # variant set, graphs on; sampling: two vocabularies): the full ones pass too but take
   # minutes on the emulator.
   foreach(name test_gpu_attention test_gpu_gemv test_gpu_kernels test_gpu_sample test_gpu_engine
-          test_gpu_decoder)
+          test_gpu_decoder test_gpu_decoder_forward)
     add_executable(emu_${name} gpu/${name}.c gpu/gpu_test.c)
     target_compile_options(emu_${name} PRIVATE ${PSAMP_C_WARNINGS})
     target_link_libraries(emu_${name} PRIVATE psamp_testlib psamp_cuda_emu)

@@ -1,6 +1,6 @@
 /* The decoder kernels (kernels/decoder_*.cu) against CPU references in fp32, fp16 and bf16:
  * RMSNorm (the vector and the scalar path), the fused q/k/v bias + RoPE + KV-cache write
- * with the CPU engine's own RoPE tables (host/engine/cpu/decoder_rope.c: default, llama3 and
+ * with the CPU engine's own RoPE tables (host/model/decoder_rope.c: default, llama3 and
  * both longrope sets, per row), SwiGLU (both paths), and the grouped-query attention (group
  * sizes 1, 4, 7, 10 = two head chunks, MQA; head dims 32, 64, 96 = idle lanes, 128; ragged
  * lengths, a row at position 0, rows of one slot as in a prefill, a padding row), plus the
