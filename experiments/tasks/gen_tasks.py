@@ -4,9 +4,9 @@
 Three families, each a problem with a worked, step-by-step solution ending in the line
 `Answer: <integer>` (see experiments/tasks/README.md for why each has early, committing steps):
 
-  add    column addition of two 3-6 digit numbers, one line per column with the carry
-  expr   a fully parenthesised expression of 3-5 operations, rewritten one operation at a time
-  mod    a chain of 3-6 additions and multiplications modulo 7, 11 or 13
+  add    column addition of two 2-5 digit numbers, one line per column with the carry
+  expr   a fully parenthesised expression of 2-4 operations, rewritten one operation at a time
+  mod    a chain of 2-5 additions and multiplications modulo 7, 11 or 13
 
     python3 experiments/tasks/gen_tasks.py                   # writes the three test files
     python3 experiments/tasks/gen_tasks.py --train out/tasks/train.jsonl
@@ -32,7 +32,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # --- add: column addition with the carries written out --------------------------------------
 
 def make_add(rng):
-    n = rng.randint(3, 6)
+    n = rng.randint(2, 5)
     a = rng.randint(10 ** (n - 1), 10 ** n - 1)
     m = rng.randint(max(2, n - 1), n)
     b = rng.randint(10 ** (m - 1), 10 ** m - 1)
@@ -43,7 +43,7 @@ def make_add(rng):
         x = int(da[i]) if i < len(da) else 0
         y = int(db[i]) if i < len(db) else 0
         s = x + y + carry
-        lines.append(f"{x}+{y}+{carry}={s}, write {s % 10}, carry {s // 10}")
+        lines.append(f"{x}+{y}+{carry}={s} carry {s // 10}")
         carry = s // 10
     if carry:
         lines.append("write 1")
@@ -83,7 +83,7 @@ def reduce_leftmost(tree):
 
 def make_expr(rng):
     while True:
-        tree = random_tree(rng, rng.randint(3, 5))
+        tree = random_tree(rng, rng.randint(2, 4))
         prompt = f"Evaluate {show(tree)}.\n"
         lines, ok = [], True
         while tree[0] != "n":
@@ -107,12 +107,12 @@ def leaves(tree):
 def make_mod(rng):
     m = rng.choice([7, 11, 13])
     x = rng.randint(0, m - 1)
-    steps = [(rng.choice("+*"), rng.randint(2, m - 1)) for _ in range(rng.randint(3, 6))]
+    steps = [(rng.choice("+*"), rng.randint(2, m - 1)) for _ in range(rng.randint(2, 5))]
     prompt = f"Start at {x}, modulo {m}: " + ", ".join(f"{op}{c}" for op, c in steps) + ".\n"
     lines = []
     for op, c in steps:
         full = OPS[op](x, c)
-        lines.append(f"{x}{op}{c}={full}, mod {m} is {full % m}")
+        lines.append(f"{x}{op}{c}={full}->{full % m}")
         x = full % m
     return prompt, lines, x
 
