@@ -61,7 +61,7 @@ def main():
     ap.add_argument("--layers", type=int, default=4)
     ap.add_argument("--heads", type=int, default=4)
     ap.add_argument("--positions", type=int, default=256)
-    ap.add_argument("--steps", type=int, default=500)
+    ap.add_argument("--steps", type=int, default=300)
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--warmup", type=int, default=50)
@@ -95,7 +95,7 @@ def main():
           f"longest {longest} tokens", flush=True)
 
     os.makedirs(args.out, exist_ok=True)
-    seconds, tokens = ac.train_loop(model, examples, steps=args.steps, batch_size=args.batch, lr=args.lr,
+    seconds, cpu_seconds, tokens = ac.train_loop(model, examples, steps=args.steps, batch_size=args.batch, lr=args.lr,
                                     warmup=args.warmup, seed=args.seed, log_every=50,
                                     csv_path=os.path.join(args.out, "training_log.csv"), label="base")
 
@@ -112,7 +112,8 @@ def main():
     acc = ac.family_accuracy(model, tok, test, samples_per_prompt=args.eval_samples,
                              max_new_tokens=args.max_new_tokens, seed=args.seed + 1)
     stats = {"script": "weights/train_base.py", "args": vars(args), "parameters": params, "vocab_size": vocab_size,
-             "train_examples": len(examples), "train_seconds": round(seconds, 1), "train_tokens": tokens,
+             "train_examples": len(examples), "train_seconds": round(seconds, 1),
+             "train_cpu_seconds": round(cpu_seconds, 1), "train_tokens": tokens,
              "eval_seconds": round(time.time() - t0, 1), "test_accuracy_t1": acc,
              "machine": f"{platform.machine()} {platform.processor() or ''}".strip() + f", torch threads {args.threads}",
              "versions": f"torch {torch.__version__}, transformers {transformers.__version__}"}
