@@ -82,6 +82,7 @@ def train_loop(model, examples, *, steps, batch_size, lr, warmup, seed, log_ever
     torch.manual_seed(seed)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.98), weight_decay=0.01)
     model.train()
+    device = next(model.parameters()).device
     t0, cpu0, tokens, step, running, count = time.time(), time.process_time(), 0, 0, 0.0, 0
     with open(csv_path, "w") as csv:
         csv.write("step,tokens,loss,lr,seconds,cpu_seconds\n")
@@ -92,7 +93,7 @@ def train_loop(model, examples, *, steps, batch_size, lr, warmup, seed, log_ever
                 scale = min(1.0, (step + 1) / warmup) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * step / steps)))
                 for group in opt.param_groups:
                     group["lr"] = lr * scale
-                loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
+                loss = model(input_ids=ids.to(device), attention_mask=mask.to(device), labels=labels.to(device)).loss
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
