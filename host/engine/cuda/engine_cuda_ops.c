@@ -3,9 +3,9 @@
  * (one H2D), runs the forward pass and sampling (one graph launch; the pass on one stream
  * or as two overlapping halves, chosen here), and copies the sampled tokens out (one D2H);
  * the graph of a batch-size bucket is captured after that bucket's first step, which runs
- * eagerly so that every kernel and cuBLAS heuristic is loaded before capture (and the GEMM plans are tuned,
- * PSAMP_GEMM_TUNE=on). Prefill chunks never tune: they use a step's plan of the same row
- * count where one exists, else the untuned path. */
+ * eagerly so that every kernel and cuBLAS heuristic is loaded before capture (and the GEMM
+ * plans are tuned, PSAMP_GEMM_TUNE=on). Prefill chunks never tune: they use a step's plan of
+ * the same row count where one exists, else the untuned path. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -102,8 +102,8 @@ static int capture(cuda_engine *e, cuda_bucket *b, psamp_err *err) {
     return rc;
 }
 
-int cuda_prefill(psamp_engine *base, int32_t slot, const int32_t *tokens, int32_t n,
-                        float tau, float *logp, psamp_err *err) {
+int cuda_prefill(psamp_engine *base, int32_t slot, const int32_t *tokens, int32_t n, float tau,
+                 float *logp, psamp_err *err) {
     cuda_engine *e = as_cuda(base);
     if (psamp_slots_check_prefill(&e->slots, slot, tokens, n, logp != NULL, tau, err)) return -1;
     CUDA_TRY(err, cudaSetDevice(e->device));
@@ -137,8 +137,7 @@ int cuda_prefill(psamp_engine *base, int32_t slot, const int32_t *tokens, int32_
     return 0;
 }
 
-int cuda_fork(psamp_engine *base, const psamp_fork_request *forks, int32_t n,
-                     psamp_err *err) {
+int cuda_fork(psamp_engine *base, const psamp_fork_request *forks, int32_t n, psamp_err *err) {
     cuda_engine *e = as_cuda(base);
     if (psamp_slots_check_forks(&e->slots, forks, n, err)) return -1;
     int32_t copies = 0, max_pos = 0;
@@ -187,7 +186,7 @@ static void stage_step_rows(cuda_engine *e, const psamp_step_request *reqs, int3
 }
 
 int cuda_step(psamp_engine *base, const psamp_step_request *reqs, int32_t n,
-                     psamp_step_result *out, psamp_err *err) {
+              psamp_step_result *out, psamp_err *err) {
     cuda_engine *e = as_cuda(base);
     if (psamp_slots_check_step(&e->slots, reqs, n, err)) return -1;
     if (n == 0) return 0;
