@@ -16,7 +16,8 @@
 #include <string.h>
 
 #include "engine_cuda.h"
-#include "engine_cuda_internal.h"
+#include "engine_cuda_state.h"
+#include "engine_cuda_tune.h"
 #include "mock.h"
 #include "philox.h"
 #include "testlib.h"

@@ -1,15 +1,23 @@
-/* The CUDA engine's life cycle: argument checks, the memory plan against the card's free
- * memory, allocation of weights, KV cache and per-call buffers, and their release. */
+/* The CUDA engine's face (engine_cuda.h): its life cycle (argument checks, the memory plan
+ * against the card's free memory, allocation of weights, KV cache and per-call buffers, and
+ * their release), its ops table, and the public calls that check they were given a CUDA
+ * engine before reaching into it. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine_cuda_internal.h"
+#include "engine_cuda.h"
+#include "engine_cuda_alloc.h"
+#include "engine_cuda_gemm_time.h"
+#include "engine_cuda_ops.h"
+#include "engine_cuda_overlap.h"
+#include "engine_cuda_state.h"
+#include "engine_cuda_tune.h"
+#include "engine_cuda_weights.h"
 
 /* Room left free on the card for the CUDA context's own needs, cuBLAS and the graphs. */
 #define MEMORY_MARGIN ((size_t)512 << 20)
-#define BLAS_WORKSPACE_BYTES ((size_t)32 << 20)
 /* cuBLAS handles, each with its workspace: the engine's stream and the two halves of
  * engine_cuda_overlap.c. */
 #define LANES 3
@@ -25,30 +33,8 @@ int psamp_cuda_device_count(void) {
     return n;
 }
 
-int cuda_engine_alloc(cuda_engine *e, void **ptr, size_t bytes, const char *what,
-                      psamp_err *err) {
-    *ptr = NULL;
-    if (bytes == 0) return 0;
-    if (e->n_allocs == e->cap_allocs) {
-        int32_t cap = e->cap_allocs ? 2 * e->cap_allocs : 64;
-        void **grown = realloc(e->allocs, (size_t)cap * sizeof *grown);
-        if (!grown) return psamp_fail(err, "cuda engine: out of host memory");
-        e->allocs = grown;
-        e->cap_allocs = cap;
-    }
-    cudaError_t rc = cudaMalloc(ptr, bytes);
-    if (rc != cudaSuccess) {
-        *ptr = NULL;
-        return psamp_fail(err, "cuda engine: cudaMalloc of %.1f MiB for %s failed: %s (%s:%d)",
-                          (double)bytes / 1048576.0, what, cudaGetErrorString(rc), __FILE__,
-                          __LINE__);
-    }
-    e->allocs[e->n_allocs++] = *ptr;
-    CUDA_TRY(err, cudaMemset(*ptr, 0, bytes));
-    return 0;
-}
-
-void cuda_engine_destroy(psamp_engine *base) {
+/* Frees everything the engine holds (any partly built engine too). */
+static void cuda_engine_destroy(psamp_engine *base) {
     cuda_engine *e = (cuda_engine *)base;
     if (!e) return;
     (void)cudaSetDevice(e->device);
@@ -163,20 +149,6 @@ static int check_args(const opt_checkpoint *ck, int32_t n_slots, int32_t max_len
     return 0;
 }
 
-int cuda_lane_create(cuda_engine *e, cuda_lane *lane, int priority, psamp_err *err) {
-    CUDA_TRY(err, cudaStreamCreateWithPriority(&lane->stream, cudaStreamNonBlocking, priority));
-    CUBLAS_TRY(err, cublasCreate(&lane->blas));
-    CUBLAS_TRY(err, cublasSetStream(lane->blas, lane->stream));
-    /* fp32 means fp32: no TF32 tensor-core shortcut (the engine test holds it to 1e-4). */
-    if (e->dtype == PSAMP_F32) CUBLAS_TRY(err, cublasSetMathMode(lane->blas, CUBLAS_PEDANTIC_MATH));
-    /* A fixed workspace keeps cuBLAS from allocating inside graph capture. */
-    lane->workspace_bytes = BLAS_WORKSPACE_BYTES;
-    if (cuda_engine_alloc(e, &lane->workspace, lane->workspace_bytes, "cuBLAS workspace", err))
-        return -1;
-    CUBLAS_TRY(err, cublasSetWorkspace(lane->blas, lane->workspace, lane->workspace_bytes));
-    return 0;
-}
-
 static int setup_device(cuda_engine *e, psamp_err *err) {
     CUDA_TRY(err, cudaSetDevice(e->device));
     /* Priority 0: the default (and least) priority of CUDA streams. */
@@ -233,6 +205,14 @@ static int alloc_state(cuda_engine *e, int32_t n_slots, int32_t max_len, psamp_e
     return 0;
 }
 
+/* info.detail = detail_base + the variants' name. */
+static void cuda_describe_variants(cuda_engine *e) {
+    char name[PSAMP_CUDA_VARIANTS_NAME_MAX];
+    psamp_cuda_variants_name(&e->variants, name);
+    snprintf(e->base.info.detail, sizeof e->base.info.detail, "%s, kernels %.53s", e->detail_base,
+             name);
+}
+
 static int describe(cuda_engine *e, psamp_err *err) {
     struct cudaDeviceProp prop;
     CUDA_TRY(err, cudaGetDeviceProperties(&prop, e->device));
@@ -249,6 +229,9 @@ static int describe(cuda_engine *e, psamp_err *err) {
     info->min_prompt = 1;
     return 0;
 }
+
+static const psamp_engine_ops cuda_engine_ops = {cuda_engine_destroy, cuda_prefill, cuda_fork,
+                                                 cuda_step};
 
 int psamp_engine_cuda_max_slots(const opt_checkpoint *ck, int32_t max_len,
                                 const psamp_cuda_options *opts, int32_t *slots, psamp_err *err) {
@@ -293,4 +276,53 @@ int psamp_engine_cuda_create(const opt_checkpoint *ck, int32_t n_slots, int32_t 
 fail:
     cuda_engine_destroy(&e->base);
     return -1;
+}
+
+/* The public calls on a live engine: each checks that e is a CUDA engine first. */
+
+int psamp_engine_cuda_set_variants(psamp_engine *base, const psamp_cuda_variants *v,
+                                   psamp_err *err) {
+    if (!base || base->ops != &cuda_engine_ops)
+        return psamp_fail(err, "cuda engine: set_variants on an engine that is not a cuda engine");
+    if (!psamp_cuda_variants_valid(v))
+        return psamp_fail(err, "cuda engine: variants (%d, %d, %d, %d, %d, %d, %d, %d) are not "
+                          "one value of each variant field", (int)v->attention, (int)v->gemm,
+                          (int)v->norm, (int)v->sample, (int)v->kv, (int)v->ffn, (int)v->overlap,
+                          (int)v->gemm_tune);
+    cuda_engine *e = (cuda_engine *)base;
+    if (v->overlap != PSAMP_CUDA_OVERLAP_OFF && cuda_overlap_init(e, err)) return -1;
+    if (memcmp(&e->variants, v, sizeof *v) != 0) {
+        e->variants = *v;
+        cuda_buckets_reset(e);
+        cuda_describe_variants(e);
+    }
+    return 0;
+}
+
+psamp_cuda_variants psamp_engine_cuda_variants(const psamp_engine *base) {
+    const psamp_cuda_variants none = {PSAMP_CUDA_ATTN_WARP, PSAMP_CUDA_GEMM_GEMV,
+                                      PSAMP_CUDA_NORM_ROWS, PSAMP_CUDA_SAMPLE_ONEPASS,
+                                      PSAMP_CUDA_KV_FUSED,  PSAMP_CUDA_FFN_EPILOGUE,
+                                      PSAMP_CUDA_OVERLAP_OFF, PSAMP_CUDA_GEMM_TUNE_OFF};
+    if (!base || base->ops != &cuda_engine_ops) return none;
+    return ((const cuda_engine *)base)->variants;
+}
+
+int psamp_engine_cuda_time_gemms(psamp_engine *base, int32_t rows, double *seconds,
+                                 psamp_err *err) {
+    *seconds = 0.0;
+    if (!base || base->ops != &cuda_engine_ops)
+        return psamp_fail(err, "cuda engine: time_gemms on an engine that is not a cuda engine");
+    return cuda_time_gemms((cuda_engine *)base, rows, seconds, err);
+}
+
+void psamp_engine_cuda_tune_stats(const psamp_engine *base, int32_t *plans, double *seconds) {
+    *plans = 0;
+    *seconds = 0.0;
+    if (!base || base->ops != &cuda_engine_ops) return;
+    cuda_tune_stats((const cuda_engine *)base, plans, seconds);
+}
+
+void psamp_engine_cuda_use_graphs(psamp_engine *e, int on) {
+    if (e && e->ops == &cuda_engine_ops) ((cuda_engine *)e)->use_graphs = on != 0;
 }

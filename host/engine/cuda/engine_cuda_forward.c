@@ -2,7 +2,7 @@
  * own slot at its own position), enqueued without synchronising, so that a step can be
  * captured into a CUDA graph. With engine_cuda_gemm.c, the only caller of kernels/.
  *
- * Buffers (engine_cuda_internal.h), per batch from its first row: x is the fp32 residual
+ * Buffers (engine_cuda_state.h), per batch from its first row: x is the fp32 residual
  * stream; h holds every GEMM's input in the weight dtype (layer-norm output, attention
  * output, ReLU output); y holds every GEMM's fp32 output (and the fused QKV projection that
  * attention reads); ffn_t holds fc1's dtype output on the cuBLASLt epilogue path. Each
@@ -11,7 +11,8 @@
  * the head) are public to engine_cuda_overlap.c, which interleaves two half batches. */
 #include <math.h>
 
-#include "engine_cuda_internal.h"
+#include "engine_cuda_forward.h"
+#include "engine_cuda_gemm.h"
 
 #define LAYER_NORM_EPS 1e-5f
 
@@ -190,7 +191,6 @@ int cuda_forward_head(cuda_engine *e, cuda_batch *b, psamp_err *err) {
 
 int cuda_forward(cuda_engine *e, int32_t n, int want_logits, int decode, psamp_err *err) {
     if (n <= 0) return 0;
-    if (decode && want_logits && cuda_overlap_applies(e, n)) return cuda_overlap_forward(e, n, err);
     cuda_batch b = cuda_batch_of(e, 0, n, &e->main_lane, decode);
     if (cuda_forward_embed(e, &b, err)) return -1;
     for (int32_t l = 0; l < e->cfg.n_layers; l++)

@@ -4,7 +4,9 @@
  * for a model without project_in/out, serially on the engine's stream. */
 #include <stdlib.h>
 
-#include "engine_cuda_internal.h"
+#include "engine_cuda_gemm.h"
+#include "engine_cuda_gemm_time.h"
+#include "engine_cuda_tune.h"
 
 #define TIMED_RUNS 5
 
@@ -48,12 +50,7 @@ static int by_value(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-int psamp_engine_cuda_time_gemms(psamp_engine *base, int32_t rows, double *seconds,
-                                 psamp_err *err) {
-    *seconds = 0.0;
-    if (!base || base->ops != &cuda_engine_ops)
-        return psamp_fail(err, "cuda engine: time_gemms on an engine that is not a cuda engine");
-    cuda_engine *e = (cuda_engine *)base;
+int cuda_time_gemms(cuda_engine *e, int32_t rows, double *seconds, psamp_err *err) {
     if (rows < 1 || rows > e->rows_cap)
         return psamp_fail(err, "cuda engine: time_gemms: rows %d outside [1, %d]", rows,
                           e->rows_cap);

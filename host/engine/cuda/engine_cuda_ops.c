@@ -1,14 +1,18 @@
 /* The CUDA engine's operations (host/engine/engine.h): prefill, fork and step, with the step's
- * CUDA graphs. A step copies its rows in (one H2D), runs the forward pass and sampling
- * (one graph launch), and copies the sampled tokens out (one D2H); the graph of a
- * batch-size bucket is captured after that bucket's first step, which runs eagerly so that
- * every kernel and cuBLAS heuristic is loaded before capture (and the GEMM plans are tuned,
- * PSAMP_GEMM_TUNE=on). Prefill chunks never tune: they use a step's plan of the same row
- * count where one exists, else the untuned path. */
+ * CUDA graphs; engine_cuda.c puts them in the engine's ops table. A step copies its rows in
+ * (one H2D), runs the forward pass and sampling (one graph launch; the pass on one stream
+ * or as two overlapping halves, chosen here), and copies the sampled tokens out (one D2H);
+ * the graph of a batch-size bucket is captured after that bucket's first step, which runs
+ * eagerly so that every kernel and cuBLAS heuristic is loaded before capture (and the GEMM
+ * plans are tuned, PSAMP_GEMM_TUNE=on). Prefill chunks never tune: they use a step's plan of
+ * the same row count where one exists, else the untuned path. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine_cuda_internal.h"
+#include "engine_cuda_forward.h"
+#include "engine_cuda_ops.h"
+#include "engine_cuda_overlap.h"
+#include "engine_cuda_tune.h"
 
 static cuda_engine *as_cuda(psamp_engine *e) { return (cuda_engine *)e; }
 
@@ -65,11 +69,18 @@ static cuda_bucket *bucket_for(cuda_engine *e, int32_t n) {
     return &e->buckets[lo];
 }
 
+/* A step's forward pass of n rows with logits: two overlapping halves where the variants
+ * ask for them (engine_cuda_overlap.c), else the one-stream pass (engine_cuda_forward.c). */
+static int step_forward(cuda_engine *e, int32_t n, psamp_err *err) {
+    if (cuda_overlap_applies(e, n)) return cuda_overlap_forward(e, n, err);
+    return cuda_forward(e, n, 1, 1, err);
+}
+
 /* Records the step's forward pass for b->rows rows into b->exec (nothing runs). */
 static int capture(cuda_engine *e, cuda_bucket *b, psamp_err *err) {
     cudaGraph_t graph = NULL;
     CUDA_TRY(err, cudaStreamBeginCapture(e->stream, cudaStreamCaptureModeThreadLocal));
-    int rc = cuda_forward(e, b->rows, 1, 1, err);
+    int rc = step_forward(e, b->rows, err);
     /* End the capture whatever happened, so the stream is usable again. */
     const cudaError_t end = cudaStreamEndCapture(e->stream, &graph);
     if (rc == 0 && end != cudaSuccess)
@@ -91,8 +102,8 @@ static int capture(cuda_engine *e, cuda_bucket *b, psamp_err *err) {
     return rc;
 }
 
-static int cuda_prefill(psamp_engine *base, int32_t slot, const int32_t *tokens, int32_t n,
-                        float tau, float *logp, psamp_err *err) {
+int cuda_prefill(psamp_engine *base, int32_t slot, const int32_t *tokens, int32_t n, float tau,
+                 float *logp, psamp_err *err) {
     cuda_engine *e = as_cuda(base);
     if (psamp_slots_check_prefill(&e->slots, slot, tokens, n, logp != NULL, tau, err)) return -1;
     CUDA_TRY(err, cudaSetDevice(e->device));
@@ -126,8 +137,7 @@ static int cuda_prefill(psamp_engine *base, int32_t slot, const int32_t *tokens,
     return 0;
 }
 
-static int cuda_fork(psamp_engine *base, const psamp_fork_request *forks, int32_t n,
-                     psamp_err *err) {
+int cuda_fork(psamp_engine *base, const psamp_fork_request *forks, int32_t n, psamp_err *err) {
     cuda_engine *e = as_cuda(base);
     if (psamp_slots_check_forks(&e->slots, forks, n, err)) return -1;
     int32_t copies = 0, max_pos = 0;
@@ -175,8 +185,8 @@ static void stage_step_rows(cuda_engine *e, const psamp_step_request *reqs, int3
     }
 }
 
-static int cuda_step(psamp_engine *base, const psamp_step_request *reqs, int32_t n,
-                     psamp_step_result *out, psamp_err *err) {
+int cuda_step(psamp_engine *base, const psamp_step_request *reqs, int32_t n,
+              psamp_step_result *out, psamp_err *err) {
     cuda_engine *e = as_cuda(base);
     if (psamp_slots_check_step(&e->slots, reqs, n, err)) return -1;
     if (n == 0) return 0;
@@ -191,7 +201,7 @@ static int cuda_step(psamp_engine *base, const psamp_step_request *reqs, int32_t
     } else {
         /* A bucket's eager step, before its capture: where GEMM plans may be tuned. */
         e->tune_pass = b != NULL;
-        const int rc = cuda_forward(e, rows, 1, 1, err);
+        const int rc = step_forward(e, rows, err);
         e->tune_pass = 0;
         if (rc) return -1;
     }
@@ -209,10 +219,4 @@ static int cuda_step(psamp_engine *base, const psamp_step_request *reqs, int32_t
         out[i].ended = psamp_slots_append(&e->slots, reqs[i].slot, r->token);
     }
     return 0;
-}
-
-const psamp_engine_ops cuda_engine_ops = {cuda_engine_destroy, cuda_prefill, cuda_fork, cuda_step};
-
-void psamp_engine_cuda_use_graphs(psamp_engine *e, int on) {
-    if (e && e->ops == &cuda_engine_ops) as_cuda(e)->use_graphs = on != 0;
 }

@@ -19,7 +19,9 @@
  * for every stream at the end. */
 #include <string.h>
 
-#include "engine_cuda_internal.h"
+#include "engine_cuda_alloc.h"
+#include "engine_cuda_forward.h"
+#include "engine_cuda_overlap.h"
 
 static int make_all(cuda_engine *e, psamp_err *err) {
     cuda_overlap *o = &e->ov;

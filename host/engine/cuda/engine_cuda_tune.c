@@ -23,11 +23,11 @@
 #include <string.h>
 
 #include "clock.h"
-#include "engine_cuda_internal.h"
+#include "engine_cuda_lt.h"
+#include "engine_cuda_tune.h"
 
 #define TUNE_CANDIDATES 8
 #define TUNE_TIMED_RUNS 3
-
 
 int cuda_timing_events(cudaEvent_t ev[2], psamp_err *err) {
     for (int i = 0; i < 2; i++) {
@@ -199,11 +199,8 @@ void cuda_plans_free(cuda_engine *e) {
     e->tune_seconds = 0.0;
 }
 
-void psamp_engine_cuda_tune_stats(const psamp_engine *base, int32_t *plans, double *seconds) {
+void cuda_tune_stats(const cuda_engine *e, int32_t *plans, double *seconds) {
     *plans = 0;
-    *seconds = 0.0;
-    if (!base || base->ops != &cuda_engine_ops) return;
-    const cuda_engine *e = (const cuda_engine *)base;
     for (int32_t i = 0; i < e->n_plans; i++) *plans += e->plans[i].found;
     *seconds = e->tune_seconds;
 }

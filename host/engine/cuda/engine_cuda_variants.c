@@ -1,11 +1,12 @@
-/* The CUDA engine's kernel variants (engine_cuda.h): one field per change, each chosen from
- * the environment at creation and switchable on a live engine, so that one run can time
- * and check both sides of every change (bench_cuda, the GPU tests). */
+/* The CUDA engine's kernel variants (engine_cuda_variants.h): one field per change, each
+ * chosen from the environment at creation and switchable on a live engine (engine_cuda.c),
+ * so that one run can time and check both sides of every change (bench_cuda, the GPU
+ * tests). This file knows the fields, their environment variables and their names only. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine_cuda_internal.h"
+#include "engine_cuda_variants.h"
 
 /* One variant field: its environment variable and its values' names, the default first. */
 typedef struct {
@@ -45,7 +46,7 @@ static psamp_cuda_variants from_ints(const int in[N_FIELDS]) {
                                  (psamp_cuda_overlap)in[6],   (psamp_cuda_gemm_tune)in[7]};
 }
 
-static int valid(const psamp_cuda_variants *v) {
+int psamp_cuda_variants_valid(const psamp_cuda_variants *v) {
     int f[N_FIELDS];
     to_ints(v, f);
     for (int i = 0; i < N_FIELDS; i++)
@@ -82,7 +83,7 @@ static const char *shown(int field, int value) {
 }
 
 void psamp_cuda_variants_name(const psamp_cuda_variants *v, char out[PSAMP_CUDA_VARIANTS_NAME_MAX]) {
-    if (!valid(v)) {
+    if (!psamp_cuda_variants_valid(v)) {
         snprintf(out, PSAMP_CUDA_VARIANTS_NAME_MAX, "?");
         return;
     }
@@ -95,39 +96,4 @@ void psamp_cuda_variants_name(const psamp_cuda_variants *v, char out[PSAMP_CUDA_
         if (f[i] != 0 && at < PSAMP_CUDA_VARIANTS_NAME_MAX)
             at += (size_t)snprintf(out + at, PSAMP_CUDA_VARIANTS_NAME_MAX - at, "+%s",
                                    shown(i, f[i]));
-}
-
-void cuda_describe_variants(cuda_engine *e) {
-    char name[PSAMP_CUDA_VARIANTS_NAME_MAX];
-    psamp_cuda_variants_name(&e->variants, name);
-    snprintf(e->base.info.detail, sizeof e->base.info.detail, "%s, kernels %.53s", e->detail_base,
-             name);
-}
-
-int psamp_engine_cuda_set_variants(psamp_engine *base, const psamp_cuda_variants *v,
-                                   psamp_err *err) {
-    if (!base || base->ops != &cuda_engine_ops)
-        return psamp_fail(err, "cuda engine: set_variants on an engine that is not a cuda engine");
-    if (!valid(v))
-        return psamp_fail(err, "cuda engine: variants (%d, %d, %d, %d, %d, %d, %d, %d) are not "
-                          "one value of each variant field", (int)v->attention, (int)v->gemm,
-                          (int)v->norm, (int)v->sample, (int)v->kv, (int)v->ffn, (int)v->overlap,
-                          (int)v->gemm_tune);
-    cuda_engine *e = (cuda_engine *)base;
-    if (v->overlap != PSAMP_CUDA_OVERLAP_OFF && cuda_overlap_init(e, err)) return -1;
-    if (memcmp(&e->variants, v, sizeof *v) != 0) {
-        e->variants = *v;
-        cuda_buckets_reset(e);
-        cuda_describe_variants(e);
-    }
-    return 0;
-}
-
-psamp_cuda_variants psamp_engine_cuda_variants(const psamp_engine *base) {
-    const psamp_cuda_variants none = {PSAMP_CUDA_ATTN_WARP, PSAMP_CUDA_GEMM_GEMV,
-                                      PSAMP_CUDA_NORM_ROWS, PSAMP_CUDA_SAMPLE_ONEPASS,
-                                      PSAMP_CUDA_KV_FUSED,  PSAMP_CUDA_FFN_EPILOGUE,
-                                      PSAMP_CUDA_OVERLAP_OFF, PSAMP_CUDA_GEMM_TUNE_OFF};
-    if (!base || base->ops != &cuda_engine_ops) return none;
-    return ((const cuda_engine *)base)->variants;
 }

@@ -4,7 +4,8 @@
  * dtype (cuBLASLt's bias epilogue takes the output's type) and rounded to it in fp32. */
 #include <stdlib.h>
 
-#include "engine_cuda_internal.h"
+#include "engine_cuda_alloc.h"
+#include "engine_cuda_weights.h"
 #include "opt_weights_cpu.h"
 #include "tensor_narrow.h"
 

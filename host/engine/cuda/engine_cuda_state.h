@@ -1,15 +1,9 @@
-/* The CUDA engine's state, shared by its host files (engine_cuda*.c):
- *   engine_cuda.c          create / destroy, the memory plan, device count
- *   engine_cuda_weights.c  weights to the device
- *   engine_cuda_forward.c  the forward pass over a batch of rows (the only kernel caller)
- *   engine_cuda_gemm.c     the linear layers: GEMV, cuBLAS, cuBLASLt with an epilogue
- *   engine_cuda_tune.c     cuBLASLt plans whose algorithm was timed (PSAMP_GEMM_TUNE=on)
- *   engine_cuda_gemm_time.c  a step's GEMMs timed alone (bench_cuda)
- *   engine_cuda_overlap.c  a step as two half batches on streams that overlap
- *   engine_cuda_ops.c      prefill / fork / step and the CUDA graphs of the step
- *   engine_cuda_variants.c the kernel variants (A/B switch) */
-#ifndef PSAMP_ENGINE_CUDA_INTERNAL_H
-#define PSAMP_ENGINE_CUDA_INTERNAL_H
+/* The CUDA engine's state: the types its host files share (the engine, its weights, buffers,
+ * lanes, batches, GEMM plans and overlap streams) and the checks of CUDA calls. Types and
+ * macros only: each file's functions are declared in that file's own header
+ * (engine_cuda_<part>.h); docs/architecture.md lists the files and how they depend. */
+#ifndef PSAMP_ENGINE_CUDA_STATE_H
+#define PSAMP_ENGINE_CUDA_STATE_H
 
 #include <cublasLt.h>
 #include <cublas_v2.h>
@@ -17,9 +11,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "engine_cuda.h"
+#include "engine.h"
+#include "engine_cuda_variants.h"
 #include "engine_slots.h"
 #include "kernels.h"
+#include "opt_checkpoint.h"
 
 /* Returns -1 from the enclosing function with err naming the failed call, its error and
  * where. */
@@ -183,98 +179,5 @@ typedef struct {
     void **allocs;            /* every device allocation, freed by destroy */
     int32_t n_allocs, cap_allocs;
 } cuda_engine;
-
-/* Frees everything the engine holds (any partly built engine too). */
-void cuda_engine_destroy(psamp_engine *base);
-
-/* cudaMalloc recorded in e->allocs (freed by destroy), zero-filled. */
-int cuda_engine_alloc(cuda_engine *e, void **ptr, size_t bytes, const char *what,
-                      psamp_err *err);
-/* A non-blocking stream of the given priority with its own cuBLAS handle and workspace (the
- * stream and handle are the caller's to destroy; the workspace is e's allocation). */
-int cuda_lane_create(cuda_engine *e, cuda_lane *lane, int priority, psamp_err *err);
-
-/* engine_cuda_weights.c: uploads ck's weights in e->dtype into e->w. */
-int cuda_weights_upload(cuda_engine *e, const opt_checkpoint *ck, psamp_err *err);
-/* Device bytes cuda_weights_upload will take for this config and dtype. */
-size_t cuda_weights_bytes(const opt_config *c, size_t elem);
-
-/* engine_cuda_forward.c: enqueues the forward pass of e->d.rows[0..n) on e->stream; with
- * want_logits, the final norm, lm_head and the sampling into e->d.results. decode: the
- * rows are a step's (one per slot), which lets the overlap and fusion variants apply. */
-int cuda_forward(cuda_engine *e, int32_t n, int want_logits, int decode, psamp_err *err);
-/* Enqueues the KV copies of n fork triples already in e->d.forks. */
-int cuda_forward_forks(cuda_engine *e, int32_t n, int32_t max_pos, psamp_err *err);
-/* The pieces of a forward pass over batch b, each enqueued on b->lane (attention on
- * `stream`), for the schedules of engine_cuda_overlap.c. */
-cuda_batch cuda_batch_of(cuda_engine *e, int32_t r0, int32_t n, const cuda_lane *lane,
-                         int decode);
-int cuda_forward_embed(cuda_engine *e, cuda_batch *b, psamp_err *err);
-/* Layer l up to attention's input (norm, QKV projection, the KV append unless fused). */
-int cuda_forward_pre_attention(cuda_engine *e, cuda_batch *b, int32_t l, psamp_err *err);
-int cuda_forward_attention(cuda_engine *e, cuda_batch *b, int32_t l, cudaStream_t stream,
-                           psamp_err *err);
-/* Layer l from attention's output on (out_proj, norms, FFN). */
-int cuda_forward_post_attention(cuda_engine *e, cuda_batch *b, int32_t l, psamp_err *err);
-/* Final norm, lm_head and sampling. */
-int cuda_forward_head(cuda_engine *e, cuda_batch *b, psamp_err *err);
-
-/* engine_cuda_gemm.c: y[m, n] (fp32) = x[m, k] W[n, k]^T on lane (x, W in the dtype). */
-int cuda_gemm(cuda_engine *e, const cuda_lane *lane, const void *x, const void *w, float *y,
-              int32_t m, int32_t n, int32_t k, psamp_err *err);
-/* out[m, n] (dtype) = relu(x W^T + bias) through cuBLASLt's epilogue (bias_t: the bias in
- * the dtype, or NULL); for the GEMV's few rows, or when cuBLASLt offers no algorithm,
- * cuda_gemm into y then bias_act with bias_r (bias_t's values in fp32: the same sums). */
-int cuda_gemm_bias_relu(cuda_engine *e, const cuda_lane *lane, const void *x, const void *w,
-                        const void *bias_t, const float *bias_r, void *out, float *y, int32_t m,
-                        int32_t n, int32_t k, psamp_err *err);
-
-/* cuBLASLt descriptors of out = x W^T (+ the kind's epilogue; bias_t as in
- * cuda_gemm_bias_relu) in column-major terms, with a preference limited to the lane's
- * workspace and to these pointers' alignments. On failure c holds what was made. */
-int cuda_lt_describe(cuda_engine *e, const cuda_lane *lane, cuda_lt_kind kind, const void *w,
-                     const void *x, const void *bias_t, const void *out, int32_t m, int32_t n,
-                     int32_t k, cuda_lt_call *c, psamp_err *err);
-void cuda_lt_call_free(cuda_lt_call *c);
-/* The largest power of two up to 256 that divides p's address. */
-uint32_t cuda_lt_alignment(const void *p);
-
-/* engine_cuda_tune.c (PSAMP_GEMM_TUNE=on): *plan = the tuned plan of this GEMM, tuning it
- * first when e->tune_pass is set and there is none yet (never inside a stream capture:
- * that fails); NULL when there is no plan with an algorithm (the caller's untuned path). */
-int cuda_tuned_plan(cuda_engine *e, const cuda_lane *lane, cuda_lt_kind kind, const void *x,
-                    const void *w, const void *bias_t, void *out, int32_t m, int32_t n,
-                    int32_t k, const cuda_gemm_plan **plan, psamp_err *err);
-/* Runs a plan's GEMM on the lane (bias_t: the bias of this call, for CUDA_LT_RELU_BIAS). */
-int cuda_plan_run(cuda_engine *e, const cuda_lane *lane, const cuda_gemm_plan *p, const void *x,
-                  const void *w, const void *bias_t, void *out, psamp_err *err);
-/* Frees every plan (a variant switch, destroy). */
-void cuda_plans_free(cuda_engine *e);
-/* Two events with timing (ev NULL-filled by the caller; those made stay on failure), and
- * their release. */
-int cuda_timing_events(cudaEvent_t ev[2], psamp_err *err);
-void cuda_timing_events_free(cudaEvent_t ev[2]);
-
-/* engine_cuda_overlap.c: streams, handles and events of the halves schedule, made when an
- * overlap variant is first chosen (at creation or by set_variants; again a no-op), freed by
- * cuda_overlap_free. */
-int cuda_overlap_init(cuda_engine *e, psamp_err *err);
-void cuda_overlap_free(cuda_engine *e);
-/* Whether a step of n rows runs as two halves under e's variants. */
-int cuda_overlap_applies(const cuda_engine *e, int32_t n);
-/* The forward pass of a step of n rows (with logits) as two halves: enqueued from
- * e->stream, which waits for all of it at the end. */
-int cuda_overlap_forward(cuda_engine *e, int32_t n, psamp_err *err);
-
-/* engine_cuda_ops.c */
-extern const psamp_engine_ops cuda_engine_ops;
-/* Buckets of padded batch sizes for the step graphs, for a table of n_slots slots. */
-int cuda_buckets_init(cuda_engine *e, psamp_err *err);
-void cuda_buckets_free(cuda_engine *e);
-/* Drops every captured step graph (the kernels they hold changed) and every tuned plan. */
-void cuda_buckets_reset(cuda_engine *e);
-
-/* engine_cuda_variants.c: info.detail = detail_base + the variants' name. */
-void cuda_describe_variants(cuda_engine *e);
 
 #endif
