@@ -2,3 +2,5 @@
 psamp_cli_test(NAME cli_generate SCRIPT cli_generate.sh)
 psamp_cli_test(NAME cli_score SCRIPT cli_score.sh)
 psamp_cli_test(NAME cli_main SCRIPT cli_main.sh)
+psamp_cli_test(NAME cli_docs SCRIPT cli_docs.sh)
+psamp_cli_test(NAME cli_report SCRIPT cli_report.sh)

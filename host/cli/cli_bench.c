@@ -254,10 +254,10 @@ static int run_bench(bench_args *a, psamp_err *err) {
         for (int32_t c = 0; c < b->r.n_chains; c++) decoded += b->r.chains[c].tokens_decoded;
         fprintf(stderr,
                 "psamp bench: %s, %d chains (%d at once): %.1f tokens/s (%.2f per chain), mean batch %.1f rows, "
-                "host %.1f%% of engine time\n",
+                "sampler host work %.1f%% of sampling time\n",
                 b->backend, b->chains, b->active, decoded / b->wall_seconds, decoded / b->wall_seconds / b->chains,
                 b->r.engine_steps ? (double)decoded / (double)b->r.engine_steps : 0.0,
-                100.0 * b->r.host_seconds / b->r.engine_seconds);
+                100.0 * b->r.host_seconds / (b->r.host_seconds + b->r.engine_seconds));
     }
     if (out.f) write_report(out.f, a, &bm, runs, n_chains);
     if (out.f && psamp_atomic_commit(&out, err) != 0) goto done;
@@ -301,7 +301,7 @@ int cli_cmd_bench(int argc, char **argv) {
         {"proposal-temp", CLI_DOUBLE, &a.s.proposal_temp, "T", "proposal temperature (default 1/alpha)", 0},
         {"temperature", CLI_DOUBLE, &a.s.temperature, "T", "temp/bestofn temperature (default 1)", 0},
         {"best-of", CLI_INT, &a.s.best_of, "N", "bestofn samples (default 8)", 0},
-        {"max-new-tokens", CLI_INT, &a.s.max_new_tokens, "T", "new tokens per chain (default 256; toy: its length)", 0},
+        {"max-new-tokens", CLI_INT, &a.s.max_new_tokens, "T", "new tokens per chain (default 256, the workload of benchmarks/RESULTS.md; toy: its length)", 0},
         {"prompt-len", CLI_INT, &a.prompt_len, "N", "OPT prompt tokens, BOS included (default 16)", 0},
         {"seed", CLI_U64, &a.s.seed, "S", "sampling seed (default 0)", 0},
         {"weights-seed", CLI_U64, &a.weights_seed, "S", "seed of the random weights (default 1)", 0},

@@ -264,7 +264,7 @@ int cli_cmd_h3(int argc, char **argv) {
     const char *dir = NULL;
     memset(&a, 0, sizeof a);
     cli_option opts[EXPT_COMMON_OPTIONS + 1];
-    expt_common_options(&a, opts, "prompts", "toy length; OPT 32");
+    expt_common_options(&a, opts, "prompts", "toy length; OPT 32: room for loops at n samples a prompt");
     opts[EXPT_COMMON_OPTIONS] = (cli_option){"out", CLI_STRING, &dir, "DIR", "output folder (required; made if absent)", 0};
     cli_command cmd = {"h3", "greedy vs power at equal length: log p and repetition per method",
                        "(--config FILE | --model PATH [--prompts FILE] | --worlds A,B) --out DIR [options]", H3_DETAILS,

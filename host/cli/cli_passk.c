@@ -41,7 +41,7 @@ static const char PASSK_DETAILS[] =
     "(default: " PASSK_DEFAULT_METHODS "). Values joined by '|' make a grid, one method per\n"
     "combination: 'power:alpha=2|4|8,block-size=4|8' is 6 methods labelled 'power alpha=2 block-size=4', ...\n"
     "Greedy is deterministic: it runs once and stands for all n.\n"
-    "A task file is JSONL: {\"id\", \"prompt\", \"answer\" | \"regex\"}; see experiments/README.md.\n"
+    "A task file is JSONL: {\"id\", \"prompt\", \"answer\" | \"regex\"}; see experiments/tasks/README.md.\n"
     "Options given beside --config override the file's values.";
 
 static void write_sample_line(FILE *f, const char *label, const expt_set *s, int32_t p, const psamp_chain_result *ch,
@@ -249,7 +249,7 @@ int cli_cmd_passk(int argc, char **argv) {
     passk_args a;
     memset(&a, 0, sizeof a);
     cli_option opts[EXPT_COMMON_OPTIONS + 5];
-    expt_common_options(&a.common, opts, "tasks", "toy length; OPT 16");
+    expt_common_options(&a.common, opts, "tasks", "toy length; OPT 16: task answers are a few words");
     cli_option own[] = {
         {"k", CLI_STRING, &a.common.ks, "LIST", "k values, e.g. 1,2,4,8 (default 1..N)", 0},
         {"out", CLI_STRING, &a.out, "FILE.json", "write the results as JSON", 0},
