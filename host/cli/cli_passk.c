@@ -212,17 +212,17 @@ static int run_passk(const experiment_config *c, const passk_args *a, psamp_err 
         if (method_spec_config(&c->methods.items[m], s.problems[0].max_new_tokens, c->samples, c->seed, &t[m].run, err))
             goto done;
     }
-    cli_progress progress;
-    cli_progress_init(&progress, "psamp passk");
+    cli_progress_init(&s.progress, "psamp passk");
+    s.progress_runs = s.n_problems * c->methods.n;
     for (int32_t p = 0; p < s.n_problems; p++)
         for (int32_t m = 0; m < c->methods.n; m++) {
+            s.progress_run = p * c->methods.n + m;
             if (run_one(&s, c, p, &c->methods.items[m], &t[m], samples.f, err) != 0) {
-                cli_progress_finish(&progress);
+                cli_progress_finish(&s.progress);
                 goto done;
             }
-            cli_progress_update(&progress, (double)(p * c->methods.n + m + 1) / (s.n_problems * c->methods.n));
         }
-    cli_progress_finish(&progress);
+    cli_progress_finish(&s.progress);
     if (out.f) write_json(out.f, c, &s, t);
     if (csv.f) write_csv(csv.f, c, &s, t);
     if ((out.f && psamp_atomic_commit(&out, err) != 0) || (csv.f && psamp_atomic_commit(&csv, err) != 0) ||
