@@ -19,7 +19,7 @@ static const char H1_DETAILS[] =
     "threads. Every sample is scored\n"
     "at temperature 1 and each T; for pairs of one prompt, gap_T = score_T(x) - score_T(y) is\n"
     "fitted on D = score_1(x) - score_1(y) and compared with power's alpha * D, alpha = 1/T.\n"
-    "Plot: python3 experiments/h1/plot_h1.py RESULTS.json OUTDIR";
+    "Plot: \"$(scripts/pyenv.sh plot)/bin/python\" experiments/h1/plot_h1.py RESULTS.json OUTDIR";
 
 static const char *const H1_KEYS[] = {"model", "prompts", "samples", "pairs", "temperatures",
                                       "max_new_tokens", "seed", "backend", "dtype", "threads", NULL};

@@ -26,7 +26,7 @@ static const char H2_HELP[] =
     "Without --from-trace, h2 runs the sampler with the run options of psamp generate (below)\n"
     "and tracks each MH decision live; on a toy world it also reports the fraction of chains\n"
     "off the greedy first token and on a correct path, with their exact p^alpha values.\n"
-    "Plot: python3 experiments/h2/plot_h2.py REPORT.json OUTDIR\n\n";
+    "Plot: \"$(scripts/pyenv.sh plot)/bin/python\" experiments/h2/plot_h2.py REPORT.json OUTDIR\n\n";
 
 typedef struct {
     const char *out, *from_trace;
