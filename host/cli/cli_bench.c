@@ -355,7 +355,9 @@ int cli_cmd_bench(int argc, char **argv) {
     };
     cli_command cmd = {"bench", "throughput per chain against chain count (tokens/s, proposals/s, host time)",
                        "[--model PATH] [--backend NAME] [--chains 1,64,256] [options]",
-                       "Prints one JSON object; a line per chain count goes to stderr as it finishes.", opts,
+                       "Prints one JSON object; a line per chain count goes to stderr as it finishes. The default\n"
+                       "chain counts are sized for a GPU: on a CPU, after the first, bench says what the others\n"
+                       "will cost (--chains 1,8 --max-new-tokens 64 is a quick look there).", opts,
                        (int)(sizeof opts / sizeof opts[0])};
     psamp_err err = {{0}};
     int rc = cli_parse(&cmd, argc, argv, &err);
