@@ -50,5 +50,15 @@ run_both h1 h1 --config "$PSAMP_SOURCE_DIR/experiments/h1/ci.json" --out "$tmp/h
 run_both h3 h3 --worlds "$toy/greedy_trap.json,$toy/eos_world.json" --samples 20 --out "$tmp/h3"
 run_both passk passk --worlds "$toy/greedy_trap.json,$toy/eos_world.json" --samples 500 --k 1,4 --out "$tmp/pk.json"
 run_both "bench: 1000 chains" bench --model "$trap_world" --chains 1,1000 --mcmc-steps 20
+# bench on a CPU with the GPU-sized default chain counts says what they will cost.
+opt="$PSAMP_FIXTURES/opt-tiny-pre"
+expect_ok bench --model "$opt" --backend cpu --max-new-tokens 16 --block-size 8 --prompt-len 4 --sgemm-seconds 0
+checks=$((checks + 1))
+grep -qE "default chain counts are sized for a GPU: the others decode about [0-9.e+]+ tokens, up to [0-9.]+ minutes" "$tmp/err" ||
+  fail "bench on a CPU with default chains: no cost note: $(cat "$tmp/err")"
+json_check "$tmp/out" '[r["chains"] for r in d["runs"]] == [1, 64, 256]'
+expect_ok bench --model "$opt" --backend cpu --chains 1,2 --max-new-tokens 16 --block-size 8 --prompt-len 4 --sgemm-seconds 0
+checks=$((checks + 1))
+! grep -q "sized for a GPU" "$tmp/err" || fail "bench: a cost note though --chains was given"
 run_both sweep sweep --config "$PSAMP_SOURCE_DIR/experiments/configs/toy-sweep.json" --out "$tmp/sweep_$RANDOM"
 finish
