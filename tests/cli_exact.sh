@@ -65,6 +65,12 @@ expect 1 "max new tokens 9 is outside \[1, 8\]" --model "$TOY/greedy_trap.json" 
 expect 2 "unknown option '--beta'" --model "$TOY/greedy_trap.json" --beta 2
 expect 2 "alpha: expected a number, got 'abc'" --model "$TOY/greedy_trap.json" --alpha abc
 expect 2 "model needs a value" --alpha 2 --model
+expect 1 "opt-tiny-pre: is a directory, not a file" --model "$PSAMP_FIXTURES/opt-tiny-pre" --alpha 2
+# Large alpha: the entropy stays finite and >= 0 (it was -5e-8 at 1e4 and 4.2 at 1e8).
+for a in 1e4 1e8 1e300; do
+  h=$("$PSAMP" exact --model "$TOY/greedy_trap.json" --alpha $a --json | field power_entropy)
+  near "$h" 0 1e-100 || fail "alpha $a: power_entropy $h"
+done
 "$PSAMP" exact --help | grep -q "max-new-tokens" || fail "--help lists the options"
 
 [ "$failures" -eq 0 ] && echo "cli_exact: all checks passed"

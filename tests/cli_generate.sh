@@ -102,6 +102,22 @@ for m in greedy temp power maxswap bestofn; do
   fi
 done
 
+# Ids the model has but vocab.json lacks (opt-tiny-vocab-gap: vocab_size 1032, 1024 entries, as
+# real OPT has 50272 and 50265): sampled as the model says, kept in tokens, "<unk:ID>" in text,
+# and no output lost. Greedy from BOS reaches 1028 and 1030 at steps 3 and 4 (transformers'
+# greedy run in opt_extra_reference.json).
+gap="$PSAMP_FIXTURES/opt-tiny-vocab-gap"
+expect_ok generate --model "$gap" --prompt "" --method greedy --max-new-tokens 4 --json \
+  --samples-out "$tmp/gap.jsonl" --trace "$tmp/gap_t.jsonl"
+json_check "$tmp/out" 'd["samples"] == [d["samples"][0]] and d["samples"][0].endswith("<unk:1028><unk:1030>")'
+json_check "$tmp/gap.jsonl" 'd[0]["tokens"] == [318, 318, 1028, 1030] and d[0]["text"].endswith("<unk:1028><unk:1030>")'
+expect_ok generate --model "$gap" --prompt "" --method power --max-new-tokens 6 --block-size 3 \
+  --mcmc-steps 2 --chains 8 --seed 1 --json --samples-out "$tmp/gap.jsonl" --trace "$tmp/gap_t.jsonl"
+json_check "$tmp/out" 'len(d["samples"]) == 8 and None not in d["samples"]'
+json_check "$tmp/gap.jsonl" 'len(d) == 8 and any(t >= 1024 for x in d for t in x["tokens"])'
+json_check "$tmp/gap.jsonl" 'all(x["text"].count("<unk:") == sum(t >= 1024 for t in x["tokens"]) for x in d)'
+json_check "$tmp/gap_t.jsonl" 'len(d) == 8 * 2 * 2 and any("<unk:" in x["suffix_proposal"] for x in d)'
+
 # Bad input: one line on stderr, non-zero exit, no output file left behind.
 expect_error 2 "alpha" -- generate --model "$trap_world" --alpha 0
 expect_error 2 "alpha" -- generate --model "$trap_world" --alpha -1
@@ -129,4 +145,35 @@ expect_error 1 "trace" -- generate --model "$trap_world" --trace "$tmp/no/such/d
 expect_error 1 "block-size" -- generate --model "$trap_world" --block-size 9 --samples-out "$tmp/partial.jsonl"
 checks=$((checks + 1))
 [ -z "$(ls "$tmp" | grep partial)" ] || fail "a partial output file was left behind"
+# Numbers at the edges (issue 11): no overflow, no silent wrap or shrink, the right option named.
+expect_error 1 "max-new-tokens: prompt (2 tokens) + 2147483647 exceeds" -- generate --model "$opt" --prompt "Hello" --max-new-tokens 2147483647
+expect_error 2 "seed: expected a non-negative integer, got ' -1'" -- generate --model "$trap_world" --seed " -1"
+expect_error 2 "chains: expected an integer, got ' 3'" -- generate --model "$trap_world" --chains " 3"
+expect_error 1 "blocks must be between 1 and --max-new-tokens (got 9)" -- generate --model "$trap_world" --blocks 9
+expect_ok generate --model "$trap_world" --max-new-tokens 2 --json
+json_check "$tmp/out" 'd["block_size"] == 1'
+expect_error 2 "best-of 2147483647" -- generate --model "$trap_world" --method bestofn --best-of 2147483647
+expect_error 1 "prompt: 8 tokens fill the toy world's length 8" -- generate --model "$trap_world" --prompt BGGGGGGG
+expect_error 1 "prompt: no token of greedy-trap matches at byte 0 of 'Q'" -- generate --model "$trap_world" --prompt Q
+# Output files: a FIFO or device is refused (never replaced by a file), a symbolic link is
+# followed (its target replaced, the link kept), a write that fails (file size limit, as a
+# full disk) is reported and leaves nothing.
+mkfifo "$tmp/fifo"
+expect_error 1 "samples-out: '$tmp/fifo' is not a regular file" -- generate --model "$trap_world" --samples-out "$tmp/fifo"
+expect_error 1 "trace: '$tmp/fifo' is not a regular file" -- generate --model "$trap_world" --trace "$tmp/fifo"
+checks=$((checks + 1))
+[ -p "$tmp/fifo" ] || fail "the FIFO was replaced"
+echo old >"$tmp/target.jsonl"
+ln -s "$tmp/target.jsonl" "$tmp/link.jsonl"
+expect_ok generate --model "$trap_world" --chains 3 --samples-out "$tmp/link.jsonl"
+checks=$((checks + 1))
+[ -L "$tmp/link.jsonl" ] || fail "the symbolic link was replaced by a file"
+json_check "$tmp/target.jsonl" 'len(d) == 3'
+ln -s "$tmp/nowhere" "$tmp/dangling.jsonl"
+expect_error 1 "dangling.jsonl' is a symbolic link to a file that does not exist" -- generate --model "$trap_world" --samples-out "$tmp/dangling.jsonl"
+checks=$((checks + 1))
+(trap '' XFSZ; ulimit -f 1; "$PSAMP" generate --model "$trap_world" --chains 2000 --samples-out "$tmp/big.jsonl" \
+  >"$tmp/out" 2>"$tmp/err") && fail "a failed write was reported as success"
+grep -q "samples-out: .*write" "$tmp/err" || fail "failed write: $(cat "$tmp/err")"
+[ -z "$(ls "$tmp" | grep big)" ] || fail "a failed write left a file behind: $(ls "$tmp")"
 finish

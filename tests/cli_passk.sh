@@ -208,4 +208,7 @@ expect_error 1 "broken.jsonl:3" -- passk --model "$opt" --tasks "$tmp/broken.jso
   --csv "$tmp/left.csv"
 checks=$((checks + 1))
 [ -z "$(ls "$tmp" | grep left)" ] || fail "a partial output was left behind: $(ls "$tmp")"
+expect_error 1 "samples 2147483647 is more than" -- passk --model "$toy/greedy_trap.json" --samples 2147483647
+expect_error 1 "k: k = 2 is listed twice" -- passk --model "$toy/greedy_trap.json" --samples 4 --k 2,1,2
+expect_error 1 "block_size must be positive (got 0)" -- passk --model "$toy/greedy_trap.json" --methods "power:block-size=0"
 finish

@@ -12,6 +12,30 @@ expect_ok score --model "$opt" --tokens "$ids" --json
 cp "$tmp/out" "$tmp/tokens.json"
 checks=$((checks + 1))
 cmp -s "$tmp/text.json" "$tmp/tokens.json" || fail "--text and --tokens disagree"
+# The same weights in 5 shards + model.safetensors.index.json (written by transformers) score
+# exactly as the single file.
+expect_ok score --model "$PSAMP_FIXTURES/opt-tiny-sharded" --text "Hello world" --json
+checks=$((checks + 1))
+cmp -s "$tmp/text.json" "$tmp/out" || fail "opt-tiny-sharded scores differently from opt-tiny-pre"
+# bos_token_id null in config.json (opt-tiny-nobos): the BOS is tokenizer_config.json's bos_token
+# "</s>", as transformers' tokenizer takes it ([2, 508, 506], opt_extra_reference.json).
+nobos="$PSAMP_FIXTURES/opt-tiny-nobos"
+expect_ok score --model "$nobos" --text "Hello world" --json
+checks=$((checks + 1))
+cmp -s "$tmp/text.json" "$tmp/out" || fail "opt-tiny-nobos: $(cat "$tmp/out")"
+mkdir -p "$tmp/nobos"
+cp "$nobos/config.json" "$nobos/vocab.json" "$nobos/merges.txt" "$opt/model.safetensors" "$tmp/nobos/"
+printf '{"bos_token": {"content": "</s>", "special": true}}' >"$tmp/nobos/tokenizer_config.json"
+expect_ok score --model "$tmp/nobos" --text "Hello world" --json
+checks=$((checks + 1))
+cmp -s "$tmp/text.json" "$tmp/out" || fail "bos_token as an object: $(cat "$tmp/out")"
+printf '{"bos_token": "<no such token>"}' >"$tmp/nobos/tokenizer_config.json"
+expect_error 1 "tokenizer_config.json: field 'bos_token'" -- score --model "$tmp/nobos" --text "Hello world"
+rm "$tmp/nobos/tokenizer_config.json"
+expect_error 1 "config.json: field 'bos_token_id' is null" -- score --model "$tmp/nobos" --text "Hello world"
+expect_ok score --model "$tmp/nobos" --tokens 2,508,506 --json
+checks=$((checks + 1))
+cmp -s "$tmp/text.json" "$tmp/out" || fail "nobos --tokens: $(cat "$tmp/out")"
 expect_ok score --model "$opt" --text "Hello world"
 checks=$((checks + 1))
 grep -q "total log p" "$tmp/out" || fail "text output has no total"
@@ -30,4 +54,5 @@ expect_error 1 "does not exist" -- score --model "$tmp/nope" --text a
 expect_error 1 "config.json" -- score --model "$tmp" --text a
 expect_error 1 "nothing to score" -- score --model "$opt" --tokens 2
 expect_error 1 "cannot follow\|impossible\|not listed\|position" -- score --model "$trap_world" --text "BA"
+expect_error 1 "text: no token of greedy-trap matches at byte 1 of 'BQ'" -- score --model "$trap_world" --text BQ
 finish

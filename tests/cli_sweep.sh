@@ -184,7 +184,7 @@ mkdir -p "$tmp/failing/samples/$victim.jsonl"   # a folder where the samples fil
 rc=$?
 checks=$((checks + 1))
 [ $rc = 1 ] && grep -q "31 run now, 1 failed" "$tmp/out" && grep -q "$victim" "$tmp/err" || fail "failed point: exit $rc, $(cat "$tmp/out" "$tmp/err")"
-json_check "$tmp/failing/points/$victim.failed.json" '"cannot write" in d["error"]'
+json_check "$tmp/failing/points/$victim.failed.json" '"is not a regular file" in d["error"]'
 rc=$(expect_error_lines sweep --merge "$tmp/failing")
 checks=$((checks + 1))
 [ "$rc" = 1 ] && grep -q "^psamp sweep: failed $victim" "$tmp/err" || fail "merge does not list the failed point: $(cat "$tmp/err")"

@@ -1,5 +1,6 @@
 # The real sources of the kernels that keep to kernel_emu.h's subset (kernels/attention_warp.cu,
-# kernels/gemv.cu, kernels/layernorm_rows.cu, kernels/sample_onepass.cu), compiled as host C++ and run on a CPU emulator of thread blocks under the
+# kernels/gemv.cu, kernels/layernorm_rows.cu, kernels/sample_onepass.cu and the decoders'
+# kernels/decoder_*.cu), compiled as host C++ and run on a CPU emulator of thread blocks under the
 # GPU tests' own checks, the rest of CUDA coming from the mock (label emu): the kernels'
 # indexing, shuffles, merges and launch choices are checked here, without a GPU, before the
 # first GPU run. Needs the CUDA headers, like the mock.
@@ -16,6 +17,8 @@ if(CUDAToolkit_FOUND)
   add_library(psamp_cuda_emu STATIC ${PSAMP_EMU_ENGINE_SOURCES}
     cuda_emu/kernel_emu.cpp cuda_emu/emu_attention_warp.cpp cuda_emu/emu_gemv.cpp
     cuda_emu/emu_layernorm_rows.cpp cuda_emu/emu_sample_onepass.cpp
+    cuda_emu/emu_decoder_rmsnorm.cpp cuda_emu/emu_decoder_rope.cpp cuda_emu/emu_decoder_swiglu.cpp
+    cuda_emu/emu_decoder_attention.cpp cuda_emu/emu_decoder_embed.cpp
     cuda_mock/mock_runtime.c cuda_mock/mock_blas.c cuda_mock/mock_kernels.c)
   set_target_properties(psamp_cuda_emu PROPERTIES CXX_STANDARD 17 CXX_STANDARD_REQUIRED ON)
   target_include_directories(psamp_cuda_emu PUBLIC ${CMAKE_SOURCE_DIR}/host/engine/cuda
@@ -29,14 +32,15 @@ if(CUDAToolkit_FOUND)
   # The engine and sampling tests in --quick form (the engine: one model in fp16, every
   # variant set, graphs on; sampling: two vocabularies): the full ones pass too but take
   # minutes on the emulator.
-  foreach(name test_gpu_attention test_gpu_gemv test_gpu_kernels test_gpu_sample test_gpu_engine)
+  foreach(name test_gpu_attention test_gpu_gemv test_gpu_kernels test_gpu_sample test_gpu_engine
+          test_gpu_decoder test_gpu_decoder_forward)
     add_executable(emu_${name} gpu/${name}.c gpu/gpu_test.c)
     target_compile_options(emu_${name} PRIVATE ${PSAMP_C_WARNINGS})
     target_link_libraries(emu_${name} PRIVATE psamp_testlib psamp_cuda_emu)
     set_target_properties(emu_${name} PROPERTIES LINKER_LANGUAGE CXX)
     target_compile_definitions(emu_${name} PRIVATE PSAMP_FIXTURES="${PSAMP_FIXTURES}")
     if(name STREQUAL "test_gpu_engine")
-      # One test per set of kernel variants: the whole --quick run took 30-45 s of CPU
+      # One test per set of kernel variants: the whole --quick run took 28 s of CPU
       # (Release; the sanitizers several times more), 288 s wall at load 15-20 against a
       # 300 s timeout. Split, the longest (halves) takes 10 s of CPU, and the parts share the
       # cores. Under the sanitizers, only first, halves-split, halves and tune-halves run:

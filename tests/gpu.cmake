@@ -5,6 +5,9 @@ set(PSAMP_GPU_TEST_UTIL gpu/gpu_test.c)
 psamp_c_test(NAME test_gpu_kernels SOURCES gpu/test_gpu_kernels.c ${PSAMP_GPU_TEST_UTIL} GPU LABELS unit)
 psamp_c_test(NAME test_gpu_attention SOURCES gpu/test_gpu_attention.c ${PSAMP_GPU_TEST_UTIL} GPU LABELS unit)
 psamp_c_test(NAME test_gpu_gemv SOURCES gpu/test_gpu_gemv.c ${PSAMP_GPU_TEST_UTIL} GPU LABELS unit)
+psamp_c_test(NAME test_gpu_decoder SOURCES gpu/test_gpu_decoder.c ${PSAMP_GPU_TEST_UTIL} GPU LABELS unit)
+psamp_c_test(NAME test_gpu_decoder_forward SOURCES gpu/test_gpu_decoder_forward.c ${PSAMP_GPU_TEST_UTIL} GPU
+  LABELS engine)
 psamp_c_test(NAME test_gpu_sample SOURCES gpu/test_gpu_sample.c ${PSAMP_GPU_TEST_UTIL} GPU LABELS unit)
 psamp_c_test(NAME test_gpu_engine SOURCES gpu/test_gpu_engine.c ${PSAMP_GPU_TEST_UTIL} GPU
   LABELS engine opt)

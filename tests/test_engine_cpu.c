@@ -259,18 +259,43 @@ static void check_chunked_prefill(psamp_test_state *t, const char *name) {
 }
 
 /* The room for slots: OPT-125M's slot of 288 tokens is 12 layers x K and V x 768 x 288 fp32
- * (21,233,664 bytes) + its 288 token ids and 8 bytes of state; usable memory is nine tenths
- * of what is available, less 512 MiB. The engine's own answer is a count that fits. */
+ * (21,233,664 bytes) + its 288 token ids and 8 bytes of state, and each slot adds a row of
+ * scratch: 6 x 768 + 3072 (ffn) + 768 (embedding) + 50272 (logits) floats = 234,880 bytes,
+ * + a row and a step result (28 bytes). Usable memory is nine tenths of what is available,
+ * less 512 MiB. The old estimate left out the row (its 1 M chains asked for 34 GB of a 24 GB
+ * machine); the count must be the largest whose bytes fit. */
 static void check_room(psamp_test_state *t) {
     opt_config c = opt_config_125m();
-    const uint64_t per_slot = 21233664ull + 288 * 4 + 8, gib = 1ull << 30;
+    const uint64_t gib = 1ull << 30, threads = (uint64_t)psamp_engine_cpu_default_threads();
+    const uint64_t per_slot = 21233664ull + 288 * 4 + 8 + 234880 + 28;
+    const uint64_t fixed = threads * 288 * 4;
+    CHECK(t, psamp_engine_cpu_bytes(&c, 1000, 288, (int)threads) == fixed + 1000 * per_slot,
+          "bytes of 1000 slots: %llu, expected %llu", (unsigned long long)psamp_engine_cpu_bytes(&c, 1000, 288, (int)threads),
+          (unsigned long long)(fixed + 1000 * per_slot));
     const uint64_t usable = 24 * gib - 24 * gib / 10 - (512ull << 20);
-    CHECK(t, psamp_engine_cpu_slots_in(&c, 288, 24 * gib) == (int32_t)(usable / per_slot),
+    CHECK(t, psamp_engine_cpu_slots_in(&c, 288, 24 * gib) == (int32_t)((usable - fixed) / per_slot),
           "24 GiB: room for %d slots, expected %d", psamp_engine_cpu_slots_in(&c, 288, 24 * gib),
-          (int32_t)(usable / per_slot));
+          (int32_t)((usable - fixed) / per_slot));
     CHECK(t, psamp_engine_cpu_slots_in(&c, 288, 512ull << 20) == 0, "room in 512 MiB");
     CHECK(t, psamp_engine_cpu_slots_in(&c, 144, 24 * gib) > psamp_engine_cpu_slots_in(&c, 288, 24 * gib),
           "shorter slots, no more of them");
+    /* The estimate is what an engine allocates: few slots (64 rows of scratch) and many. */
+    opt_checkpoint tiny;
+    psamp_err terr = {{0}};
+    if (test_open_fixture("opt-tiny-pre", &tiny, &terr) == 0) {
+        const int32_t counts[2] = {3, 150};
+        for (int i = 0; i < 2; i++) {
+            psamp_cpu_options o = {2};
+            psamp_engine *e = NULL;
+            CHECK(t, psamp_engine_cpu_create(&tiny, counts[i], 40, &o, &e, &terr) == 0, "engine: %s", terr.msg);
+            if (!e) continue;
+            uint64_t want = psamp_engine_cpu_bytes(&tiny.cfg, counts[i], 40, 2);
+            CHECK(t, e->info.host_bytes == want, "%d slots: engine took %llu bytes, estimate %llu", counts[i],
+                  (unsigned long long)e->info.host_bytes, (unsigned long long)want);
+            psamp_engine_destroy(e);
+        }
+        opt_checkpoint_close(&tiny);
+    }
     opt_checkpoint ck;
     psamp_err err = {{0}};
     int32_t room = -1;

@@ -49,7 +49,9 @@ typedef struct {
 static const broken_case BROKEN[] = {
     {"{\"n\": 2", "dir/c.json: not valid JSON near byte"},
     {"[1]", "dir/c.json: the top level must be a JSON object"},
+    {"{\"n\": 2, \"name\": \"Hi\\u0000there\"}", "dir/c.json: a JSON string holds U+0000 (\\u0000) at byte 20"},
     {"{\"n\": 2, \"bogus\": 1}", "dir/c.json: unknown key 'bogus' (known: n, x, name"},
+    {"{\"n\": 2, \"bo\\ngus\\u001b\": 1}", "dir/c.json: unknown key 'bo\\ngus\\x1b' (known: n, x, name"},
     {"{\"n\": 2, \"n\": 3}", "dir/c.json: n is given twice"},
     {"{}", "dir/c.json: n is required"},
     {"{\"n\": \"2\"}", "dir/c.json: n must be a number"},

@@ -164,7 +164,7 @@ static void check_index_errors(psamp_test_state *t, const char *dir) {
     test_write_text(test_path(path, dir, "model.safetensors.index.json"),
                     "{\"weight_map\": {\"model.embed_tokens.weight\": \"model-00005-of-00005.safetensors\"}}");
     rc = decoder_checkpoint_open(&ck, dir, &err);
-    CHECK(t, rc == -1 && strstr(err.msg, "lacks it") != NULL && strstr(err.msg, "model.embed_tokens.weight") != NULL,
+    CHECK(t, rc == -1 && strstr(err.msg, "does not hold it") != NULL && strstr(err.msg, "model.embed_tokens.weight") != NULL,
           "tensor missing from its shard: '%s'", err.msg);
     printf("  refused: %s\n", err.msg);
     remove(test_path(path, dir, "model.safetensors.index.json"));

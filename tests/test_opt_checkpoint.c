@@ -11,6 +11,7 @@
 #include "opt_config.h"
 #include "opt_test_files.h"
 #include "safetensors.h"
+#include "safetensors_set.h"
 #include "test_files.h"
 #include "testlib.h"
 
@@ -126,6 +127,7 @@ static void check_config_errors(psamp_test_state *t, const char *dir) {
     }
     opt_test_write_options o = {"model.", PSAMP_F32, NULL, NULL, NULL};
     opt_test_write_weights(dir, &ref, &o);
+    opt_checkpoint ck;
 
     unlink(test_path(path, dir, "config.json"));
     expect_error(t, dir, "missing config.json", "config.json", "cannot open");
@@ -137,6 +139,18 @@ static void check_config_errors(psamp_test_state *t, const char *dir) {
     expect_error(t, dir, "missing hidden_size", "config.json", "missing field 'hidden_size'");
     opt_test_write_config(dir, &c, "\"activation_function\": \"gelu\"", NULL);
     expect_error(t, dir, "gelu activation", "'activation_function'", "\"gelu\"");
+    opt_test_write_config(dir, &c, "\"activation_function\": \"ge\\nlu\\u001b\"", NULL);
+    expect_error(t, dir, "activation escaped", "'activation_function'", "\"ge\\nlu\\x1b\"");
+    opt_test_write_config(dir, &c, "\"activation_function\": \"relu\\u0000gelu\"", NULL);
+    expect_error(t, dir, "NUL in a value", "config.json", "U+0000");
+    /* Another architecture's config is refused by name, not read as OPT. */
+    opt_test_write_config(dir, &c, "\"model_type\": \"llama\"", NULL);
+    expect_error(t, dir, "model_type llama", "field 'model_type' is 'llama'", "supported: \"opt\"");
+    opt_test_write_config(dir, &c, "\"model_type\": 7", NULL);
+    expect_error(t, dir, "model_type not a string", "'model_type' is not a string", "supported");
+    opt_test_write_config(dir, &c, "\"model_type\": \"opt\"", NULL);
+    CHECK(t, opt_checkpoint_open(&ck, dir, &err) == 0, "model_type opt: %s", err.msg);
+    opt_checkpoint_close(&ck);
     opt_test_write_config(dir, &c, "\"ffn_dim\": 12.5", NULL);
     expect_error(t, dir, "fractional ffn_dim", "'ffn_dim'", "integer");
     opt_test_write_config(dir, &c, "\"num_attention_heads\": 3", NULL);
@@ -154,7 +168,6 @@ static void check_config_errors(psamp_test_state *t, const char *dir) {
     expect_error(t, dir, "untied without lm_head", "missing tensor 'lm_head.weight'", NULL);
     /* Defaults: eos/bos/pad and word_embed_proj_dim may be absent or null. */
     opt_test_write_config(dir, &c, "\"word_embed_proj_dim\": null, \"pad_token_id\": null", NULL);
-    opt_checkpoint ck;
     CHECK(t, opt_checkpoint_open(&ck, dir, &err) == 0, "null proj dim and pad id: %s", err.msg);
     CHECK(t, ck.cfg.word_embed_proj_dim == 8 && ck.cfg.pad_id == -1, "defaults applied");
     opt_checkpoint_close(&ck);
@@ -210,6 +223,102 @@ static void check_weight_errors(psamp_test_state *t, const char *dir) {
     opt_checkpoint_close(&ref);
 }
 
+/* What the sharded-checkpoint tests break in the index they write. */
+typedef enum { IDX_GOOD, IDX_UNLISTED, IDX_TWICE, IDX_WRONG_SHARD, IDX_ESCAPE, IDX_NO_MAP } index_fault;
+
+/* Writes dir/model.safetensors.index.json for the shards of `set` (their file names are the
+ * fixture's), with one fault. */
+static void write_index(const char *dir, const psamp_st_set *set, index_fault fault) {
+    static char text[1 << 16];
+    size_t at = (size_t)snprintf(text, sizeof text, "{\"metadata\": {}, \"%s\": {",
+                                 fault == IDX_NO_MAP ? "weightmap" : "weight_map");
+    int first = 1;
+    for (int32_t i = 0; i < set->n_files; i++) {
+        const char *base = strrchr(set->files[i].path, '/') + 1;
+        for (int32_t k = 0; k < set->files[i].n_tensors; k++) {
+            const char *name = set->files[i].tensors[k].name;
+            int is_first = i == 0 && k == 0;
+            if (is_first && fault == IDX_UNLISTED) continue;
+            const char *shard = base;
+            if (is_first && fault == IDX_WRONG_SHARD) shard = strrchr(set->files[1].path, '/') + 1;
+            at += (size_t)snprintf(text + at, sizeof text - at, "%s\"%s\": \"%s%s\"", first ? "" : ",",
+                                   name, is_first && fault == IDX_ESCAPE ? "../opt-tiny-sharded/" : "",
+                                   shard);
+            if (is_first && fault == IDX_TWICE)
+                at += (size_t)snprintf(text + at, sizeof text - at, ",\"%s\": \"%s\"", name, shard);
+            first = 0;
+        }
+    }
+    snprintf(text + at, sizeof text - at, "}}");
+    char path[4096];
+    test_write_text(test_path(path, dir, "model.safetensors.index.json"), text);
+}
+
+/* opt-tiny-sharded (5 shards written by transformers) loads with tensors bit-identical to
+ * opt-tiny-pre's; each broken index or missing shard fails naming the file. */
+static void check_sharded(psamp_test_state *t, const char *dir) {
+    opt_checkpoint one, sharded;
+    psamp_err err = {{0}};
+    int rc1 = opt_checkpoint_open(&one, PSAMP_FIXTURES "/opt-tiny-pre", &err);
+    CHECK(t, rc1 == 0, "opt-tiny-pre: %s", err.msg);
+    int rc2 = opt_checkpoint_open(&sharded, PSAMP_FIXTURES "/opt-tiny-sharded", &err);
+    CHECK(t, rc2 == 0, "opt-tiny-sharded loads: %s", err.msg);
+    if (rc1 == 0 && rc2 == 0) {
+        const psamp_tensor *a[512], *b[512];
+        int na = opt_test_list_tensors(&one, a, 512), nb = opt_test_list_tensors(&sharded, b, 512);
+        CHECK(t, na == nb && na > 0, "sharded: %d tensors vs %d", nb, na);
+        for (int i = 0; i < na && i < nb; i++)
+            CHECK(t, strcmp(a[i]->name, b[i]->name) == 0 && a[i]->dtype == b[i]->dtype &&
+                         memcmp(a[i]->data, b[i]->data, (size_t)psamp_tensor_numel(a[i]) * 4) == 0,
+                  "sharded: %s differs from opt-tiny-pre's", a[i]->name);
+    }
+    if (rc1 == 0) opt_checkpoint_close(&one);
+    if (rc2 == 0) opt_checkpoint_close(&sharded);
+
+    /* Copy the fixture into dir, then break it one way at a time. */
+    psamp_st_set set;
+    if (psamp_st_set_open(&set, PSAMP_FIXTURES "/opt-tiny-sharded", &err) != 0) {
+        CHECK(t, 0, "fixture shards: %s", err.msg);
+        return;
+    }
+    CHECK(t, set.n_files == 5, "5 shards, got %d", set.n_files);
+    char path[4096];
+    size_t len;
+    char *config = psamp_test_read_file(PSAMP_FIXTURES "/opt-tiny-sharded/config.json", &len);
+    test_write_bytes(test_path(path, dir, "config.json"), config, len);
+    free(config);
+    unlink(test_path(path, dir, "model.safetensors"));
+    for (int32_t i = 0; i < set.n_files; i++) {
+        char *bytes = psamp_test_read_file(set.files[i].path, &len);
+        test_write_bytes(test_path(path, dir, strrchr(set.files[i].path, '/') + 1), bytes, len);
+        free(bytes);
+    }
+    opt_checkpoint ck;
+    write_index(dir, &set, IDX_GOOD);
+    CHECK(t, opt_checkpoint_open(&ck, dir, &err) == 0, "rewritten index loads: %s", err.msg);
+    opt_checkpoint_close(&ck);
+    const char *first = set.files[0].tensors[0].name;
+    write_index(dir, &set, IDX_UNLISTED);
+    expect_error(t, dir, "shard tensor not in the index", first, "does not list it");
+    write_index(dir, &set, IDX_TWICE);
+    expect_error(t, dir, "tensor listed twice", first, "listed twice");
+    write_index(dir, &set, IDX_WRONG_SHARD);
+    expect_error(t, dir, "tensor listed for another shard", first, "does not hold it");
+    write_index(dir, &set, IDX_ESCAPE);
+    expect_error(t, dir, "shard path escapes the folder", "../opt-tiny-sharded/", "not a plain file name");
+    write_index(dir, &set, IDX_NO_MAP);
+    expect_error(t, dir, "no weight_map", "model.safetensors.index.json", "\"weight_map\"");
+    write_index(dir, &set, IDX_GOOD);
+    const char *last = strrchr(set.files[4].path, '/') + 1;
+    unlink(test_path(path, dir, last));
+    expect_error(t, dir, "missing shard", last, "is missing");
+    unlink(test_path(path, dir, "model.safetensors.index.json"));
+    expect_error(t, dir, "neither file", "model.safetensors.index.json", "cannot open");
+    for (int32_t i = 0; i < set.n_files; i++)
+        unlink(test_path(path, dir, strrchr(set.files[i].path, '/') + 1));
+    psamp_st_set_close(&set);
+}
+
 int main(void) {
     psamp_test_state t = {0, 0};
     char *dir = test_dir_create();
@@ -217,6 +326,7 @@ int main(void) {
     check_good_layouts(&t, dir);
     check_config_errors(&t, dir);
     check_weight_errors(&t, dir);
+    check_sharded(&t, dir);
     test_dir_remove(dir);
 
     /* The random builder refuses a bad shape like the loader does. */

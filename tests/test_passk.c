@@ -66,6 +66,8 @@ static const broken_tasks BROKEN[] = {
     {"\n\n{\"id\":\"a\",\"prompt\":\"x\",\"answer\":\"y\"} extra\n", "t.jsonl:3: text after the JSON object"},
     {"[1,2]\n", "t.jsonl:1: expected a JSON object"},
     {"{\"id\":\"a\",\"prompt\":\"x\",\"anwser\":\"y\"}\n", "t.jsonl:1: unknown key \"anwser\""},
+    {"{\"id\":\"a\",\"prompt\":\"x\",\"answer\":\"Par\\u0000is\"}\n", "t.jsonl:1: a JSON string holds U+0000"},
+    {"{\"id\":\"a\",\"prompt\":\"x\",\"an\\nswer\\u001b\":\"y\"}\n", "t.jsonl:1: unknown key \"an\\nswer\\x1b\""},
     {"{\"id\":\"a\",\"prompt\":\"x\",\"answer\":\"y\",\"answer\":\"z\"}\n", "t.jsonl:1: \"answer\" given twice"},
     {"{\"id\":\"a\",\"prompt\":\"x\",\"answer\":\"y\",\"regex\":\"y\"}\n", "t.jsonl:1: give \"answer\" or \"regex\", not both"},
     {"{\"id\":\"a\",\"prompt\":\"x\"}\n", "t.jsonl:1: needs an \"answer\" or a \"regex\""},

@@ -114,6 +114,12 @@ int main(void) {
     check_bad_header(&t, dir, "unknown dtype",
                      "{\"x\":{\"dtype\":\"Q7\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8,
                      "tensor 'x'", "unsupported dtype \"Q7\"");
+    check_bad_header(&t, dir, "NUL in a name",
+                     "{\"x\\u0000y\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8,
+                     "U+0000", NULL);
+    check_bad_header(&t, dir, "names escaped",
+                     "{\"x\\ny\\u001b\":{\"dtype\":\"Q\\t7\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8,
+                     "tensor 'x\\ny\\x1b'", "unsupported dtype \"Q\\t7\"");
     check_bad_header(&t, dir, "I64 dtype",
                      "{\"x\":{\"dtype\":\"I64\",\"shape\":[1],\"data_offsets\":[0,8]}}", 8,
                      "tensor 'x'", "I64");

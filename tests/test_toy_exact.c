@@ -197,6 +197,40 @@ static void check_eos_world(psamp_test_state *t, const toy_world *w) {
     toy_exact_summary_free(&p);
 }
 
+/* Large alpha: p^alpha concentrates on the best sequence, so the entropy tends to 0 from
+ * above. It must stay finite, >= 0 and match the enumeration (whose -p log p sums are
+ * accurate to ~1e-12 absolute); log Z + E[-log w] cancelled to -5e-8 at alpha 1e4 and to
+ * garbage (4.2) at 1e8. The second sequence's share gives the size at alpha 100. */
+static void check_large_alpha(psamp_test_state *t, const toy_world *w, int32_t T) {
+    const double alphas[] = {30.0, 100.0, 1e4, 1e8, 1e300};
+    for (size_t a = 0; a < sizeof alphas / sizeof alphas[0]; a++) {
+        toy_exact_summary p;
+        toy_enumeration e;
+        psamp_err err = {{0}};
+        if (toy_exact_power(w, T, alphas[a], 2, &p, &err) != 0) {
+            CHECK(t, 0, "alpha %g: %s", alphas[a], err.msg);
+            continue;
+        }
+        char what[64];
+        snprintf(what, sizeof what, "%s T=%d alpha %g entropy", w->name, T, alphas[a]);
+        CHECK(t, isfinite(p.entropy) && p.entropy >= 0.0, "%s: %.17g", what, p.entropy);
+        if (toy_exact_enumerate(w, T, alphas[a], 1.0, 100000, &e, &err) == 0) {
+            double h = 0.0;
+            for (int64_t i = 0; i < e.n; i++)
+                if (e.seqs[i].power > 0) h -= e.seqs[i].power * log(e.seqs[i].power);
+            CHECK_NEAR(t, p.entropy, h, 1e-12, what);
+            toy_enumeration_free(&e);
+        }
+        /* Two sequences hold nearly all the mass at alpha >= 30: H ~ q2 (1 - log q2). */
+        if (p.n_top == 2 && alphas[a] <= 100.0) {
+            double q2 = p.top[1].prob, approx = q2 * (1.0 - log(q2));
+            CHECK(t, p.entropy > 0.5 * approx && p.entropy < 2.0 * approx, "%s: %.6g vs two-sequence %.6g", what,
+                  p.entropy, approx);
+        }
+        toy_exact_summary_free(&p);
+    }
+}
+
 int main(void) {
     psamp_test_state t = {0, 0};
     toy_world *trap = psamp_test_toy_world(&t, "greedy_trap.json"), *eos = psamp_test_toy_world(&t, "eos_world.json");
@@ -205,12 +239,14 @@ int main(void) {
         check_against_enumeration(&t, trap, 8);
         check_against_enumeration(&t, trap, 3);
         check_errors(&t, trap);
+        check_large_alpha(&t, trap, 8);
     }
     if (eos) {
         check_against_enumeration(&t, eos, eos->length);
         check_against_enumeration(&t, eos, 4);
         check_against_enumeration(&t, eos, 1);
         check_eos_world(&t, eos);
+        check_large_alpha(&t, eos, eos->length);
     }
     check_huge(&t);
     toy_world_free(trap);

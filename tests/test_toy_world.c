@@ -34,6 +34,12 @@ static const broken_case BROKEN[] = {
      "w.json: tokens[1]: expected a string"},
     {"{\"tokens\": [\"A\", \"B\", \"G\", \"X\", \"B\"], \"length\": 8, \"start\": \"start\", " GOOD_STATES "}",
      "w.json: tokens[4]: \"B\" repeats tokens[1]"},
+    {"{\"tokens\": [\"A\\u0000B\"]}", "w.json: a JSON string holds U+0000"},
+    /* Names are echoed escaped: a newline or a terminal escape cannot split or color the line. */
+    {"{\"len\\ngth\\u001b[31m\": 8}", "w.json: len\\ngth\\x1b[31m: unknown field"},
+    {"{\"tokens\": [\"A\\n\", \"A\\n\"], \"length\": 8}", "w.json: tokens[1]: \"A\\n\" repeats tokens[0]"},
+    {"{" HEAD "\"states\": {\"start\": {\"A\": [1, \"no\\rwhere\\\\\"]}}}",
+     "w.json: states.start.A: unknown next state \"no\\rwhere\\\\\""},
     {"{" TOKENS "\"start\": \"start\", " GOOD_STATES "}", "w.json: length: missing"},
     {"{" TOKENS "\"length\": \"8\", \"start\": \"start\", " GOOD_STATES "}", "w.json: length: expected an integer"},
     {"{" TOKENS "\"length\": 2.5, \"start\": \"start\", " GOOD_STATES "}",

@@ -78,7 +78,9 @@ static int toy_encode(const toy_world *w, const char *text, int32_t **ids, int32
         }
         if (best < 0) {
             free(out);
-            return psamp_fail(err, "--prompt: no token of %s matches at byte %zu of '%s'", w->name, at, text);
+            char qw[PSAMP_QUOTE_MAX], qt[PSAMP_QUOTE_MAX];
+            return psamp_fail(err, "no token of %s matches at byte %zu of %s", psamp_escape(qw, sizeof qw, w->name),
+                              at, psamp_quote(qt, sizeof qt, text));
         }
         out[count++] = best;
         at += best_len;

@@ -16,6 +16,8 @@ void psamp_opt_model_close(psamp_opt_model *m);
 const opt_checkpoint *psamp_opt_model_checkpoint(const psamp_opt_model *m);
 int psamp_opt_model_encode(const psamp_opt_model *m, const char *text, int32_t **ids, int32_t *n,
                            psamp_err *err);
+/* How an id the model has but vocab.json lacks is written in decoded text. */
+#define PSAMP_OPT_UNK_FORMAT "<unk:%d>"
 int psamp_opt_model_decode(const psamp_opt_model *m, const int32_t *ids, int32_t n, char **text,
                            size_t *len, psamp_err *err);
 int psamp_opt_model_engine(psamp_opt_model *m, const psamp_backend_options *opts, int32_t n_slots,

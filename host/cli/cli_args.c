@@ -1,3 +1,4 @@
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -11,7 +12,9 @@ int cli_parse_int(const char *s, const char *what, int *out, psamp_err *err) {
     long v;
     errno = 0;
     v = strtol(s, &end, 10);
-    if (*s == '\0' || *end != '\0' || errno == ERANGE || v < INT32_MIN || v > INT32_MAX)
+    /* strtol skips leading spaces and takes a '+': an argument is the digits alone. */
+    int digits = isdigit((unsigned char)s[0]) || (s[0] == '-' && isdigit((unsigned char)s[1]));
+    if (!digits || *end != '\0' || errno == ERANGE || v < INT32_MIN || v > INT32_MAX)
         return psamp_fail(err, "%s: expected an integer, got '%s'", what, s);
     *out = (int)v;
     return 0;
@@ -21,7 +24,8 @@ int cli_parse_u64(const char *s, const char *what, uint64_t *out, psamp_err *err
     char *end;
     unsigned long long v;
     errno = 0;
-    if (*s == '-' || *s == '\0')
+    /* strtoull skips leading spaces and wraps " -1" around to 2^64 - 1: digits only. */
+    if (!isdigit((unsigned char)*s))
         return psamp_fail(err, "%s: expected a non-negative integer, got '%s'", what, s);
     v = strtoull(s, &end, 10);
     if (*end != '\0' || errno == ERANGE)

@@ -77,6 +77,7 @@ int cli_run_parse(cli_run_options *o, const char *name, const char *summary, int
     if (psamp_method_parse(o->method, &s->method, err) != 0) return -1;
     if (cli_given(&cmd, "block-size") && s->block_size <= 0)
         return psamp_fail(err, "--block-size must be positive (got %d)", s->block_size);
+    o->blocks_given = cli_given(&cmd, "blocks");
     if (cli_given(&cmd, "max-new-tokens") && s->max_new_tokens <= 0)
         return psamp_fail(err, "--max-new-tokens must be positive (got %d)", s->max_new_tokens);
     if (cli_given(&cmd, "proposal-temp") && s->proposal_temp <= 0)
@@ -93,7 +94,7 @@ int cli_run_parse(cli_run_options *o, const char *name, const char *summary, int
     /* Range checks that need no model happen now, before anything is opened. */
     psamp_sampler_config probe = *s;
     if (probe.max_new_tokens == 0) probe.max_new_tokens = 1 << 20;
-    if (probe.n_blocks > probe.max_new_tokens && probe.block_size == 0) probe.n_blocks = 1;
+    if (probe.n_blocks > probe.max_new_tokens && probe.block_size == 0 && !o->blocks_given) probe.n_blocks = 1;
     return psamp_sampler_validate(&probe, err);
 }
 
@@ -127,19 +128,23 @@ int cli_run_open(cli_run_options *o, psamp_model **m, int32_t **prompt, int32_t 
                  psamp_err *err) {
     psamp_sampler_config *s = &o->sampler;
     if (psamp_model_open(m, o->model, err) != 0) return -1;
-    if (psamp_model_encode(*m, o->prompt, prompt, n_prompt, err) != 0) return -1;
+    if (psamp_model_encode(*m, o->prompt, prompt, n_prompt, err) != 0) return psamp_fail_context(err, "--prompt");
     int32_t max_len = psamp_model_max_len(*m);
     if (*n_prompt >= max_len && psamp_model_toy(*m) == NULL)
         return psamp_fail(err, "--prompt: %d tokens leave no room in the model's %d positions",
                           *n_prompt, max_len);
     if (s->max_new_tokens == 0) {
         int32_t room = max_len - *n_prompt;
+        if (room <= 0)
+            return psamp_fail(err, "--prompt: %d tokens fill the toy world's length %d; nothing is left to generate",
+                              *n_prompt, max_len);
         s->max_new_tokens = psamp_model_toy(*m) ? room : (room < 64 ? room : 64);
     }
-    if (*n_prompt + s->max_new_tokens > max_len)
+    if (s->max_new_tokens > max_len - *n_prompt) /* not n_prompt + T: T may be near INT32_MAX */
         return psamp_fail(err, "--max-new-tokens: prompt (%d tokens) + %d exceeds the model's %d positions",
                           *n_prompt, s->max_new_tokens, max_len);
-    if (s->block_size == 0 && s->n_blocks > s->max_new_tokens) s->n_blocks = s->max_new_tokens;
+    /* The default 4 blocks shrink to fit a short T; a --blocks the user gave is checked as is. */
+    if (s->block_size == 0 && s->n_blocks > s->max_new_tokens && !o->blocks_given) s->n_blocks = s->max_new_tokens;
     return psamp_sampler_validate(s, err);
 }
 

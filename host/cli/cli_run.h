@@ -14,6 +14,7 @@ typedef struct {
     const char *model, *prompt, *method, *backend, *dtype, *acceptance;
     const char *samples_out, *trace;
     int json, threads;
+    int blocks_given; /* --blocks was given: never shrunk to fit --max-new-tokens */
     psamp_sampler_config sampler;
 } cli_run_options;
 

@@ -111,7 +111,10 @@ int cli_cmd_score(int argc, char **argv) {
     int status = 1;
     if (cli_backend_options(backend, dtype, threads, &bo, &err) != 0) goto done;
     if (psamp_model_open(&m, model, &err) != 0) goto done;
-    if (text && psamp_model_encode(m, text, &ids, &n, &err) != 0) goto done;
+    if (text && psamp_model_encode(m, text, &ids, &n, &err) != 0) {
+        psamp_fail_context(&err, "--text");
+        goto done;
+    }
     if (psamp_model_check_ids(m, ids, n, &err) != 0) goto done;
     int32_t first = psamp_model_toy(m) ? 0 : 1;
     if (n <= first) {

@@ -53,6 +53,8 @@ typedef struct {
     int32_t n_slots;
     int32_t max_len;     /* tokens one slot can hold, prompt included */
     int32_t min_prompt;  /* tokens a prefill needs at least (OPT: 1, the BOS; toy: 0) */
+    uint64_t host_bytes; /* cpu: bytes its slots and scratch took (the weights not counted),
+                            what psamp_engine_cpu_bytes predicts; 0 for the others */
 } psamp_engine_info;
 
 typedef struct {

@@ -24,6 +24,11 @@ int psamp_slots_init(psamp_slot_table *s, const char *engine, int32_t n_slots, i
     return 0;
 }
 
+uint64_t psamp_slots_bytes(int32_t n_slots, int32_t max_len) {
+    psamp_slot_table s;
+    return (uint64_t)n_slots * ((uint64_t)max_len * sizeof *s.tokens + sizeof *s.length + sizeof *s.seen);
+}
+
 void psamp_slots_free(psamp_slot_table *s) {
     free(s->tokens);
     free(s->length);

@@ -24,6 +24,8 @@ typedef struct {
 
 int psamp_slots_init(psamp_slot_table *s, const char *engine, int32_t n_slots, int32_t max_len,
                      int32_t vocab_size, int32_t eos_id, psamp_err *err);
+/* What psamp_slots_init allocates for n_slots of max_len tokens. */
+uint64_t psamp_slots_bytes(int32_t n_slots, int32_t max_len);
 void psamp_slots_free(psamp_slot_table *s);
 
 static inline int32_t *psamp_slot_tokens(const psamp_slot_table *s, int32_t slot) {

@@ -158,6 +158,10 @@ int experiment_config_check(experiment_config *c, psamp_err *err) {
     if (c->n_worlds == 0 && !c->model)
         return psamp_fail(err, "no problems: give --model (a toy world, or a checkpoint with %s) or --worlds", tasks_opt);
     if (c->samples <= 0) return psamp_fail(err, "--samples must be positive (got %d)", c->samples);
+    /* Every sample is a chain and a pass@k term; far beyond any real run, and it keeps the
+     * default k list (1..samples) and the per-problem counts a sane size. */
+    if (c->samples > EXPERIMENT_MAX_SAMPLES)
+        return psamp_fail(err, "--samples %d is more than %d per problem", c->samples, EXPERIMENT_MAX_SAMPLES);
     if (c->methods.n == 0) return psamp_fail(err, "--methods: no methods given");
     if (c->kind == EXPERIMENT_PASSK) {
         if (!c->ks) {

@@ -24,6 +24,8 @@
 #include "error.h"
 #include "method_spec.h"
 
+#define EXPERIMENT_MAX_SAMPLES (1 << 20)
+
 typedef enum { EXPERIMENT_PASSK, EXPERIMENT_H3 } experiment_kind;
 
 typedef struct {
@@ -32,7 +34,7 @@ typedef struct {
     char **worlds;         /* n_worlds toy-world paths */
     int32_t n_worlds;
     char *tasks;           /* passk: task file; h3: prompts file (answers optional) */
-    int32_t samples;
+    int32_t samples; /* per problem, at most EXPERIMENT_MAX_SAMPLES */
     int32_t *ks;           /* passk: the k values (NULL: 1..samples) */
     int32_t n_ks;
     int32_t max_new_tokens; /* 0: the command's default */

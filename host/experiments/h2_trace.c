@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "h2.h"
+#include "json_check.h"
 
 static int get_number(const cJSON *o, const char *key, const char *where, double *out, psamp_err *err) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
@@ -27,6 +28,7 @@ static int get_int(const cJSON *o, const char *key, const char *where, int32_t *
 
 int h2_parse_trace_line(const char *line, const char *where, h2_step *s, psamp_err *err) {
     memset(s, 0, sizeof *s);
+    if (psamp_json_refuse_nul(line, strlen(line), where, err) != 0) return -1;
     cJSON *o = cJSON_Parse(line);
     if (!o || !cJSON_IsObject(o)) {
         cJSON_Delete(o);
@@ -34,8 +36,9 @@ int h2_parse_trace_line(const char *line, const char *where, h2_step *s, psamp_e
     }
     double chain = 0.0;
     int rc = get_number(o, "chain", where, &chain, err);
-    if (rc == 0 && (chain < 0 || chain != floor(chain)))
-        rc = psamp_fail(err, "%s: chain must be a non-negative integer", where);
+    /* 2^64 and above would not fit the id (the cast is undefined behaviour). */
+    if (rc == 0 && !(chain >= 0 && chain == floor(chain) && chain < 18446744073709551616.0))
+        rc = psamp_fail(err, "%s: chain must be a non-negative integer below 2^64", where);
     s->chain = rc == 0 ? (uint64_t)chain : 0;
     if (rc == 0)
         rc = get_int(o, "block", where, &s->block, err) || get_int(o, "step", where, &s->step, err) ||

@@ -73,6 +73,9 @@ static int set_number(method_spec *m, const spec_key *k, double v, const char *w
     }
     if (v != floor(v) || v < -2147483648.0 || v > 2147483647.0)
         return psamp_fail(err, "%s: %s must be an integer (got %g)", where, k->name, v);
+    /* 0 is the config's "not set" for block_size (T / blocks instead): a spec must not say it. */
+    if (strcmp(k->name, "mcmc_steps") != 0 && v < 1)
+        return psamp_fail(err, "%s: %s must be positive (got %g)", where, k->name, v);
     *int_field(&m->cfg, k->name) = (int32_t)v;
     return 0;
 }

@@ -7,6 +7,7 @@
 
 #include "file_read.h"
 #include "task_answer.h"
+#include "json_check.h"
 
 #define TASK_FILE_MAX_BYTES (16u << 20)
 
@@ -52,11 +53,13 @@ static int check_keys(const cJSON *obj, const char *where, psamp_err *err) {
     for (const cJSON *c = obj->child; c; c = c->next) {
         int known = 0;
         for (size_t k = 0; k < sizeof TASK_KEYS / sizeof TASK_KEYS[0]; k++) known |= strcmp(c->string, TASK_KEYS[k]) == 0;
+        char q[PSAMP_QUOTE_MAX];
         if (!known)
             return psamp_fail(err, "%s: unknown key \"%s\" (expected id, prompt, answer or regex, marker, numeric, source)", where,
-                              c->string);
+                              psamp_escape(q, sizeof q, c->string));
         for (const cJSON *d = c->next; d; d = d->next)
-            if (strcmp(c->string, d->string) == 0) return psamp_fail(err, "%s: \"%s\" given twice", where, c->string);
+            if (strcmp(c->string, d->string) == 0)
+                return psamp_fail(err, "%s: \"%s\" given twice", where, psamp_escape(q, sizeof q, c->string));
     }
     return 0;
 }
@@ -96,11 +99,12 @@ static int task_from_json(const cJSON *obj, const char *where, int require_check
         if (!t->re) return psamp_fail(err, "%s: out of memory", where);
         int rc = regcomp(t->re, t->regex, REG_EXTENDED | REG_NOSUB);
         if (rc != 0) {
-            char why[160];
+            char why[160], q[PSAMP_QUOTE_MAX];
             regerror(rc, t->re, why, sizeof why);
             free(t->re);
             t->re = NULL;
-            return psamp_fail(err, "%s: \"regex\" '%s' does not compile: %s", where, t->regex, why);
+            return psamp_fail(err, "%s: \"regex\" '%s' does not compile: %s", where,
+                              psamp_escape(q, sizeof q, t->regex), why);
         }
     }
     return 0;
@@ -109,6 +113,7 @@ static int task_from_json(const cJSON *obj, const char *where, int require_check
 static int parse_line(const char *line, size_t len, const char *where, int require_check, passk_task *t,
                       psamp_err *err) {
     const char *end = NULL;
+    if (psamp_json_refuse_nul(line, len, where, err) != 0) return -1;
     cJSON *obj = cJSON_ParseWithLengthOpts(line, len, &end, 0);
     if (!obj) return psamp_fail(err, "%s: not valid JSON", where);
     while (end && end < line + len && is_space(*end)) end++;
@@ -147,9 +152,11 @@ int passk_tasks_parse(const char *text, size_t len, const char *label, int requi
         memset(t, 0, sizeof *t);
         t->line = line_no;
         int rc = parse_line(line, line_len, where, require_check, t, err);
+        char q[PSAMP_QUOTE_MAX];
         for (int32_t i = 0; rc == 0 && i < s.n - 1; i++)
             if (strcmp(s.items[i].id, t->id) == 0)
-                rc = psamp_fail(err, "%s: id \"%s\" repeats line %d", where, t->id, s.items[i].line);
+                rc = psamp_fail(err, "%s: id \"%s\" repeats line %d", where, psamp_escape(q, sizeof q, t->id),
+                                s.items[i].line);
         if (rc != 0) {
             passk_tasks_free(&s);
             return -1;

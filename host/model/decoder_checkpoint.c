@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "safetensors_index.h"
+#include "safetensors_set.h"
 
 void decoder_checkpoint_close(decoder_checkpoint *ck) {
     if (!ck) return;
@@ -24,8 +24,8 @@ static void format_shape(char *buf, size_t size, int32_t ndim, const int64_t *sh
 /* dst = the tensor `name` with shape [rows] (cols 0) or [rows, cols]. */
 static int bind(const psamp_st_set *set, const char *name, int64_t rows, int64_t cols, psamp_tensor *dst,
                 psamp_err *err) {
-    const psamp_st_tensor *t = psamp_st_set_find(set, name, err);
-    if (!t) return -1;
+    const psamp_st_tensor *t = psamp_st_set_find(set, name);
+    if (!t) return psamp_fail(err, "%s: tensor '%s' is missing", set->where, name);
     const int32_t ndim = cols ? 2 : 1;
     const int64_t want[2] = {rows, cols};
     if (t->ndim != ndim || t->shape[0] != rows || (ndim == 2 && t->shape[1] != cols)) {

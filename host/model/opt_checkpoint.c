@@ -1,5 +1,5 @@
-/* Loading a Hugging Face OPT checkpoint directory: config.json + model.safetensors, every
- * tensor bound by name and checked against the config's shapes. */
+/* Loading a Hugging Face OPT checkpoint directory: config.json + model.safetensors (or its
+ * shards, safetensors_set.h), every tensor bound by name and checked against the config's shapes. */
 #include "opt_checkpoint.h"
 
 #include <stdio.h>
@@ -13,7 +13,7 @@ void opt_checkpoint_close(opt_checkpoint *ck) {
     if (!ck) return;
     opt_checkpoint_impl *impl = ck->impl;
     if (impl) {
-        psamp_safetensors_close(&impl->file);
+        psamp_st_set_close(&impl->files);
         free(impl->specs);
         free(impl->weights);
         free(impl);
@@ -29,13 +29,13 @@ static void format_shape(char *buf, size_t size, int32_t ndim, const int64_t *sh
     if (at > 0 && (size_t)at < size) snprintf(buf + at, size - (size_t)at, "]");
 }
 
-static int bind_tensor(const psamp_safetensors *file, const char *prefix, const opt_tensor_spec *s,
+static int bind_tensor(const psamp_st_set *files, const char *prefix, const opt_tensor_spec *s,
                        psamp_err *err) {
     char full[96];
     int outside_model = strncmp(s->name, "lm_head", 7) == 0;
     snprintf(full, sizeof full, "%s%s", outside_model ? "" : prefix, s->name);
-    const psamp_st_tensor *t = psamp_safetensors_find(file, full);
-    if (!t) return psamp_fail(err, "%s: missing tensor '%s'", file->path, full);
+    const psamp_st_tensor *t = psamp_st_set_find(files, full);
+    if (!t) return psamp_fail(err, "%s: missing tensor '%s'", files->where, full);
     int same = t->ndim == s->ndim;
     for (int32_t d = 0; same && d < s->ndim; d++) same = t->shape[d] == s->shape[d];
     if (!same) {
@@ -43,7 +43,7 @@ static int bind_tensor(const psamp_safetensors *file, const char *prefix, const 
         format_shape(want, sizeof want, s->ndim, s->shape);
         format_shape(got, sizeof got, t->ndim, t->shape);
         return psamp_fail(err, "%s: tensor '%s': expected shape %s from config.json, found %s",
-                          file->path, full, want, got);
+                          files->where, full, want, got);
     }
     psamp_tensor *dst = s->dst;
     dst->data = t->data;
@@ -64,17 +64,16 @@ int opt_checkpoint_open(opt_checkpoint *ck, const char *dir, psamp_err *err) {
     opt_checkpoint_impl *impl = calloc(1, sizeof *impl);
     if (!impl) return psamp_fail(err, "%s: out of memory", dir);
     ck->impl = impl;
-    snprintf(path, sizeof path, "%s/model.safetensors", dir);
     opt_tensor_spec *specs = NULL;
     int32_t n = 0;
-    if (psamp_safetensors_open(&impl->file, path, err) != 0 ||
+    if (psamp_st_set_open(&impl->files, dir, err) != 0 ||
         opt_tensor_specs_build(ck, &specs, &n, err) != 0)
         goto fail;
     /* save_pretrained writes "model.decoder.…"; the original facebook files "decoder.…". */
     const char *prefix =
-        psamp_safetensors_find(&impl->file, "model.decoder.embed_tokens.weight") ? "model." : "";
+        psamp_st_set_find(&impl->files, "model.decoder.embed_tokens.weight") ? "model." : "";
     for (int32_t i = 0; i < n; i++)
-        if (bind_tensor(&impl->file, prefix, &specs[i], err) != 0) goto fail;
+        if (bind_tensor(&impl->files, prefix, &specs[i], err) != 0) goto fail;
     free(specs);
     if (ck->cfg.tie_word_embeddings) ck->lm_head = ck->embed_tokens;
     return 0;

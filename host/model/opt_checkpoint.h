@@ -60,7 +60,8 @@ typedef struct {
     void *impl;                   /* mapping and parsed header, owned by the loader */
 } opt_checkpoint;
 
-/* Loads DIR/config.json and DIR/model.safetensors, checking every tensor against the
+/* Loads DIR/config.json and DIR/model.safetensors (or the shards its
+ * model.safetensors.index.json lists), checking every tensor against the
  * config. Errors name the file, tensor or field. */
 int opt_checkpoint_open(opt_checkpoint *ck, const char *dir, psamp_err *err);
 void opt_checkpoint_close(opt_checkpoint *ck);

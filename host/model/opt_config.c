@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "file_read.h"
+#include "json_check.h"
 
 /* A config.json is a few KB; refuse anything absurd before reading it whole. */
 #define CONFIG_MAX_BYTES (1 << 20)
@@ -98,12 +99,33 @@ static int read_bool(const cJSON *root, const char *path, const char *key, int32
     return 0;
 }
 
+/* The config.json model_type values psamp loads: the one list to extend with a new
+ * architecture. A config without model_type (hand-written) is read as OPT. */
+static const char *const SUPPORTED_MODEL_TYPES[] = {"opt"};
+
+static int check_model_type(const cJSON *root, const char *path, psamp_err *err) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "model_type");
+    if (!v) return 0;
+    size_t n = sizeof SUPPORTED_MODEL_TYPES / sizeof SUPPORTED_MODEL_TYPES[0];
+    for (size_t i = 0; i < n && cJSON_IsString(v); i++)
+        if (strcmp(v->valuestring, SUPPORTED_MODEL_TYPES[i]) == 0) return 0;
+    char supported[128] = "", q[PSAMP_QUOTE_MAX];
+    for (size_t i = 0, at = 0; i < n && at < sizeof supported; i++)
+        at += (size_t)snprintf(supported + at, sizeof supported - at, "%s\"%s\"", i ? ", " : "",
+                               SUPPORTED_MODEL_TYPES[i]);
+    return psamp_fail(err, "%s: field 'model_type' is %s; supported: %s", path,
+                      cJSON_IsString(v) ? psamp_quote(q, sizeof q, v->valuestring) : "not a string",
+                      supported);
+}
+
 static int read_fields(const cJSON *root, const char *path, opt_config *c, psamp_err *err) {
+    if (check_model_type(root, path, err) != 0) return -1;
     const cJSON *act = cJSON_GetObjectItemCaseSensitive(root, "activation_function");
+    char q[PSAMP_QUOTE_MAX];
     if (act && !(cJSON_IsString(act) && strcmp(act->valuestring, "relu") == 0))
         return psamp_fail(err, "%s: field 'activation_function' is %s%s%s; only \"relu\" is supported",
                           path, cJSON_IsString(act) ? "\"" : "",
-                          cJSON_IsString(act) ? act->valuestring : "not a string",
+                          cJSON_IsString(act) ? psamp_escape(q, sizeof q, act->valuestring) : "not a string",
                           cJSON_IsString(act) ? "\"" : "");
     if (read_int(root, path, "vocab_size", 1, 0, 0, &c->vocab_size, err) ||
         read_int(root, path, "hidden_size", 1, 0, 0, &c->hidden, err) ||
@@ -137,6 +159,10 @@ int opt_config_load(opt_config *cfg, const char *path, psamp_err *err) {
     size_t len;
     if (psamp_read_file(path, CONFIG_MAX_BYTES, NULL, &text, &len, err) != 0) return -1;
     const char *end = NULL;
+    if (psamp_json_refuse_nul(text, len, path, err) != 0) {
+        free(text);
+        return -1;
+    }
     cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
     int rc;
     if (!root)

@@ -5,7 +5,7 @@
 #define PSAMP_OPT_TENSOR_SPECS_H
 
 #include "opt_checkpoint.h"
-#include "safetensors.h"
+#include "safetensors_set.h"
 
 /* Longest layer-level name prefix, "decoder.layers.<int32>.self_attn_layer_norm". */
 #define SPEC_NAME_MAX 64
@@ -19,7 +19,7 @@ typedef struct {
 } opt_tensor_spec;
 
 typedef struct {
-    psamp_safetensors file;   /* the mapping, for a loaded checkpoint */
+    psamp_st_set files;       /* the mappings, for a loaded checkpoint */
     opt_tensor_spec *specs;   /* names of a random checkpoint's tensors live here */
     int32_t n_specs;
     float *weights;           /* a random checkpoint's values */

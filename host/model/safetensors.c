@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "json_check.h"
+
 /* JSON numbers are doubles: integers are exact up to 2^53, far beyond any real file. */
 #define ST_MAX_JSON_INT 9007199254740992.0
 
@@ -59,7 +61,8 @@ static int parse_dtype(const char *s, psamp_dtype *out) {
 /* Reads one header entry into t (everything but the data pointer). */
 static int parse_entry(const char *path, const cJSON *entry, psamp_st_tensor *t,
                        int64_t offsets[2], psamp_err *err) {
-    const char *name = entry->string;
+    char qn[PSAMP_QUOTE_MAX], qd[PSAMP_QUOTE_MAX];
+    const char *name = psamp_escape(qn, sizeof qn, entry->string);
     if (!cJSON_IsObject(entry))
         return psamp_fail(err, "%s: tensor '%s': header entry is not an object", path, name);
     const cJSON *dtype = cJSON_GetObjectItemCaseSensitive(entry, "dtype");
@@ -69,7 +72,7 @@ static int parse_entry(const char *path, const cJSON *entry, psamp_st_tensor *t,
         return psamp_fail(err, "%s: tensor '%s': missing or non-string \"dtype\"", path, name);
     if (parse_dtype(dtype->valuestring, &t->dtype) != 0)
         return psamp_fail(err, "%s: tensor '%s': unsupported dtype \"%s\" (expected F32, F16 or BF16)",
-                          path, name, dtype->valuestring);
+                          path, name, psamp_escape(qd, sizeof qd, dtype->valuestring));
     if (!cJSON_IsArray(shape))
         return psamp_fail(err, "%s: tensor '%s': missing or non-array \"shape\"", path, name);
     int ndim = cJSON_GetArraySize(shape);
@@ -125,7 +128,8 @@ static int check_tiling(const char *path, const psamp_st_tensor *parsed, st_span
     qsort(spans, (size_t)n, sizeof *spans, span_cmp);
     int64_t at = 0;
     for (int32_t i = 0; i < n; i++) {
-        const char *name = parsed[spans[i].index].name;
+        char qn[PSAMP_QUOTE_MAX], qp[PSAMP_QUOTE_MAX];
+        const char *name = psamp_escape(qn, sizeof qn, parsed[spans[i].index].name);
         if (spans[i].end > data_size)
             return psamp_fail(err,
                               "%s: tensor '%s': data_offsets [%lld, %lld) run past the data buffer (%lld bytes)",
@@ -134,7 +138,7 @@ static int check_tiling(const char *path, const psamp_st_tensor *parsed, st_span
         if (spans[i].begin < at)
             return psamp_fail(err, "%s: tensor '%s': data_offsets [%lld, %lld) overlap tensor '%s'",
                               path, name, (long long)spans[i].begin, (long long)spans[i].end,
-                              parsed[spans[i - 1].index].name);
+                              psamp_escape(qp, sizeof qp, parsed[spans[i - 1].index].name));
         if (spans[i].begin > at)
             return psamp_fail(err,
                               "%s: tensor '%s': data_offsets begin at %lld but the previous tensor ends at %lld (not contiguous)",
@@ -152,6 +156,7 @@ static int check_tiling(const char *path, const psamp_st_tensor *parsed, st_span
 static int parse_header(psamp_safetensors *st, const char *json, size_t len, const char *data,
                         int64_t data_size, psamp_err *err) {
     const char *path = st->path, *end = NULL;
+    if (psamp_json_refuse_nul(json, len, path, err) != 0) return -1;
     cJSON *root = cJSON_ParseWithLengthOpts(json, len, &end, 0);
     if (!root)
         return psamp_fail(err, "%s: malformed JSON header (near byte %lld of the file)", path,
@@ -188,7 +193,9 @@ static int parse_header(psamp_safetensors *st, const char *json, size_t len, con
         }
         for (int32_t j = 0; j < n; j++)
             if (strcmp(parsed[j].name, entry->string) == 0) {
-                psamp_fail(err, "%s: tensor '%s' appears twice in the header", path, entry->string);
+                char q[PSAMP_QUOTE_MAX];
+                psamp_fail(err, "%s: tensor '%s' appears twice in the header", path,
+                           psamp_escape(q, sizeof q, entry->string));
                 goto done;
             }
         psamp_st_tensor *t = &parsed[n];

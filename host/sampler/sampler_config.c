@@ -70,7 +70,11 @@ int psamp_sampler_validate(psamp_sampler_config *cfg, psamp_err *err) {
     if ((int)cfg->accept < 0 || (int)cfg->accept > (int)PSAMP_ACCEPT_TRUNCATED)
         return psamp_fail(err, "unknown acceptance variant %d", (int)cfg->accept);
     int64_t slots = 1 + (int64_t)psamp_sampler_active_chains(cfg) * sampler_seqs_per_chain(cfg);
-    if (slots > INT32_MAX / 2) return psamp_fail(err, "--chains %d is too many", cfg->n_chains);
+    if (slots > INT32_MAX / 2) {
+        if (cfg->method == PSAMP_METHOD_BESTOFN)
+            return psamp_fail(err, "--chains %d x --best-of %d sequences are too many", cfg->n_chains, cfg->best_of);
+        return psamp_fail(err, "--chains %d is too many", cfg->n_chains);
+    }
     return 0;
 }
 

@@ -12,6 +12,7 @@
 
 #include "atomic_file.h"
 #include "file_read.h"
+#include "json_check.h"
 
 static const char *const SUBDIRS[] = {"points", "samples", "shards"};
 
@@ -79,6 +80,10 @@ int sweep_read_json(const char *path, int missing_ok, cJSON **json, psamp_err *e
     *json = NULL;
     if (missing_ok && stat(path, &st) != 0 && errno == ENOENT) return 0;
     if (psamp_read_file(path, (size_t)1 << 30, NULL, &text, &len, err) != 0) return -1;
+    if (psamp_json_refuse_nul(text, len, path, err) != 0) {
+        free(text);
+        return -1;
+    }
     *json = cJSON_ParseWithLength(text, len);
     free(text);
     if (!*json) return psamp_fail(err, "'%s' is not valid JSON (a damaged sweep folder?)", path);

@@ -115,6 +115,10 @@ void psamp_tokenizer_free(psamp_tokenizer *tok) {
 
 int32_t psamp_tokenizer_vocab_size(const psamp_tokenizer *tok) { return tok->vocab_size; }
 
+int psamp_tokenizer_has_id(const psamp_tokenizer *tok, int32_t id) {
+    return id >= 0 && id < tok->vocab_size && tok->bytes_len[id] >= 0;
+}
+
 int32_t psamp_tokenizer_id(const psamp_tokenizer *tok, const char *token) {
     return token ? psamp_tok_vocab_find(tok, token, strlen(token)) : -1;
 }

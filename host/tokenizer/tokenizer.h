@@ -54,6 +54,9 @@ void psamp_tokenizer_free(psamp_tokenizer *tok);
 
 /* Largest id in vocab.json + 1 (the model's embedding rows must cover it). */
 int32_t psamp_tokenizer_vocab_size(const psamp_tokenizer *tok);
+/* Whether vocab.json gives id an entry (ids past its largest, or in a gap of its ids, have
+ * none). */
+int psamp_tokenizer_has_id(const psamp_tokenizer *tok, int32_t id);
 /* Id of a vocabulary entry by its vocab.json spelling ("</s>" -> 2 for OPT); -1 if absent. */
 int32_t psamp_tokenizer_id(const psamp_tokenizer *tok, const char *token);
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "file_read.h"
+#include "json_check.h"
 #include "tokenizer_internal.h"
 
 /* vocab.json and merges.txt are a few MB at most for any BPE vocabulary; the bound only stops
@@ -84,6 +85,10 @@ int psamp_tok_read_vocab(psamp_tokenizer *tok, const char *path, psamp_err *err)
     /* len + 1 takes in psamp_read_file's terminating NUL, which cJSON then requires right
      * after the value (and whitespace): trailing garbage is an error. */
     const char *parse_end = NULL;
+    if (psamp_json_refuse_nul(text, len, path, err) != 0) {
+        free(text);
+        return -1;
+    }
     cJSON *root = cJSON_ParseWithLengthOpts(text, len + 1, &parse_end, 1);
     int rc = 0;
     if (!root) {

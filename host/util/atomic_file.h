@@ -1,5 +1,8 @@
 /* Output files that appear whole or not at all: write to a temporary name beside the
- * target, rename over it on success, delete it on failure. */
+ * target, rename over it on success, delete it on failure. The target is a regular file or a
+ * new name; a symbolic link is followed (its target is replaced, the link stays); a device,
+ * FIFO, socket or directory is refused. Every write is checked: a failed write, flush or
+ * close (a full disk) fails the commit and leaves nothing. */
 #ifndef PSAMP_ATOMIC_FILE_H
 #define PSAMP_ATOMIC_FILE_H
 
@@ -9,8 +12,9 @@
 
 typedef struct {
     FILE *f;
-    char *path; /* the final name */
+    char *path; /* the final name (a symbolic link's target) */
     char *tmp;  /* where the bytes go until commit */
+    const char *what; /* the option named in errors (a string literal) */
 } psamp_atomic_file;
 
 /* Opens PATH.tmp.PID for writing; err names `what` (e.g. "--samples-out") and the path. */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "file_read.h"
+#include "json_check.h"
 
 /* Configs are a few kilobytes; this bounds what a wrong path (a checkpoint) makes us read. */
 #define EXP_CONFIG_MAX_BYTES (16 << 20)
@@ -46,6 +47,10 @@ int exp_config_parse(exp_config *c, const char *text, const char *label, psamp_e
         exp_config_free(c);
         return psamp_fail(err, "out of memory");
     }
+    if (psamp_json_refuse_nul(text, strlen(text), label, err) != 0) {
+        exp_config_free(c);
+        return -1;
+    }
     c->root = cJSON_Parse(text);
     if (!c->root) {
         const char *at = cJSON_GetErrorPtr();
@@ -81,8 +86,8 @@ int exp_config_check_keys(const exp_config *c, const cJSON *obj, const char *whe
     for (const cJSON *it = obj->child; it; it = it->next) {
         int known = 0;
         for (const char *const *a = allowed; *a; a++) known |= strcmp(*a, it->string) == 0;
-        char name[256];
-        field_name(name, sizeof name, where, it->string);
+        char name[256], q[PSAMP_QUOTE_MAX];
+        field_name(name, sizeof name, where, psamp_escape(q, sizeof q, it->string));
         if (!known) {
             char list[512] = "";
             for (const char *const *a = allowed; *a; a++) {

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* "16 MiB" for whole mebibytes, else "N bytes". */
 static void size_text(size_t n, char out[48]) {
@@ -21,6 +22,11 @@ int psamp_read_file(const char *path, size_t max_bytes, const char *what, char *
     *len = 0;
     FILE *f = fopen(path, "rb");
     if (!f) return psamp_fail(err, "%s%s%s: cannot open: %s", what, sep, path, strerror(errno));
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fclose(f);
+        return psamp_fail(err, "%s%s%s: is a directory, not a file", what, sep, path);
+    }
     /* Grow a buffer until the file fits rather than trusting a size from stat: pipes and files
      * being replaced read right too, and memory stays within twice the limit. */
     size_t cap = (size_t)1 << 16, used = 0;

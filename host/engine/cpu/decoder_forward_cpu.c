@@ -203,5 +203,6 @@ int decoder_cpu_forward_init(decoder_cpu_forward *f, const decoder_weights_f32 *
         decoder_cpu_forward_free(f);
         return psamp_fail(err, "cpu engine: out of memory for the KV cache and scratch (%.1f MB)", total / 1e6);
     }
+    f->bytes = total + (size_t)n_slots;
     return 0;
 }

@@ -35,6 +35,7 @@ typedef struct {
     cpu_pool *pool;
     decoder_rope_table rope;
     int32_t max_rows, max_len, n_slots;
+    size_t bytes;             /* the KV cache and scratch above, allocated at init */
     int32_t qkv_dim;          /* (heads + 2 kv_heads) * head_dim */
     size_t slot_floats;       /* KV floats per slot */
     float *kv;                /* n_slots * slot_floats */

@@ -19,7 +19,7 @@
 void openblas_set_num_threads(int num_threads);
 
 /* Rows of a prefill chunk: large enough for efficient GEMMs, small enough for the scratch. */
-#define PREFILL_CHUNK 64
+#define PREFILL_CHUNK PSAMP_CPU_PREFILL_CHUNK
 
 typedef struct {
     psamp_engine base;
@@ -134,7 +134,7 @@ static int cpu_step(psamp_engine *base, const psamp_step_request *reqs, int32_t 
 
 static const psamp_engine_ops cpu_ops = {cpu_destroy, cpu_prefill, cpu_fork, cpu_step};
 
-static int default_threads(void) {
+int psamp_engine_cpu_default_threads(void) {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n > 0 ? (int)n : 1;
 }
@@ -149,7 +149,7 @@ int psamp_engine_cpu_create_model(const cpu_model *m, int32_t n_slots, int32_t m
     cpu_engine *e = calloc(1, sizeof *e);
     if (!e) return psamp_fail(err, "cpu engine: out of memory");
     e->base.ops = &cpu_ops;
-    int threads = opts && opts->n_threads > 0 ? opts->n_threads : default_threads();
+    int threads = opts && opts->n_threads > 0 ? opts->n_threads : psamp_engine_cpu_default_threads();
     /* The engine splits every GEMM over its own pool, one single-threaded sgemm per task, so
      * that one set of threads does all the work. OpenBLAS's threads would spin between GEMMs
      * and take the cores the pool needs for attention and sampling (OpenBLAS's advice for
@@ -177,6 +177,8 @@ int psamp_engine_cpu_create_model(const cpu_model *m, int32_t n_slots, int32_t m
     info->n_slots = n_slots;
     info->max_len = max_len;
     info->min_prompt = 1;
+    info->host_bytes = e->fwd->bytes + psamp_slots_bytes(n_slots, max_len) +
+                       (uint64_t)max_rows * (sizeof *e->rows + sizeof *e->results);
     *out = &e->base;
     return 0;
 fail:
@@ -222,6 +224,7 @@ static int opt_make(const void *model, cpu_pool *pool, int32_t n_slots, int32_t 
     }
     o->base.logits = o->fwd.logits;
     o->base.max_rows = o->fwd.max_rows;
+    o->base.bytes = o->fwd.bytes;
     *out = &o->base;
     return 0;
 }

@@ -36,12 +36,22 @@ typedef struct {
 int psamp_engine_cpu_create(const opt_checkpoint *ck, int32_t n_slots, int32_t max_len,
                             const psamp_cpu_options *opts, psamp_engine **out, psamp_err *err);
 
+/* Rows one engine call carries at least (a prefill's chunk); more when there are more slots. */
+#define PSAMP_CPU_PREFILL_CHUNK 64
+
+/* Bytes an engine of n_slots x max_len with `threads` threads allocates beside its fp32
+ * weights: every slot's KV cache and tokens, and scratch for max(n_slots, 64) rows (each row
+ * holds its logits: vocab floats). Equals the engine's info.host_bytes. */
+uint64_t psamp_engine_cpu_bytes(const opt_config *c, int32_t n_slots, int32_t max_len, int threads);
+/* The pool size an engine gets when its options do not say: one thread per online CPU. */
+int psamp_engine_cpu_default_threads(void);
+
 /* How many slots of max_len tokens fit in the memory the system has available now
- * (MemAvailable, less a tenth and 512 MiB for the weights, buffers and everything else);
- * INT32_MAX / 4 when the system does not say. */
+ * (MemAvailable, less a tenth and 512 MiB for the weights and everything else): the largest
+ * n whose psamp_engine_cpu_bytes fits; INT32_MAX / 4 when the system does not say. */
 int psamp_engine_cpu_max_slots(const opt_checkpoint *ck, int32_t max_len, int32_t *slots,
                                psamp_err *err);
-/* The arithmetic of the above for avail_bytes of available memory. */
+/* The arithmetic of the above for avail_bytes of available memory and the default threads. */
 int32_t psamp_engine_cpu_slots_in(const opt_config *c, int32_t max_len, uint64_t avail_bytes);
 
 /* NULL when OpenBLAS picked a kernel set that suits this CPU; otherwise the value to put in

@@ -43,6 +43,7 @@ static int dec_make(const void *model, cpu_pool *pool, int32_t n_slots, int32_t 
     }
     d->base.logits = d->fwd.logits;
     d->base.max_rows = d->fwd.max_rows;
+    d->base.bytes = d->fwd.bytes;
     *out = &d->base;
     return 0;
 }

@@ -28,6 +28,7 @@ struct cpu_forward {
     const cpu_forward_ops *ops;
     float *logits;    /* [max_rows, vocab]: each row's logits after rows() with want_logits */
     int32_t max_rows;
+    uint64_t bytes;   /* the KV cache and scratch it allocated (weights not counted) */
 };
 
 /* Builds a model's forward (weights converted, KV cache for n_slots x max_len, scratch for

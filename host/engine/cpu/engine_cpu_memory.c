@@ -6,6 +6,8 @@
 
 #include "engine_cpu.h"
 #include "engine_cpu_forward.h"
+#include "engine_slots.h"
+#include "opt_forward_cpu.h"
 
 /* Room kept for everything else: the weights' fp32 copy, the per-row buffers, the OS. */
 #define RESERVE_BYTES ((uint64_t)512 << 20)
@@ -18,11 +20,35 @@ static int32_t slots_fit(uint64_t per_slot, uint64_t avail_bytes) {
     return fit > (uint64_t)(INT32_MAX / 4) ? INT32_MAX / 4 : (int32_t)fit;
 }
 
+uint64_t psamp_engine_cpu_bytes(const opt_config *c, int32_t n_slots, int32_t max_len, int threads) {
+    const uint64_t h = (uint64_t)c->hidden, rows = (uint64_t)(n_slots > PSAMP_CPU_PREFILL_CHUNK ? n_slots : PSAMP_CPU_PREFILL_CHUNK);
+    /* opt_forward_cpu.c: the KV cache, then per row x, xn, attn (h each), qkv (3h), ffn,
+     * the embedding (proj) and the logits (vocab); attention scores per thread. */
+    const uint64_t kv = (uint64_t)c->n_layers * 2 * h * (uint64_t)max_len * (uint64_t)n_slots;
+    const uint64_t per_row = 6 * h + (uint64_t)c->ffn_dim + (uint64_t)c->word_embed_proj_dim + (uint64_t)c->vocab_size;
+    const uint64_t floats = kv + rows * per_row + (uint64_t)threads * (uint64_t)max_len;
+    /* engine_cpu.c: a row and a step result per row; engine_slots.c: the tokens. */
+    return floats * sizeof(float) + rows * (sizeof(opt_cpu_row) + sizeof(psamp_step_result)) +
+           psamp_slots_bytes(n_slots, max_len);
+}
+
 int32_t psamp_engine_cpu_slots_in(const opt_config *c, int32_t max_len, uint64_t avail_bytes) {
-    /* A slot: fp32 K and V of every layer, and its token ids (engine_slots.c). */
-    const uint64_t per_slot = (uint64_t)c->n_layers * 2 * (uint64_t)c->hidden * (uint64_t)max_len * 4 +
-                              (uint64_t)max_len * 4 + 8;
-    return slots_fit(per_slot, avail_bytes);
+    const uint64_t usable = avail_bytes - avail_bytes / 10;
+    if (usable <= RESERVE_BYTES) return 0;
+    const uint64_t budget = usable - RESERVE_BYTES;
+    const int threads = psamp_engine_cpu_default_threads();
+    /* The largest n with bytes(n) <= budget (bytes grows with n); a slot takes at least its
+     * KV cache, which bounds n (and keeps bytes(n) far from overflowing). */
+    const uint64_t kv_slot = (uint64_t)c->n_layers * 2 * (uint64_t)c->hidden * (uint64_t)max_len * sizeof(float);
+    const uint64_t bound = budget / (kv_slot ? kv_slot : 1) + 1;
+    int32_t lo = 0, hi = bound < (uint64_t)(INT32_MAX / 4) ? (int32_t)bound : INT32_MAX / 4;
+    if (psamp_engine_cpu_bytes(c, hi, max_len, threads) <= budget) return hi;
+    while (hi - lo > 1) {
+        int32_t mid = lo + (hi - lo) / 2;
+        if (psamp_engine_cpu_bytes(c, mid, max_len, threads) <= budget) lo = mid;
+        else hi = mid;
+    }
+    return lo;
 }
 
 /* MemAvailable in bytes, or 0 when /proc/meminfo does not say. */

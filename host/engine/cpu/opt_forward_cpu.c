@@ -193,5 +193,6 @@ int opt_cpu_forward_init(opt_cpu_forward *f, const opt_weights_f32 *w, cpu_pool 
         return psamp_fail(err, "cpu engine: out of memory for the KV cache and scratch (%.1f MB)",
                           total * 4.0 / 1e6);
     }
+    f->bytes = total * sizeof(float);
     return 0;
 }

@@ -34,6 +34,7 @@ typedef struct {
     float *embed;   /* [rows, proj] token embeddings / projected output */
     float *logits;  /* [rows, vocab] */
     float *scores;  /* [threads, max_len] attention weights */
+    size_t bytes;   /* all of the above, kv included */
     /* the batch being run, for the pool's tasks */
     const opt_cpu_row *rows;
     int32_t layer;

@@ -1,9 +1,12 @@
 /* Exact summaries of p^alpha and of temperature sampling on a toy world (toy_exact.h).
  *
- * One forward pass over (position, state) in log space gives both log Z and the entropy:
- * alongside f_k(s) = sum of the weights of the prefixes of length k that reach s, it keeps
- * h_k(s) = sum of weight * (-sum of log-weights) over the same prefixes; then
- * H = log Z + (sum of h over complete sequences) / Z. Everything stays in logs because
+ * A forward pass over (position, state) in log space gives log Z. The entropy comes from the
+ * same distribution written as a Markov chain: a backward pass gives beta_k(s), the log weight
+ * of every completion from state s choosing token k; then q(t | s, k) is a local softmax and
+ * H = sum over (k, s) of P(reach s at k) * H_local(s, k). Each local entropy is a sum of
+ * non-negative terms taken relative to the row's largest weight, so H stays finite, >= 0 and
+ * accurate however large alpha is (log Z + E[-log w] cancels catastrophically: at alpha 1e4
+ * both are ~1e5 and the difference is rounding noise). Everything stays in logs because
  * alpha * log p underflows doubles long before toy worlds get interesting. */
 #include "toy_exact.h"
 
@@ -59,51 +62,101 @@ int toy_exact_log_weights(const toy_world *w, toy_weighting kind, double param, 
     return 0;
 }
 
-/* The forward pass: *log_z, and *log_h = log of sum over complete x of weight(x) *
- * (-sum of log-weights of x). */
-static int forward(const toy_world *w, const double *lw, int32_t T, double *log_z, double *log_h, psamp_err *err) {
+/* The forward pass: *log_z, the log of the total weight of the complete sequences. */
+static int forward(const toy_world *w, const double *lw, int32_t T, double *log_z, psamp_err *err) {
     size_t S = (size_t)w->n_states, V = (size_t)w->n_tokens;
-    double *buf = malloc(4 * S * sizeof *buf);
+    double *buf = malloc(2 * S * sizeof *buf);
     if (!buf) return psamp_fail(err, "toy world %s: out of memory for the forward pass", w->name);
-    double *f = buf, *h = buf + S, *nf = buf + 2 * S, *nh = buf + 3 * S;
-    for (size_t s = 0; s < S; s++) f[s] = h[s] = -INFINITY;
+    double *f = buf, *nf = buf + S;
+    for (size_t s = 0; s < S; s++) f[s] = -INFINITY;
     f[w->start] = 0.0;
-    double z = -INFINITY, hz = -INFINITY;
+    double z = -INFINITY;
     for (int32_t k = 1; k <= T; k++) {
-        for (size_t s = 0; s < S; s++) nf[s] = nh[s] = -INFINITY;
+        for (size_t s = 0; s < S; s++) nf[s] = -INFINITY;
         for (size_t s = 0; s < S; s++) {
             if (f[s] == -INFINITY) continue;
             for (size_t t = 0; t < V; t++) {
                 double l = lw[s * V + t];
                 if (l == -INFINITY) continue;
-                double a = f[s] + l;
-                /* -l can round to a hair below 0 where q = 1: it contributes nothing. */
-                double b = log_add(h[s] + l, l < 0.0 ? a + log(-l) : -INFINITY);
                 int32_t to = w->next[s * V + t];
-                if (to == TOY_END || k == T) {
-                    z = log_add(z, a);
-                    hz = log_add(hz, b);
-                } else {
-                    nf[to] = log_add(nf[to], a);
-                    nh[to] = log_add(nh[to], b);
-                }
+                if (to == TOY_END || k == T) z = log_add(z, f[s] + l);
+                else nf[to] = log_add(nf[to], f[s] + l);
             }
         }
         double *tmp = f;
         f = nf, nf = tmp;
-        tmp = h, h = nh, nh = tmp;
     }
     free(buf);
     *log_z = z;
-    *log_h = hz;
+    return 0;
+}
+
+/* log weight of choosing token t in state s at position k (1-based) and completing from there:
+ * lw + beta_{k+1}(next), with beta = 0 past the end. beta[(k-1) * S + s] holds beta_k(s). */
+static double choice_log_weight(const toy_world *w, const double *lw, const double *beta, int32_t T, int32_t k,
+                                size_t s, size_t t) {
+    size_t S = (size_t)w->n_states, V = (size_t)w->n_tokens;
+    double l = lw[s * V + t];
+    int32_t to = w->next[s * V + t];
+    if (l == -INFINITY || to == TOY_END || k == T) return l;
+    return l + beta[(size_t)k * S + (size_t)to];
+}
+
+/* The entropy of the normalised weights over complete sequences (see the top of the file). */
+static int entropy(const toy_world *w, const double *lw, int32_t T, double *out, psamp_err *err) {
+    size_t S = (size_t)w->n_states, V = (size_t)w->n_tokens;
+    /* beta[(k-1) * S + s] = beta_k(s) for k = 1..T. */
+    double *beta = malloc(((size_t)T * S + 2 * S) * sizeof *beta);
+    if (!beta) return psamp_fail(err, "toy world %s: out of memory for the entropy", w->name);
+    double *reach = beta + (size_t)T * S, *next = reach + S;
+    for (int32_t k = T; k >= 1; k--)
+        for (size_t s = 0; s < S; s++) {
+            double b = -INFINITY;
+            for (size_t t = 0; t < V; t++) b = log_add(b, choice_log_weight(w, lw, beta, T, k, s, t));
+            beta[(size_t)(k - 1) * S + s] = b;
+        }
+    for (size_t s = 0; s < S; s++) reach[s] = 0.0;
+    reach[w->start] = 1.0;
+    double h = 0.0;
+    for (int32_t k = 1; k <= T; k++) {
+        for (size_t s = 0; s < S; s++) next[s] = 0.0;
+        for (size_t s = 0; s < S; s++) {
+            if (reach[s] == 0.0) continue;
+            /* Relative to the row's largest choice m: H_local = log(1 + sum_{t != top} e^(u_t - m))
+             * + sum_{t != top} q_t (m - u_t), every term >= 0. */
+            size_t top = 0;
+            double m = -INFINITY;
+            for (size_t t = 0; t < V; t++) {
+                double u = choice_log_weight(w, lw, beta, T, k, s, t);
+                if (u > m) m = u, top = t;
+            }
+            if (m == -INFINITY) continue;
+            double rest = 0.0;
+            for (size_t t = 0; t < V; t++)
+                if (t != top) rest += exp(choice_log_weight(w, lw, beta, T, k, s, t) - m);
+            double log_norm = log1p(rest), local = log_norm;
+            for (size_t t = 0; t < V; t++) {
+                double u = choice_log_weight(w, lw, beta, T, k, s, t);
+                if (u == -INFINITY) continue;
+                double q = exp(u - m - log_norm);
+                if (t != top) local += q * (m - u);
+                int32_t to = w->next[s * V + t];
+                if (to != TOY_END && k < T) next[to] += reach[s] * q;
+            }
+            h += reach[s] * local;
+        }
+        double *tmp = reach;
+        reach = next, next = tmp;
+    }
+    free(beta); /* reach and next live in the same block */
+    *out = h;
     return 0;
 }
 
 int toy_exact_log_z(const toy_world *w, const double *log_weights, int32_t max_tokens, double *log_z,
                     psamp_err *err) {
-    double log_h;
     if (check_max_tokens(w, max_tokens, err) != 0) return -1;
-    return forward(w, log_weights, max_tokens, log_z, &log_h, err);
+    return forward(w, log_weights, max_tokens, log_z, err);
 }
 
 /* The summed log-weight of correct sequence c if it is a complete sequence for T tokens
@@ -140,14 +193,14 @@ void toy_exact_summary_free(toy_exact_summary *s) {
 static int summarise(const toy_world *w, toy_weighting kind, double param, int32_t T, int32_t n_top,
                      toy_exact_summary *out, psamp_err *err) {
     toy_exact_summary r = {0.0, 0.0, NAN, 0, NULL};
-    double *lw = NULL, log_h;
+    double *lw = NULL;
     *out = r;
     if (check_max_tokens(w, T, err) != 0) return -1;
     if (n_top < 0) return psamp_fail(err, "number of top sequences %d is negative", n_top);
     if (toy_exact_log_weights(w, kind, param, &lw, err) != 0) return -1;
-    int rc = forward(w, lw, T, &r.log_z, &log_h, err);
+    int rc = forward(w, lw, T, &r.log_z, err);
+    if (rc == 0) rc = entropy(w, lw, T, &r.entropy, err);
     if (rc == 0) {
-        r.entropy = r.log_z + exp(log_h - r.log_z);
         r.correct_mass = correct_mass(w, lw, T, r.log_z);
         rc = toy_exact_top(w, lw, T, n_top, r.log_z, &r.top, &r.n_top, err);
     }

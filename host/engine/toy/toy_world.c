@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "file_read.h"
+#include "json_check.h"
 
 /* Probabilities of a state must sum to 1 within this (the format's tolerance). */
 #define TOY_SUM_TOLERANCE 1e-6
@@ -60,9 +61,11 @@ static int32_t count_children(const cJSON *node) {
 static int check_unique_keys(const cJSON *obj, const char *label, const char *what, psamp_err *err) {
     for (const cJSON *a = obj->child; a; a = a->next)
         for (const cJSON *b = a->next; b; b = b->next)
-            if (strcmp(a->string, b->string) == 0)
+            if (strcmp(a->string, b->string) == 0) {
+                char q[PSAMP_QUOTE_MAX];
                 return psamp_fail(err, "%s: %s%s%s: listed twice", label, what, *what ? "." : "",
-                                  a->string);
+                                  psamp_escape(q, sizeof q, a->string));
+            }
     return 0;
 }
 
@@ -71,9 +74,10 @@ static int check_top_fields(const cJSON *root, const char *label, psamp_err *err
         int known = 0;
         for (size_t k = 0; k < sizeof KNOWN_FIELDS / sizeof KNOWN_FIELDS[0]; k++)
             if (strcmp(c->string, KNOWN_FIELDS[k]) == 0) known = 1;
+        char q[PSAMP_QUOTE_MAX];
         if (!known)
             return psamp_fail(err, "%s: %s: unknown field (expected name, tokens, length, start, "
-                                   "states, correct)", label, c->string);
+                                   "states, correct)", label, psamp_escape(q, sizeof q, c->string));
     }
     return check_unique_keys(root, label, "", err);
 }
@@ -90,9 +94,10 @@ static int parse_tokens(toy_world *w, const cJSON *root, const char *label, psam
         int32_t i = w->n_tokens;
         if (!cJSON_IsString(t)) return psamp_fail(err, "%s: tokens[%d]: expected a string", label, i);
         int32_t earlier = toy_world_token_id(w, t->valuestring);
+        char q[PSAMP_QUOTE_MAX];
         if (earlier >= 0)
             return psamp_fail(err, "%s: tokens[%d]: \"%s\" repeats tokens[%d]", label, i,
-                              t->valuestring, earlier);
+                              psamp_escape(q, sizeof q, t->valuestring), earlier);
         w->tokens[i] = strdup(t->valuestring);
         if (!w->tokens[i]) return psamp_fail(err, "%s: tokens: out of memory", label);
         w->n_tokens++;
@@ -137,8 +142,11 @@ static int parse_state_names(toy_world *w, const cJSON *states, const char *labe
 
 /* One transition "TOKEN": [probability, next state or null] of state s. */
 static int parse_transition(toy_world *w, int32_t s, const cJSON *tr, const char *label, psamp_err *err) {
-    const char *sname = w->state_names[s], *tname = tr->string;
-    int32_t tok = toy_world_token_id(w, tname);
+    char qs[PSAMP_QUOTE_MAX], qt[PSAMP_QUOTE_MAX], qn[PSAMP_QUOTE_MAX];
+    /* Escaped for messages; the lookups use the raw names. */
+    const char *sname = psamp_escape(qs, sizeof qs, w->state_names[s]),
+               *tname = psamp_escape(qt, sizeof qt, tr->string);
+    int32_t tok = toy_world_token_id(w, tr->string);
     if (tok < 0) return psamp_fail(err, "%s: states.%s.%s: unknown token", label, sname, tname);
     size_t cell = (size_t)s * (size_t)w->n_tokens + (size_t)tok;
     if (w->next[cell] != TOY_IMPOSSIBLE)
@@ -159,7 +167,7 @@ static int parse_transition(toy_world *w, int32_t s, const cJSON *tr, const char
         to = state_index(w, nx->valuestring);
         if (to < 0)
             return psamp_fail(err, "%s: states.%s.%s: unknown next state \"%s\"", label, sname,
-                              tname, nx->valuestring);
+                              tname, psamp_escape(qn, sizeof qn, nx->valuestring));
     } else {
         return psamp_fail(err, "%s: states.%s.%s: next state is neither a state name nor null",
                           label, sname, tname);
@@ -178,16 +186,17 @@ static int parse_states(toy_world *w, const cJSON *states, const char *label, ps
     for (size_t c = 0; c < cells; c++) w->next[c] = TOY_IMPOSSIBLE;
     int32_t s = 0;
     for (const cJSON *st = states->child; st; st = st->next, s++) {
+        char q[PSAMP_QUOTE_MAX];
         if (!cJSON_IsObject(st))
             return psamp_fail(err, "%s: states.%s: expected an object of token -> [probability, next state]",
-                              label, st->string);
+                              label, psamp_escape(q, sizeof q, st->string));
         for (const cJSON *tr = st->child; tr; tr = tr->next)
             if (parse_transition(w, s, tr, label, err) != 0) return -1;
         double *row = w->prob + (size_t)s * (size_t)w->n_tokens, sum = 0.0;
         for (int32_t t = 0; t < w->n_tokens; t++) sum += row[t];
         if (fabs(sum - 1.0) > TOY_SUM_TOLERANCE)
             return psamp_fail(err, "%s: states.%s: probabilities sum to %.9g, not 1 (tolerance %g)",
-                              label, st->string, sum, TOY_SUM_TOLERANCE);
+                              label, psamp_escape(q, sizeof q, st->string), sum, TOY_SUM_TOLERANCE);
         for (int32_t t = 0; t < w->n_tokens; t++) {
             row[t] /= sum;
             w->logp[(size_t)s * (size_t)w->n_tokens + (size_t)t] = row[t] > 0.0 ? log(row[t]) : -INFINITY;
@@ -201,7 +210,9 @@ static int parse_start(toy_world *w, const cJSON *root, const char *label, psamp
     if (!start) return psamp_fail(err, "%s: start: missing", label);
     if (!cJSON_IsString(start)) return psamp_fail(err, "%s: start: expected a state name", label);
     w->start = state_index(w, start->valuestring);
-    if (w->start < 0) return psamp_fail(err, "%s: start: unknown state \"%s\"", label, start->valuestring);
+    char q[PSAMP_QUOTE_MAX];
+    if (w->start < 0)
+        return psamp_fail(err, "%s: start: unknown state \"%s\"", label, psamp_escape(q, sizeof q, start->valuestring));
     return 0;
 }
 
@@ -221,8 +232,10 @@ static int parse_correct_entry(toy_world *w, const cJSON *seq, int32_t c, int32_
     for (const cJSON *t = seq->child; t; t = t->next, k++) {
         if (!cJSON_IsString(t)) return psamp_fail(err, "%s: correct[%d][%d]: expected a token string", label, c, k);
         int32_t id = toy_world_token_id(w, t->valuestring);
+        char q[PSAMP_QUOTE_MAX];
         if (id < 0)
-            return psamp_fail(err, "%s: correct[%d][%d]: unknown token \"%s\"", label, c, k, t->valuestring);
+            return psamp_fail(err, "%s: correct[%d][%d]: unknown token \"%s\"", label, c, k,
+                              psamp_escape(q, sizeof q, t->valuestring));
         w->correct_tokens[at + k] = id;
     }
     for (int32_t e = 0; e < c; e++) {
@@ -288,6 +301,7 @@ static void line_column(const char *text, size_t at, int *line, int *col) {
 int toy_world_parse(const char *json, size_t len, const char *label, toy_world **out, psamp_err *err) {
     *out = NULL;
     const char *end = NULL;
+    if (psamp_json_refuse_nul(json, len, label, err) != 0) return -1;
     cJSON *root = cJSON_ParseWithLengthOpts(json, len, &end, 0);
     if (!root) {
         int line, col;
@@ -333,20 +347,23 @@ int toy_world_walk(const toy_world *w, const int32_t *tokens, int32_t n, double 
                    psamp_err *err) {
     int32_t s = w->start;
     double sum = 0.0;
+    char qw[PSAMP_QUOTE_MAX], qt[PSAMP_QUOTE_MAX], qs[PSAMP_QUOTE_MAX];
+    const char *wname = psamp_escape(qw, sizeof qw, w->name);
     if (n > w->length)
-        return psamp_fail(err, "toy world %s: %d tokens exceed its length %d", w->name, n, w->length);
+        return psamp_fail(err, "toy world %s: %d tokens exceed its length %d", wname, n, w->length);
     for (int32_t i = 0; i < n; i++) {
         int32_t t = tokens[i];
         if (t < 0 || t >= w->n_tokens)
             return psamp_fail(err, "toy world %s: position %d: token id %d is outside the vocabulary [0, %d)",
-                              w->name, i, t, w->n_tokens);
+                              wname, i, t, w->n_tokens);
         if (s == TOY_END)
             return psamp_fail(err, "toy world %s: position %d: token %s follows the end of the sequence",
-                              w->name, i, w->tokens[t]);
+                              wname, i, psamp_escape(qt, sizeof qt, w->tokens[t]));
         size_t cell = (size_t)s * (size_t)w->n_tokens + (size_t)t;
         if (w->next[cell] == TOY_IMPOSSIBLE)
             return psamp_fail(err, "toy world %s: position %d: token %s is impossible in state %s",
-                              w->name, i, w->tokens[t], w->state_names[s]);
+                              wname, i, psamp_escape(qt, sizeof qt, w->tokens[t]),
+                              psamp_escape(qs, sizeof qs, w->state_names[s]));
         sum += w->logp[cell];
         s = w->next[cell];
     }

@@ -54,7 +54,7 @@ int decoder_rope_table_init(decoder_rope_table *t, const decoder_config *c, int3
     t->sin = malloc(n * sizeof(float));
     if (!t->cos || !t->sin) {
         decoder_rope_table_free(t);
-        return psamp_fail(err, "cpu engine: out of memory for the RoPE tables");
+        return psamp_fail(err, "out of memory for the RoPE tables (%d positions)", max_len);
     }
     const float scale = (float)c->rope.attention_factor;
     float inv[DECODER_MAX_ROPE_PAIRS];
