@@ -10,8 +10,8 @@
  *   - the test has power: diagnostics that ignore the chains (random numbers per setting,
  *     which is the true TV shuffled across settings) reach the threshold in at most 5 % of
  *     2,000 tries.
- * CTest runs N up to 32, one test per alpha (--alpha A: 20 s of CPU each rather than 80 s in
- * one); --full adds N = 64 (the table of docs/mixing.md); --reduced (the sanitizer build)
+ * CTest runs N up to 32, one test per alpha and world (--alpha A --world trap|eos: 10 s of
+ * CPU each rather than 80 s in one); --full adds N = 64 (the table of docs/mixing.md); --reduced (the sanitizer build)
  * runs a smaller grid with fewer chains. */
 #include <math.h>
 #include <stdlib.h>
@@ -361,14 +361,18 @@ int main(int argc, char **argv) {
     psamp_test_state t = {0, 0};
     int reduced = 0, full = 0;
     double only_alpha = 0.0; /* --alpha A: that alpha's grids only (CTest runs one test per alpha) */
+    int only_world = -1;     /* --world trap|eos: that world's grids only */
     for (int i = 1; i < argc; i++) {
         char *end = NULL;
         if (strcmp(argv[i], "--reduced") == 0) reduced = 1;
         else if (strcmp(argv[i], "--full") == 0) full = 1;
         else if (strcmp(argv[i], "--alpha") == 0 && i + 1 < argc && (only_alpha = strtod(argv[++i], &end)) > 0 && !*end)
             continue;
+        else if (strcmp(argv[i], "--world") == 0 && i + 1 < argc &&
+                 (only_world = strcmp(argv[i + 1], "trap") == 0 ? 0 : strcmp(argv[i + 1], "eos") == 0 ? 1 : -1) >= 0)
+            i++;
         else {
-            fprintf(stderr, "test_mixing_toy: bad argument '%s' (usage: [--reduced | --full] [--alpha 2|4|3|8])\n",
+            fprintf(stderr, "test_mixing_toy: bad argument '%s' (usage: [--reduced | --full] [--alpha 2|4|3|8] [--world trap|eos])\n",
                     argv[i]);
             return 2;
         }
@@ -405,11 +409,13 @@ int main(int argc, char **argv) {
     double rs[2][4] = {{NAN, NAN, NAN, NAN}, {NAN, NAN, NAN, NAN}}, rc[2][4] = {{NAN, NAN, NAN, NAN}, {NAN, NAN, NAN, NAN}};
     for (int32_t a = 0; a < n_alphas; a++)
         for (int32_t wi = 0; wi < 2; wi++)
-            rank_world(&t, worlds[wi].name, worlds[wi].w, alphas[a], &g, &rs[wi][a], &rc[wi][a]);
+            if (only_world < 0 || only_world == wi)
+                rank_world(&t, worlds[wi].name, worlds[wi].w, alphas[a], &g, &rs[wi][a], &rc[wi][a]);
     printf("\nSpearman(diagnostic, true TV)   start dependence   score\n");
     for (int32_t a = 0; a < n_alphas; a++)
         for (int32_t wi = 0; wi < 2; wi++)
-            printf("  %-12s alpha %g %-9s      %.3f         %.3f\n", worlds[wi].name, alphas[a],
+            if (only_world < 0 || only_world == wi)
+                printf("  %-12s alpha %g %-9s      %.3f         %.3f\n", worlds[wi].name, alphas[a],
                    reduced ? "" : (only_alpha > 0 ? design_alpha : a < 2) ? "(design)" : "(held out)",
                    rs[wi][a], rc[wi][a]);
     toy_world_free(trap);
