@@ -2,7 +2,8 @@
 # The main job on the embedded defaults: builds psamp, then shows power sampling beside
 # low-temperature sampling on the seed's greedy-trap toy world (with its exact answers),
 # and power sampling on the tiny OPT checkpoint that the tests use. With a real checkpoint
-# (weights/fetch_opt125m.sh), pass its directory: ./run-demo.sh weights/opt-125m
+# (python3 weights/fetch_opt.py facebook/opt-125m weights/opt-125m), pass its
+# directory: ./run-demo.sh weights/opt-125m
 set -euo pipefail
 cd "$(dirname "$0")"
 scripts/deps.sh

@@ -7,6 +7,9 @@ cd "$(dirname "$0")"
 scripts/deps.sh
 # The Slurm test's one-node cluster (tests/slurm_sweep.sh, skipped without it): as root only.
 if [ "$(id -u)" -eq 0 ]; then scripts/deps.sh slurm-wlm munge; fi
+# The figure scripts' environment (matplotlib, pandas: scripts/requirements/plot.txt); without
+# it (no network for pip, say) the figure tests report themselves skipped.
+scripts/pyenv.sh plot >/dev/null || echo "run-tests.sh: no plot environment: the figure tests will be skipped" >&2
 jobs=$(nproc)
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DPSAMP_CUDA=AUTO
 cmake --build build -j"$jobs"

@@ -40,6 +40,12 @@ def read_results(doc, input_name, name_option, default_name):
         return json.load(f), args
 
 
+def display_name(path):
+    """A model or file path as a title shows it: its last part, `..` and `.` resolved
+    (`experiments/h1/../toy/greedy_trap.json` -> `greedy_trap.json`)."""
+    return os.path.basename(os.path.normpath(path)) if path else path
+
+
 def save_figure(fig, stem, dpi=90):
     """Writes stem.png and stem.svg, making stem's folder if need be; returns both paths."""
     folder = os.path.dirname(stem)

@@ -2,4 +2,6 @@
 psamp_cli_test(NAME cli_generate SCRIPT cli_generate.sh)
 psamp_cli_test(NAME cli_score SCRIPT cli_score.sh)
 psamp_cli_test(NAME cli_main SCRIPT cli_main.sh)
+psamp_cli_test(NAME cli_docs SCRIPT cli_docs.sh)
+psamp_cli_test(NAME cli_report SCRIPT cli_report.sh)
 psamp_cli_test(NAME cli_fetch_opt SCRIPT cli_fetch_opt.sh)

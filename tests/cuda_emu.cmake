@@ -39,7 +39,39 @@ if(CUDAToolkit_FOUND)
     target_link_libraries(emu_${name} PRIVATE psamp_testlib psamp_cuda_emu)
     set_target_properties(emu_${name} PROPERTIES LINKER_LANGUAGE CXX)
     target_compile_definitions(emu_${name} PRIVATE PSAMP_FIXTURES="${PSAMP_FIXTURES}")
-    if(name STREQUAL "test_gpu_engine" OR name STREQUAL "test_gpu_sample")
+    if(name STREQUAL "test_gpu_engine")
+      # One test per set of kernel variants: the whole --quick run took 28 s of CPU
+      # (Release; the sanitizers several times more), 288 s wall at load 15-20 against a
+      # 300 s timeout. Split, the longest (halves) takes 10 s of CPU, and the parts share the
+      # cores. Under the sanitizers, only first, halves-split, halves and tune-halves run:
+      # between them every value of every variant (the defaults' values included) and the
+      # batched and graph checks; default, biasrelu and tune are combinations of those
+      # values, left to the Release build.
+      set(emu_variants first halves-split halves tune-halves)
+      set(emu_timeout 300)
+      if(PSAMP_SANITIZE)
+        set(emu_timeout 600)
+      endif()
+      if(NOT PSAMP_SANITIZE)
+        list(APPEND emu_variants default biasrelu tune)
+      endif()
+      # Under the sanitizers halves and tune-halves took 25 and 12 s of CPU, 360 and 200 s
+      # wall at load 15: each runs as two tests, the comparisons and the batched checks, and
+      # the emulator's tests there get 600 s.
+      foreach(variant ${emu_variants})
+        if(PSAMP_SANITIZE AND (variant STREQUAL "halves" OR variant STREQUAL "tune-halves"))
+          foreach(part checks batch)
+            add_test(NAME emu_${name}_${variant}_${part} COMMAND emu_${name} --quick --variant ${variant} --part ${part})
+            set_tests_properties(emu_${name}_${variant}_${part} PROPERTIES TIMEOUT ${emu_timeout} LABELS "emu")
+          endforeach()
+        else()
+          add_test(NAME emu_${name}_${variant} COMMAND emu_${name} --quick --variant ${variant})
+          set_tests_properties(emu_${name}_${variant} PROPERTIES TIMEOUT ${emu_timeout} LABELS "emu")
+        endif()
+      endforeach()
+      continue()
+    endif()
+    if(name STREQUAL "test_gpu_sample")
       add_test(NAME emu_${name} COMMAND emu_${name} --quick)
     else()
       add_test(NAME emu_${name} COMMAND emu_${name})

@@ -6,3 +6,4 @@ psamp_c_test(NAME test_toyexp_stats SOURCES test_toyexp_stats.c LABELS unit expe
 psamp_cli_test(NAME cli_h1 SCRIPT cli_h1.sh LABELS experiments)
 psamp_cli_test(NAME cli_h2 SCRIPT cli_h2.sh LABELS experiments)
 psamp_cli_test(NAME cli_toyexp SCRIPT cli_toyexp.sh LABELS experiments toy)
+psamp_cli_test(NAME plots_experiments SCRIPT plots_experiments.sh LABELS experiments)

@@ -3,7 +3,10 @@
 rows (timings aside) and byte-identical samples files; with N, exactly N points. Exit 0 when
 they do. Rows pair up by their place in the grid, and each samples file is read where its
 own row says. --run-settings compares two configs that differ only in how points run
-(max_active): their config hashes, so their point ids and names, differ too."""
+(max_active): their config hashes, so their point ids and names, differ too. results.csv
+must match too, cell for cell as text (timings aside): the same stored values print the same
+digits whether the whole run or a merge wrote them."""
+import csv
 import filecmp
 import json
 import os
@@ -35,6 +38,13 @@ def main():
         problems.append(f"{a['points']} points, expected {args[2]}")
     if a_rows != b_rows:
         problems.append("rows differ")
+    csv_a, csv_b = (list(csv.DictReader(open(os.path.join(d, "results.csv")))) for d in (a_dir, b_dir))
+    for ra, rb in zip(csv_a, csv_b):
+        for col in ra:
+            if col not in ignored and ra[col] != rb.get(col):
+                problems.append(f"results.csv row {ra['index']} {col}: {ra[col]!r} vs {rb.get(col)!r}")
+    if len(csv_a) != len(csv_b):
+        problems.append(f"results.csv has {len(csv_a)} vs {len(csv_b)} rows")
     for r, other in zip(a["rows"], b["rows"]):
         if not filecmp.cmp(os.path.join(a_dir, r["samples"]), os.path.join(b_dir, other["samples"]),
                            shallow=False):

@@ -10,8 +10,9 @@
  *   - the test has power: diagnostics that ignore the chains (random numbers per setting,
  *     which is the true TV shuffled across settings) reach the threshold in at most 5 % of
  *     2,000 tries.
- * CTest runs N up to 32; --full adds N = 64 (the table of docs/mixing.md); --reduced (the
- * sanitizer build) runs a smaller grid with fewer chains. */
+ * CTest runs N up to 32, one test per alpha and world (--alpha A --world trap|eos: 10 s of
+ * CPU each rather than 80 s in one); --full adds N = 64 (the table of docs/mixing.md); --reduced (the sanitizer build)
+ * runs a smaller grid with fewer chains. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -358,7 +359,24 @@ static void rank_world(psamp_test_state *t, const char *name, const toy_world *w
 
 int main(int argc, char **argv) {
     psamp_test_state t = {0, 0};
-    int reduced = argc > 1 && strcmp(argv[1], "--reduced") == 0, full = argc > 1 && strcmp(argv[1], "--full") == 0;
+    int reduced = 0, full = 0;
+    double only_alpha = 0.0; /* --alpha A: that alpha's grids only (CTest runs one test per alpha) */
+    int only_world = -1;     /* --world trap|eos: that world's grids only */
+    for (int i = 1; i < argc; i++) {
+        char *end = NULL;
+        if (strcmp(argv[i], "--reduced") == 0) reduced = 1;
+        else if (strcmp(argv[i], "--full") == 0) full = 1;
+        else if (strcmp(argv[i], "--alpha") == 0 && i + 1 < argc && (only_alpha = strtod(argv[++i], &end)) > 0 && !*end)
+            continue;
+        else if (strcmp(argv[i], "--world") == 0 && i + 1 < argc &&
+                 (only_world = strcmp(argv[i + 1], "trap") == 0 ? 0 : strcmp(argv[i + 1], "eos") == 0 ? 1 : -1) >= 0)
+            i++;
+        else {
+            fprintf(stderr, "test_mixing_toy: bad argument '%s' (usage: [--reduced | --full] [--alpha 2|4|3|8] [--world trap|eos])\n",
+                    argv[i]);
+            return 2;
+        }
+    }
     toy_world *trap = psamp_test_toy_world(&t, "greedy_trap.json"), *eos = psamp_test_toy_world(&t, "eos_world.json");
     if (!trap || !eos) return psamp_test_finish(&t, "test_mixing_toy");
     test_ks(&t);
@@ -372,6 +390,18 @@ int main(int argc, char **argv) {
     static const double alphas_full[] = {2, 4, 3, 8}, alphas_red[] = {4};
     const double *alphas = reduced ? alphas_red : alphas_full;
     int32_t n_alphas = reduced ? 1 : 4;
+    double alphas_one[1] = {only_alpha};
+    int design_alpha = !reduced && (only_alpha == 2 || only_alpha == 4);
+    if (only_alpha > 0) {
+        int known = 0;
+        for (int32_t a = 0; a < n_alphas; a++) known |= alphas[a] == only_alpha;
+        if (!known) {
+            fprintf(stderr, "test_mixing_toy: --alpha %g is not in this grid's alphas\n", only_alpha);
+            return 2;
+        }
+        alphas = alphas_one;
+        n_alphas = 1;
+    }
     struct {
         const char *name;
         const toy_world *w;
@@ -379,12 +409,15 @@ int main(int argc, char **argv) {
     double rs[2][4] = {{NAN, NAN, NAN, NAN}, {NAN, NAN, NAN, NAN}}, rc[2][4] = {{NAN, NAN, NAN, NAN}, {NAN, NAN, NAN, NAN}};
     for (int32_t a = 0; a < n_alphas; a++)
         for (int32_t wi = 0; wi < 2; wi++)
-            rank_world(&t, worlds[wi].name, worlds[wi].w, alphas[a], &g, &rs[wi][a], &rc[wi][a]);
+            if (only_world < 0 || only_world == wi)
+                rank_world(&t, worlds[wi].name, worlds[wi].w, alphas[a], &g, &rs[wi][a], &rc[wi][a]);
     printf("\nSpearman(diagnostic, true TV)   start dependence   score\n");
     for (int32_t a = 0; a < n_alphas; a++)
         for (int32_t wi = 0; wi < 2; wi++)
-            printf("  %-12s alpha %g %-9s      %.3f         %.3f\n", worlds[wi].name, alphas[a],
-                   reduced ? "" : (a < 2 ? "(design)" : "(held out)"), rs[wi][a], rc[wi][a]);
+            if (only_world < 0 || only_world == wi)
+                printf("  %-12s alpha %g %-9s      %.3f         %.3f\n", worlds[wi].name, alphas[a],
+                   reduced ? "" : (only_alpha > 0 ? design_alpha : a < 2) ? "(design)" : "(held out)",
+                   rs[wi][a], rc[wi][a]);
     toy_world_free(trap);
     toy_world_free(eos);
     return psamp_test_finish(&t, "test_mixing_toy");

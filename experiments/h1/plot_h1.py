@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Figure of `psamp h1` results (power vs temperature), PNG and SVG.
 
-    python3 experiments/h1/plot_h1.py RESULTS.json OUTDIR [--name h1]
+    "$(scripts/pyenv.sh plot)/bin/python" experiments/h1/plot_h1.py RESULTS.json OUTDIR [--name h1]
 
 One scatter per temperature T: each pair's sequence log-likelihood gap D against its gap
 under temperature T, with power's line alpha * D (alpha = 1/T, exact by definition) and
@@ -12,7 +12,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from plotlib import nan_if_none as nan, plt, read_results, save_figure  # noqa: E402
+from plotlib import display_name, nan_if_none as nan, plt, read_results, save_figure  # noqa: E402
 
 
 def main():
@@ -51,7 +51,7 @@ def main():
     ax.legend(fontsize=7)
     for extra in flat[len(fits) + 1:]:
         extra.axis("off")
-    fig.suptitle(f"H1 on {r['model']}: {r['n_pairs']} pairs, {r['n_prompts']} prompt(s) × "
+    fig.suptitle(f"H1 on {display_name(r['model'])}: {r['n_pairs']} pairs, {r['n_prompts']} prompt(s) × "
                  f"{r['samples_per_prompt']} samples, ≤ {r['max_new_tokens']} new tokens", fontsize=10)
     fig.tight_layout()
     for path in save_figure(fig, os.path.join(args.outdir, args.name)):

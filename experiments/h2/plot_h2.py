@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Figure of a `psamp h2` report (the correction tracker), PNG and SVG.
 
-    python3 experiments/h2/plot_h2.py REPORT.json OUTDIR [--name h2]
+    "$(scripts/pyenv.sh plot)/bin/python" experiments/h2/plot_h2.py REPORT.json OUTDIR [--name h2]
 
 Panels: proposals and accepts by resampled position; acceptance by relative position
 idx / length; the chains' mean log p over MH decisions (block boundaries dotted, a few
@@ -14,7 +14,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from plotlib import clean, plt, read_results, save_figure  # noqa: E402
+from plotlib import clean, display_name, plt, read_results, save_figure  # noqa: E402
 
 
 def block_starts(steps):
@@ -67,13 +67,18 @@ def main():
     off = clean(st["off_greedy_after"])
     if any(not math.isnan(v) for v in off):
         first = r.get("greedy_first") or "?"
-        ax[1][1].plot(d, off, "-", c="C2", label=f"off the greedy first token '{first}'")
-        ax[1][1].plot(d, clean(st["correct_after"]), "-", c="C0", label="on a correct path")
+        # On the greedy trap every chain off the greedy first token is on a correct path: the
+        # two curves coincide, so the correct one is drawn wide and below, the other dashed
+        # with markers on top, and both stay visible.
+        ax[1][1].plot(d, clean(st["correct_after"]), "-", c="C0", lw=4, alpha=0.45, zorder=2,
+                      label="on a correct path")
+        ax[1][1].plot(d, off, "--", c="C2", lw=1.4, marker="o", markersize=3.5,
+                      markevery=max(1, len(d) // 25), zorder=3, label=f"off the greedy first token '{first}'")
         ex = r["exact"]
         if ex["off_greedy"] is not None:
-            ax[1][1].axhline(ex["off_greedy"], ls="--", c="C2", lw=1, label="exact p^α: off greedy")
+            ax[1][1].axhline(ex["off_greedy"], ls="-.", c="C2", lw=1, label="exact p^α: off greedy")
         if ex["correct"] is not None:
-            ax[1][1].axhline(ex["correct"], ls="--", c="C0", lw=1, label="exact p^α: correct")
+            ax[1][1].axhline(ex["correct"], ls=(0, (1, 3)), c="C0", lw=2, label="exact p^α: correct")
         ax[1][1].set_ylabel("fraction of chains")
         ax[1][1].set_title("escaping the greedy trap")
     else:
@@ -86,7 +91,8 @@ def main():
     ax[1][1].set_xlabel("MH decision")
     ax[1][1].legend(fontsize=8)
 
-    fig.suptitle(f"H2 correction tracker: {r['source']}" + (f" on {r['model']}" if r.get("model") else ""))
+    fig.suptitle(f"H2 correction tracker: {display_name(r['source'])}" +
+                 (f" on {display_name(r['model'])}" if r.get("model") else ""))
     fig.tight_layout()
     for path in save_figure(fig, os.path.join(args.outdir, args.name)):
         print(path)

@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """H3 figure from `psamp h3 --out DIR`: per method, at equal length, the per-token log p
-(mean over prompts, with the spread across prompts) beside repetition (distinct-2 and the
-longest repeated loop as a fraction of the length). Writes DIR/h3.png and DIR/h3.svg.
+(mean over prompts as a bar, each prompt's mean as a dot, and the standard deviation over
+samples as an error bar) beside diversity (distinct-1/2/3, one marker per method and n, no
+lines: methods are categories) and repetition (the longest repeated loop as a fraction of
+the length: mean bar, max marker). Writes DIR/h3.png and DIR/h3.svg.
 
-    python3 experiments/h3/plot_h3.py DIR
+    "$(scripts/pyenv.sh plot)/bin/python" experiments/h3/plot_h3.py DIR
 """
 import json
 import os
@@ -33,17 +35,24 @@ def main():
     for i, m in enumerate(methods):
         ys = per_prompt(m, "logp_per_token")
         ax.scatter([i] * len(ys), ys, s=12, alpha=0.5, color="gray")
-        ax.bar(i, m["summary"]["logp_per_token"] or 0.0, color="C0", alpha=0.7)
+        # The samples' standard deviation of log p per token, averaged over prompts.
+        sds = [p["logp_total_sd"] / q["length"] for p, q in zip(m["per_prompt"], d["prompts"])
+               if p["full"] > 0 and p["logp_total_sd"] is not None and q["length"]]
+        yerr = sum(sds) / len(sds) if sds else None
+        ax.bar(i, m["summary"]["logp_per_token"] or 0.0, color="C0", alpha=0.7, yerr=yerr, capsize=4,
+               error_kw={"elinewidth": 1.2})
     ax.set_ylabel("log p per token (equal length)")
-    ax.set_title("likelihood" + (f", {length} tokens" if length else ""))
+    ax.set_title("likelihood" + (f", {length} tokens" if length else "") + " (mean ± sd over samples)", fontsize=10)
 
     ax = axes[1]
-    for k, color in ((1, "C1"), (2, "C2"), (3, "C3")):
-        ax.plot(list(x), [m["summary"][f"distinct_{k}"] for m in methods], "o-", color=color, label=f"distinct-{k}")
-    ax.set_ylim(0, 1.05)
+    for k, color, marker in ((1, "C1", "o"), (2, "C2", "s"), (3, "C3", "^")):
+        ax.plot([i + (k - 2) * 0.18 for i in x], [m["summary"][f"distinct_{k}"] for m in methods], marker, color=color,
+                linestyle="none", label=f"distinct-{k}")
+    ax.set_ylim(0, 1.35)  # room above the markers for the legend
+    ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0])
     ax.set_ylabel("unique n-grams / n-grams")
     ax.set_title("diversity within a sample")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper center", ncol=3)
 
     ax = axes[2]
     denom = length or 1
@@ -52,7 +61,9 @@ def main():
     ax.plot(list(x), [m["summary"]["loop_tokens_max"] / denom for m in methods], "k_", markersize=14, label="max")
     ax.set_ylabel("longest repeated loop" + (" / length" if length else " (tokens)"))
     ax.set_title("repetition")
-    ax.legend(fontsize=8)
+    top = max([m["summary"]["loop_tokens_max"] / denom for m in methods] + [1e-9])
+    ax.set_ylim(0, top * 1.4)  # room above the markers for the legend
+    ax.legend(fontsize=8, loc="upper center", ncol=2)
 
     for ax in axes:
         ax.set_xticks(list(x))

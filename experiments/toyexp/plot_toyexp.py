@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Figures of `psamp toyexp`: one six-panel figure per toy world, PNG and SVG.
 
-    python3 experiments/toyexp/plot_toyexp.py RESULTS.json OUTDIR [--prefix toyexp]
+    "$(scripts/pyenv.sh plot)/bin/python" experiments/toyexp/plot_toyexp.py RESULTS.json OUTDIR [--prefix toyexp]
 
 Panels: TV and KL to the exact p^alpha against MH steps per chain (one line per block
 size, the exact-sampling floor dashed); success against alpha (power and temperature

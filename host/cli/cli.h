@@ -39,6 +39,8 @@ typedef struct {
  * names the argument). */
 int cli_parse(cli_command *cmd, int argc, char **argv, psamp_err *err);
 void cli_print_help(FILE *f, const cli_command *cmd);
+/* One option's help line ("  --name METAVAR   help"). */
+void cli_print_option(FILE *f, const cli_option *o);
 /* The option named `name` was given on the command line. */
 int cli_given(const cli_command *cmd, const char *name);
 

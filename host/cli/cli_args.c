@@ -108,18 +108,19 @@ int cli_given(const cli_command *cmd, const char *name) {
     return 0;
 }
 
+void cli_print_option(FILE *f, const cli_option *o) {
+    char left[64];
+    if (o->kind == CLI_FLAG)
+        snprintf(left, sizeof left, "--%s", o->name);
+    else
+        snprintf(left, sizeof left, "--%s %s", o->name, o->metavar ? o->metavar : "X");
+    fprintf(f, "  %-26s %s\n", left, o->help);
+}
+
 void cli_print_help(FILE *f, const cli_command *cmd) {
     fprintf(f, "psamp %s - %s\n\nusage: psamp %s %s\n\noptions:\n", cmd->name, cmd->summary,
             cmd->name, cmd->usage);
-    for (int i = 0; i < cmd->n_options; i++) {
-        const cli_option *o = &cmd->options[i];
-        char left[64];
-        if (o->kind == CLI_FLAG)
-            snprintf(left, sizeof left, "--%s", o->name);
-        else
-            snprintf(left, sizeof left, "--%s %s", o->name, o->metavar ? o->metavar : "X");
-        fprintf(f, "  %-26s %s\n", left, o->help);
-    }
+    for (int i = 0; i < cmd->n_options; i++) cli_print_option(f, &cmd->options[i]);
     fprintf(f, "  %-26s %s\n", "--help", "show this help");
     if (cmd->details) fprintf(f, "\n%s\n", cmd->details);
 }

@@ -21,10 +21,12 @@
 #include "model.h"
 #include "model_opt.h"
 #include "sampler.h"
+#include "sweep_points.h"
 
 typedef struct {
     const char *model, *backend, *dtype, *chains, *method, *out;
     int threads, prompt_len, repeat;
+    int default_size; /* no --chains: the GPU-sized chain counts */
     double sgemm_seconds;
     uint64_t weights_seed;
     psamp_sampler_config s;
@@ -56,6 +58,18 @@ static int make_engine(bench_model *bm, const psamp_sampler_config *cfg, psamp_e
 }
 
 /* One chain count: the fastest of `repeat` runs, then the sgemm rate at its batch. */
+/* The progress of one chain count's runs: repeat r of R at `fraction` is (r + fraction) / R. */
+typedef struct {
+    cli_progress bar;
+    int rep, repeat;
+    char label[48];
+} bench_progress;
+
+static void on_progress(void *ctx, double fraction) {
+    bench_progress *p = ctx;
+    cli_progress_update(&p->bar, (p->rep + fraction) / p->repeat);
+}
+
 static int run_chains(bench_model *bm, const bench_args *a, int32_t chains, bench_run *out, psamp_err *err) {
     psamp_sampler_config cfg = a->s;
     psamp_engine *e = NULL;
@@ -73,10 +87,17 @@ static int run_chains(bench_model *bm, const bench_args *a, int32_t chains, benc
     out->setup_seconds = psamp_now_seconds() - t0;
     snprintf(out->backend, sizeof out->backend, "%s", e->info.backend);
     snprintf(out->detail, sizeof out->detail, "%s", e->info.detail);
+    bench_progress progress = {.rep = 0, .repeat = a->repeat};
+    snprintf(progress.label, sizeof progress.label, "psamp bench: %d chains", (int)chains);
+    cli_progress_init(&progress.bar, progress.label);
+    psamp_sampler_hooks hooks = {NULL, on_progress, &progress};
     for (int rep = 0; rep < a->repeat; rep++) {
         psamp_run_result r;
+        progress.rep = rep;
         t0 = psamp_now_seconds();
-        if (psamp_sample(e, &cfg, bm->prompt, bm->n_prompt, NULL, &r, err) != 0) {
+        const int sampled = psamp_sample(e, &cfg, bm->prompt, bm->n_prompt, &hooks, &r, err);
+        cli_progress_finish(&progress.bar);
+        if (sampled != 0) {
             psamp_engine_destroy(e);
             return psamp_fail_context(err, "--chains %d", chains);
         }
@@ -227,6 +248,27 @@ static void close_model(bench_model *bm) {
     if (bm->have_random) opt_checkpoint_close(&bm->random);
 }
 
+/* The default chain counts are the GPU workload of benchmarks/RESULTS.md; on a CPU, with
+ * the default length, they take about an hour. After the first chain count, says what the
+ * rest will decode and about how long at that count's rate (an upper bound: larger batches
+ * decode faster per token). */
+static void note_cpu_cost(const bench_args *a, const bench_model *bm, const bench_run *first,
+                          const int32_t *rest, int32_t n_rest) {
+    double tokens = 0.0;
+    for (int32_t i = 0; i < n_rest; i++) {
+        psamp_sampler_config c = a->s;
+        c.n_chains = rest[i];
+        tokens += a->repeat * sweep_est_tokens(&c, bm->n_prompt);
+    }
+    int64_t decoded = 0;
+    for (int32_t c = 0; c < first->r.n_chains; c++) decoded += first->r.chains[c].tokens_decoded;
+    const double rate = first->wall_seconds > 0 ? (double)decoded / first->wall_seconds : 0.0;
+    fprintf(stderr,
+            "psamp bench: the default chain counts are sized for a GPU: the others decode about %.3g tokens, "
+            "up to %.1f minutes on this CPU at %d chain's rate; for a quick look: --chains 1,8 --max-new-tokens 64\n",
+            tokens, rate > 0 ? tokens / rate / 60.0 : 0.0, (int)first->chains);
+}
+
 static int run_bench(bench_args *a, psamp_err *err) {
     int32_t *chains = NULL, n_chains = 0;
     bench_run *runs = NULL;
@@ -254,10 +296,12 @@ static int run_bench(bench_args *a, psamp_err *err) {
         for (int32_t c = 0; c < b->r.n_chains; c++) decoded += b->r.chains[c].tokens_decoded;
         fprintf(stderr,
                 "psamp bench: %s, %d chains (%d at once): %.1f tokens/s (%.2f per chain), mean batch %.1f rows, "
-                "host %.1f%% of engine time\n",
+                "sampler host work %.1f%% of sampling time\n",
                 b->backend, b->chains, b->active, decoded / b->wall_seconds, decoded / b->wall_seconds / b->chains,
                 b->r.engine_steps ? (double)decoded / (double)b->r.engine_steps : 0.0,
-                100.0 * b->r.host_seconds / b->r.engine_seconds);
+                100.0 * b->r.host_seconds / (b->r.host_seconds + b->r.engine_seconds));
+        if (i == 0 && n_chains > 1 && a->default_size && bm.opt && strcmp(b->backend, "cpu") == 0)
+            note_cpu_cost(a, &bm, b, chains + 1, n_chains - 1);
     }
     if (out.f) write_report(out.f, a, &bm, runs, n_chains);
     if (out.f && psamp_atomic_commit(&out, err) != 0) goto done;
@@ -301,7 +345,7 @@ int cli_cmd_bench(int argc, char **argv) {
         {"proposal-temp", CLI_DOUBLE, &a.s.proposal_temp, "T", "proposal temperature (default 1/alpha)", 0},
         {"temperature", CLI_DOUBLE, &a.s.temperature, "T", "temp/bestofn temperature (default 1)", 0},
         {"best-of", CLI_INT, &a.s.best_of, "N", "bestofn samples (default 8)", 0},
-        {"max-new-tokens", CLI_INT, &a.s.max_new_tokens, "T", "new tokens per chain (default 256; toy: its length)", 0},
+        {"max-new-tokens", CLI_INT, &a.s.max_new_tokens, "T", "new tokens per chain (default 256, the workload of benchmarks/RESULTS.md; toy: its length)", 0},
         {"prompt-len", CLI_INT, &a.prompt_len, "N", "OPT prompt tokens, BOS included (default 16)", 0},
         {"seed", CLI_U64, &a.s.seed, "S", "sampling seed (default 0)", 0},
         {"weights-seed", CLI_U64, &a.weights_seed, "S", "seed of the random weights (default 1)", 0},
@@ -311,7 +355,9 @@ int cli_cmd_bench(int argc, char **argv) {
     };
     cli_command cmd = {"bench", "throughput per chain against chain count (tokens/s, proposals/s, host time)",
                        "[--model PATH] [--backend NAME] [--chains 1,64,256] [options]",
-                       "Prints one JSON object; a line per chain count goes to stderr as it finishes.", opts,
+                       "Prints one JSON object; a line per chain count goes to stderr as it finishes. The default\n"
+                       "chain counts are sized for a GPU: on a CPU, after the first, bench says what the others\n"
+                       "will cost (--chains 1,8 --max-new-tokens 64 is a quick look there).", opts,
                        (int)(sizeof opts / sizeof opts[0])};
     psamp_err err = {{0}};
     int rc = cli_parse(&cmd, argc, argv, &err);
@@ -320,6 +366,7 @@ int cli_cmd_bench(int argc, char **argv) {
         fprintf(stderr, "%s\n", err.msg);
         return 2;
     }
+    a.default_size = !cli_given(&cmd, "chains");
     const char *bad = NULL;
     if (psamp_method_parse(a.method, &a.s.method, &err) != 0) bad = err.msg;
     else if (cli_given(&cmd, "max-new-tokens") && a.s.max_new_tokens <= 0) bad = "--max-new-tokens must be positive";

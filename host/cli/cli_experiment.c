@@ -134,12 +134,19 @@ int expt_open(const experiment_config *c, int require_check, int32_t default_opt
     return 0;
 }
 
+static void on_run_progress(void *ctx, double fraction) {
+    expt_set *s = ctx;
+    cli_progress_update(&s->progress, (s->progress_run + fraction) / s->progress_runs);
+}
+
 int expt_run(expt_set *s, int32_t p, const method_spec *m, int32_t n_chains, uint64_t seed, psamp_run_result *out,
              psamp_err *err) {
     const expt_problem *pr = &s->problems[p];
     psamp_sampler_config cfg;
+    psamp_sampler_hooks hooks = {NULL, on_run_progress, s};
     if (method_config(s, pr, m, n_chains, seed, &cfg, err) != 0) return -1;
-    if (psamp_sample(s->engines[pr->model], &cfg, pr->prompt, pr->n_prompt, NULL, out, err) != 0)
+    if (psamp_sample(s->engines[pr->model], &cfg, pr->prompt, pr->n_prompt, s->progress_runs > 0 ? &hooks : NULL,
+                     out, err) != 0)
         return psamp_fail_context(err, "problem '%s', method '%s'", pr->id, m->label);
     return 0;
 }

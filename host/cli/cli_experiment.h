@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "cli.h"
+#include "cli_progress.h"
 #include "experiment_config.h"
 #include "model.h"
 #include "passk_tasks.h"
@@ -32,6 +33,8 @@ typedef struct {
     int32_t n_problems;
     int32_t max_active;       /* the config's: chains decoding at once, 0 = all */
     int32_t *rooms;           /* per model: engine slots there is room for (cli_engine_room) */
+    cli_progress progress;    /* over every run: run `progress_run` of `progress_runs` */
+    int32_t progress_run, progress_runs;
 } expt_set;
 
 /* Opens every model and the task file, encodes the prompts, settles each problem's new
@@ -46,7 +49,8 @@ void expt_close(expt_set *s);
  * stands for all n. */
 int32_t expt_chains_for(const method_spec *m, int32_t n_samples);
 
-/* Runs method m with n chains on problem p. */
+/* Runs method m with n chains on problem p; progress, when s->progress_runs > 0, shows the
+ * run as number s->progress_run of them. */
 int expt_run(expt_set *s, int32_t p, const method_spec *m, int32_t n_chains, uint64_t seed,
              psamp_run_result *out, psamp_err *err);
 

@@ -92,11 +92,15 @@ static void print_summary(const cli_run_options *o, const psamp_engine *e, const
         printf("{\"method\":\"%s\",\"backend\":\"%s\",\"engine\":", psamp_method_name(c->method),
                e->info.backend);
         psamp_json_string(stdout, e->info.detail, strlen(e->info.detail));
+        /* Settings the method does not use are null: only power targets p^alpha, and only the
+         * MH methods work in blocks with MH steps. */
+        const int mh = c->method == PSAMP_METHOD_POWER || c->method == PSAMP_METHOD_MAXSWAP;
         printf(",\"chains\":%d,\"max_active\":%d,\"alpha\":", r->n_chains, r->active_chains);
-        psamp_json_number(stdout, c->alpha);
-        printf(",\"block_size\":%d,\"mcmc_steps\":%d,\"max_new_tokens\":%d,\"seed\":%llu",
-               psamp_sampler_block_size(c), c->mcmc_steps, c->max_new_tokens,
-               (unsigned long long)c->seed);
+        if (c->method == PSAMP_METHOD_POWER) psamp_json_number(stdout, c->alpha);
+        else fputs("null", stdout);
+        if (mh) printf(",\"block_size\":%d,\"mcmc_steps\":%d", psamp_sampler_block_size(c), c->mcmc_steps);
+        else printf(",\"block_size\":null,\"mcmc_steps\":null");
+        printf(",\"max_new_tokens\":%d,\"seed\":%llu", c->max_new_tokens, (unsigned long long)c->seed);
         printf(",\"accept_rate\":");
         psamp_json_number(stdout, s->accept_rate);
         printf(",\"mean_logp\":");
@@ -156,10 +160,10 @@ static void print_summary(const cli_run_options *o, const psamp_engine *e, const
     if (!isnan(s->correct_rate)) printf("  correct %.4f", s->correct_rate);
     putchar('\n');
     printf("tokens %lld (proposals %lld)  wall %.3fs  %.1f tok/s  %.2f tok/s/chain  %.3f proposals/s/chain"
-           "  mean batch %.1f rows  host %.1f%% of engine time\n",
+           "  mean batch %.1f rows  sampler host work %.1f%% of sampling time\n",
            (long long)s->tokens_decoded, (long long)s->proposal_tokens, s->wall_seconds,
            s->tokens_per_second, s->tokens_per_second / r->n_chains,
-           s->proposals_per_second / r->n_chains, s->mean_batch_rows, 100.0 * s->host_fraction);
+           s->proposals_per_second / r->n_chains, s->mean_batch_rows, 100.0 * s->host_share);
     if (have_mixing) {
         char verdict[256];
         psamp_mixing_verdict(mx, verdict, sizeof verdict);

@@ -15,10 +15,11 @@ static const char H1_DETAILS[] =
     "The config (JSON) has: model (path, relative to the config's folder), prompts (list of\n"
     "texts; \"\" for a toy world), samples (per prompt, default 32), pairs (per prompt, default\n"
     "496), temperatures (list, default [0.25, 0.5, 0.75, 1.5]), max_new_tokens (default: a toy\n"
-    "world's length, OPT 32), seed (default 0), backend, dtype, threads. Every sample is scored\n"
+    "world's length; OPT 32: pairs long enough to differ), seed (default 0), backend, dtype,\n"
+    "threads. Every sample is scored\n"
     "at temperature 1 and each T; for pairs of one prompt, gap_T = score_T(x) - score_T(y) is\n"
     "fitted on D = score_1(x) - score_1(y) and compared with power's alpha * D, alpha = 1/T.\n"
-    "Plot: python3 experiments/h1/plot_h1.py RESULTS.json OUTDIR";
+    "Plot: \"$(scripts/pyenv.sh plot)/bin/python\" experiments/h1/plot_h1.py RESULTS.json OUTDIR";
 
 static const char *const H1_KEYS[] = {"model", "prompts", "samples", "pairs", "temperatures",
                                       "max_new_tokens", "seed", "backend", "dtype", "threads", NULL};

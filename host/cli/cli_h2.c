@@ -23,10 +23,10 @@ static const char H2_HELP[] =
     "  --from-trace FILE.jsonl    analyse a `psamp generate --trace` file\n"
     "  --out FILE.json            write the report there (default: stdout)\n"
     "  --bins N                   relative-position bins of idx / length (default 10)\n\n"
-    "Without --from-trace, h2 runs the sampler with every option of psamp generate (below; not\n"
-    "--trace or --samples-out) and tracks each MH decision live; on a toy world it also reports\n"
-    "the fraction of chains off the greedy first token and on a correct path, with their exact\n"
-    "p^alpha values. Plot: python3 experiments/h2/plot_h2.py REPORT.json OUTDIR\n\n";
+    "Without --from-trace, h2 runs the sampler with the run options of psamp generate (below)\n"
+    "and tracks each MH decision live; on a toy world it also reports the fraction of chains\n"
+    "off the greedy first token and on a correct path, with their exact p^alpha values.\n"
+    "Plot: \"$(scripts/pyenv.sh plot)/bin/python\" experiments/h2/plot_h2.py REPORT.json OUTDIR\n\n";
 
 typedef struct {
     const char *out, *from_trace;
@@ -221,8 +221,10 @@ int cli_cmd_h2(int argc, char **argv) {
     cli_run_options o;
     if (help) {
         printf(H2_HELP, H2_SUMMARY);
-        char *help_argv[2] = {argv[0], "--help"};
-        cli_run_parse(&o, "h2", H2_SUMMARY, 2, help_argv, &err);
+        /* h2 writes its own report: generate's outputs are not among its options */
+        static const char *const not_h2[] = {"samples-out", "trace", "json"};
+        printf("run options (those of psamp generate):\n");
+        cli_run_print_options(stdout, not_h2, 3);
         free(rest);
         return 0;
     }

@@ -232,18 +232,18 @@ static int run_h3(const experiment_config *c, const char *dir, psamp_err *err) {
         if (method_spec_config(&c->methods.items[m], s.problems[0].max_new_tokens, c->samples, c->seed, &res.runs[m],
                                err) != 0)
             goto done;
-    cli_progress progress;
-    cli_progress_init(&progress, "psamp h3");
+    cli_progress_init(&s.progress, "psamp h3");
+    s.progress_runs = s.n_problems * c->methods.n;
     for (int32_t p = 0; p < s.n_problems; p++)
         for (int32_t m = 0; m < c->methods.n; m++) {
+            s.progress_run = p * c->methods.n + m;
             h3_cell *cell = res.cells + (size_t)m * s.n_problems + p;
             if (run_cell(&s, c, p, &c->methods.items[m], cell, out[OUT_SAMPLES].f, err) != 0) {
-                cli_progress_finish(&progress);
+                cli_progress_finish(&s.progress);
                 goto done;
             }
-            cli_progress_update(&progress, (double)(p * c->methods.n + m + 1) / (s.n_problems * c->methods.n));
         }
-    cli_progress_finish(&progress);
+    cli_progress_finish(&s.progress);
     write_json(out[OUT_JSON].f, c, &s, &res);
     write_csv(out[OUT_CSV].f, c, &s, &res);
     write_markdown(out[OUT_MD].f, c, &s, &res);
@@ -264,7 +264,7 @@ int cli_cmd_h3(int argc, char **argv) {
     const char *dir = NULL;
     memset(&a, 0, sizeof a);
     cli_option opts[EXPT_COMMON_OPTIONS + 1];
-    expt_common_options(&a, opts, "prompts", "toy length; OPT 32");
+    expt_common_options(&a, opts, "prompts", "toy length; OPT 32: room for loops at n samples a prompt");
     opts[EXPT_COMMON_OPTIONS] = (cli_option){"out", CLI_STRING, &dir, "DIR", "output folder (required; made if absent)", 0};
     cli_command cmd = {"h3", "greedy vs power at equal length: log p and repetition per method",
                        "(--config FILE | --model PATH [--prompts FILE] | --worlds A,B) --out DIR [options]", H3_DETAILS,

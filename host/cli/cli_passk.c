@@ -41,7 +41,7 @@ static const char PASSK_DETAILS[] =
     "(default: " PASSK_DEFAULT_METHODS "). Values joined by '|' make a grid, one method per\n"
     "combination: 'power:alpha=2|4|8,block-size=4|8' is 6 methods labelled 'power alpha=2 block-size=4', ...\n"
     "Greedy is deterministic: it runs once and stands for all n.\n"
-    "A task file is JSONL: {\"id\", \"prompt\", \"answer\" | \"regex\"}; see experiments/README.md.\n"
+    "A task file is JSONL: {\"id\", \"prompt\", \"answer\" | \"regex\"}; see experiments/tasks/README.md.\n"
     "Options given beside --config override the file's values.";
 
 static void write_sample_line(FILE *f, const char *label, const expt_set *s, int32_t p, const psamp_chain_result *ch,
@@ -212,17 +212,17 @@ static int run_passk(const experiment_config *c, const passk_args *a, psamp_err 
         if (method_spec_config(&c->methods.items[m], s.problems[0].max_new_tokens, c->samples, c->seed, &t[m].run, err))
             goto done;
     }
-    cli_progress progress;
-    cli_progress_init(&progress, "psamp passk");
+    cli_progress_init(&s.progress, "psamp passk");
+    s.progress_runs = s.n_problems * c->methods.n;
     for (int32_t p = 0; p < s.n_problems; p++)
         for (int32_t m = 0; m < c->methods.n; m++) {
+            s.progress_run = p * c->methods.n + m;
             if (run_one(&s, c, p, &c->methods.items[m], &t[m], samples.f, err) != 0) {
-                cli_progress_finish(&progress);
+                cli_progress_finish(&s.progress);
                 goto done;
             }
-            cli_progress_update(&progress, (double)(p * c->methods.n + m + 1) / (s.n_problems * c->methods.n));
         }
-    cli_progress_finish(&progress);
+    cli_progress_finish(&s.progress);
     if (out.f) write_json(out.f, c, &s, t);
     if (csv.f) write_csv(csv.f, c, &s, t);
     if ((out.f && psamp_atomic_commit(&out, err) != 0) || (csv.f && psamp_atomic_commit(&csv, err) != 0) ||
@@ -249,7 +249,7 @@ int cli_cmd_passk(int argc, char **argv) {
     passk_args a;
     memset(&a, 0, sizeof a);
     cli_option opts[EXPT_COMMON_OPTIONS + 5];
-    expt_common_options(&a.common, opts, "tasks", "toy length; OPT 16");
+    expt_common_options(&a.common, opts, "tasks", "toy length; OPT 16: task answers are a few words");
     cli_option own[] = {
         {"k", CLI_STRING, &a.common.ks, "LIST", "k values, e.g. 1,2,4,8 (default 1..N)", 0},
         {"out", CLI_STRING, &a.out, "FILE.json", "write the results as JSON", 0},

@@ -19,26 +19,19 @@ static const char RUN_DETAILS[] =
     "  bestofn  the most likely of --best-of temperature samples\n"
     "--model takes a toy-world spec (.json) or an OPT checkpoint directory.";
 
-int cli_run_parse(cli_run_options *o, const char *name, const char *summary, int argc,
-                  char **argv, psamp_err *err) {
-    memset(o, 0, sizeof *o);
-    o->sampler = psamp_sampler_defaults();
-    o->sampler.n_blocks = 4;
-    o->sampler.max_new_tokens = 0; /* filled from the model unless given */
-    o->prompt = "";
-    o->method = "power";
-    o->backend = "auto";
-    o->dtype = "fp16";
-    o->acceptance = "exact";
+/* The run options of every sampling command, into opts (RUN_MAX_OPTIONS long); returns
+ * how many. One table for parsing and for help that lists only some of them. */
+#define RUN_MAX_OPTIONS 32
+static int run_option_table(cli_run_options *o, cli_option *opts) {
     psamp_sampler_config *s = &o->sampler;
-    cli_option opts[] = {
+    const cli_option table[] = {
         {"model", CLI_STRING, &o->model, "PATH", "toy-world spec (.json) or OPT checkpoint dir (required)", 0},
         {"prompt", CLI_STRING, &o->prompt, "TEXT", "prompt text (default: empty; OPT prepends </s>)", 0},
         {"method", CLI_STRING, &o->method, "NAME", "greedy | temp | power | maxswap | bestofn (default power)", 0},
         {"alpha", CLI_DOUBLE, &s->alpha, "A", "power: target p^alpha, alpha > 0 (default 4)", 0},
         {"temperature", CLI_DOUBLE, &s->temperature, "T", "temp, bestofn: sampling temperature (default 1)", 0},
         {"proposal-temp", CLI_DOUBLE, &s->proposal_temp, "T", "power/maxswap proposal temperature (default 1/alpha; maxswap 1)", 0},
-        {"max-new-tokens", CLI_INT, &s->max_new_tokens, "N", "tokens to generate (default: toy length; OPT 64)", 0},
+        {"max-new-tokens", CLI_INT, &s->max_new_tokens, "N", "tokens to generate (default: toy length; OPT 64, a few sentences)", 0},
         {"block-size", CLI_INT, &s->block_size, "B", "power/maxswap block size (default T/K)", 0},
         {"blocks", CLI_INT, &s->n_blocks, "K", "number of blocks when --block-size is not given (default 4)", 0},
         {"mcmc-steps", CLI_INT, &s->mcmc_steps, "N", "MH steps after each block (default 10)", 0},
@@ -56,8 +49,28 @@ int cli_run_parse(cli_run_options *o, const char *name, const char *summary, int
         {"json", CLI_FLAG, &o->json, NULL, "print the summary as one JSON object", 0},
         {"acceptance", CLI_STRING, &o->acceptance, "NAME", "testing only: exact | no-q | no-index | truncated (wrong on purpose)", 0},
     };
+    const int n = (int)(sizeof table / sizeof table[0]);
+    _Static_assert(sizeof table / sizeof table[0] <= RUN_MAX_OPTIONS, "RUN_MAX_OPTIONS too small");
+    memcpy(opts, table, sizeof table);
+    return n;
+}
+
+int cli_run_parse(cli_run_options *o, const char *name, const char *summary, int argc,
+                  char **argv, psamp_err *err) {
+    memset(o, 0, sizeof *o);
+    o->sampler = psamp_sampler_defaults();
+    o->sampler.n_blocks = 4;
+    o->sampler.max_new_tokens = 0; /* filled from the model unless given */
+    o->prompt = "";
+    o->method = "power";
+    o->backend = "auto";
+    o->dtype = "fp16";
+    o->acceptance = "exact";
+    psamp_sampler_config *s = &o->sampler;
+    cli_option opts[RUN_MAX_OPTIONS];
+    const int n_opts = run_option_table(o, opts);
     cli_command cmd = {name, summary, "--model PATH [--prompt TEXT] [--method NAME] [options]",
-                       RUN_DETAILS, opts, (int)(sizeof opts / sizeof opts[0])};
+                       RUN_DETAILS, opts, n_opts};
     int rc = cli_parse(&cmd, argc, argv, err);
     if (rc != 0) return rc;
     if (!o->model) return psamp_fail(err, "psamp %s: --model is required", name);
@@ -83,6 +96,19 @@ int cli_run_parse(cli_run_options *o, const char *name, const char *summary, int
     if (probe.max_new_tokens == 0) probe.max_new_tokens = 1 << 20;
     if (probe.n_blocks > probe.max_new_tokens && probe.block_size == 0 && !o->blocks_given) probe.n_blocks = 1;
     return psamp_sampler_validate(&probe, err);
+}
+
+void cli_run_print_options(FILE *f, const char *const *omit, int n_omit) {
+    cli_run_options o;
+    memset(&o, 0, sizeof o);
+    cli_option opts[RUN_MAX_OPTIONS];
+    const int n_opts = run_option_table(&o, opts);
+    for (int i = 0; i < n_opts; i++) {
+        int omitted = 0;
+        for (int k = 0; k < n_omit; k++) omitted |= strcmp(opts[i].name, omit[k]) == 0;
+        if (!omitted) cli_print_option(f, &opts[i]);
+    }
+    fprintf(f, "\n%s\n", RUN_DETAILS);
 }
 
 int cli_backend_options(const char *backend, const char *dtype, int threads,
@@ -192,6 +218,8 @@ void cli_run_summarise(const psamp_model *m, const psamp_run_result *r, double w
     s->active_chains = r->active_chains;
     s->mean_batch_rows = r->engine_steps > 0 ? (double)s->tokens_decoded / (double)r->engine_steps : NAN;
     s->host_fraction = r->engine_seconds > 0 ? r->host_seconds / r->engine_seconds : NAN;
+    const double sampling = r->host_seconds + r->engine_seconds;
+    s->host_share = sampling > 0 ? r->host_seconds / sampling : NAN;
 }
 
 int cli_run_write_samples(FILE *f, const psamp_model *m, const psamp_run_result *r, const char *what,

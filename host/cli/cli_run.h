@@ -21,7 +21,9 @@ typedef struct {
 typedef struct {
     double accept_rate, mean_logp, mean_length;
     int64_t tokens_decoded, proposal_tokens, proposals;
-    double wall_seconds, tokens_per_second, proposals_per_second, host_fraction;
+    double wall_seconds, tokens_per_second, proposals_per_second;
+    double host_fraction; /* the sampler's own time over engine time (a ratio: > 1 on toy worlds) */
+    double host_share;    /* the sampler's own time as a share of sampling time, host + engine */
     double mean_batch_rows; /* tokens decoded per batched engine step */
     int32_t active_chains;  /* chains that decoded at once */
     double correct_rate; /* toy worlds with a `correct` set: fraction of chains in it; else NaN */
@@ -30,6 +32,9 @@ typedef struct {
 /* Parses a sampling command line. 0: parsed; 1: --help was printed; -1: err says why. */
 int cli_run_parse(cli_run_options *o, const char *name, const char *summary, int argc,
                   char **argv, psamp_err *err);
+/* Prints the run options' help lines but those named in omit (for commands that take the
+ * run options less a few), then the methods paragraph. */
+void cli_run_print_options(FILE *f, const char *const *omit, int n_omit);
 /* Opens the model and encodes the prompt; fills max_new_tokens when not given. */
 int cli_run_open(cli_run_options *o, psamp_model **m, int32_t **prompt, int32_t *n_prompt,
                  psamp_err *err);

@@ -18,7 +18,7 @@ static const char TOYEXP_DETAILS[] =
     "  alpha_sweep       {alphas [1,2,4,8,16], block_size 2, mcmc_steps 32}\n"
     "  budget            {alpha 4, block_size 2, mcmc_steps [0,1,2,4,8,16,32], best_of [1,2,4,8,16,32]}\n"
     "  diversity         {alpha 4, block_size 2, mcmc_steps 32, k [1,2,4,8,16,32]}\n"
-    "Plot: python3 experiments/toyexp/plot_toyexp.py RESULTS.json OUTDIR";
+    "Plot: \"$(scripts/pyenv.sh plot)/bin/python\" experiments/toyexp/plot_toyexp.py RESULTS.json OUTDIR";
 
 static const char *const TOP_KEYS[] = {"worlds", "chains", "seed", "enumerate_limit", "convergence",
                                        "alpha_sweep", "budget", "diversity", NULL};

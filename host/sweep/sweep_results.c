@@ -120,8 +120,28 @@ int sweep_results_write(const char *out, const char *name, uint64_t config_hash,
         cJSON_Delete(doc);
         return psamp_fail(err, "out of memory");
     }
+    /* The CSV from the rows as results.json stores them (printed, then read back): a whole
+     * run holds its numbers exactly, a merge reads them from the point files, and cJSON
+     * prints a number to 15 digits when that reads back within an ulp; from the stored
+     * values both write the same digits. */
+    char *printed = cJSON_PrintUnformatted(arr);
+    cJSON *stored = printed ? cJSON_Parse(printed) : NULL;
+    free(printed);
+    cJSON **stored_rows = stored ? malloc((size_t)(n_rows > 0 ? n_rows : 1) * sizeof *stored_rows) : NULL;
+    if (!stored_rows || cJSON_GetArraySize(stored) != n_rows) {
+        free(stored_rows);
+        cJSON_Delete(stored);
+        cJSON_Delete(doc);
+        return psamp_fail(err, "out of memory");
+    }
+    int32_t n_stored = 0;
+    cJSON *row;
+    cJSON_ArrayForEach(row, stored) stored_rows[n_stored++] = row;
     /* The JSON last: a reader that sees results.json finds the CSV of the same rows. */
-    if (write_csv(out, rows, n_rows, err) != 0) {
+    const int csv_rc = write_csv(out, stored_rows, n_rows, err);
+    free(stored_rows);
+    cJSON_Delete(stored);
+    if (csv_rc != 0) {
         cJSON_Delete(doc);
         return -1;
     }

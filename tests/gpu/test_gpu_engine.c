@@ -15,9 +15,12 @@
  * against the untuned path, which eager launches take), EOS ends a sequence, and
  * bad arguments and an impossible KV plan fail with one-line errors. Where two runs take
  * different GEMM shapes, 16-bit dtypes may differ in one draw (allowed_flips).
- * Usage: test_gpu_engine [--quick]   (--quick: one model in fp16, every variant set, the
- * batched and graph checks only for the overlapping halves; for compute-sanitizer and the
- * block emulator) */
+ * Usage: test_gpu_engine [--quick] [--variant LABEL] [--model NAME] [--part checks|batch]
+ * (--quick: one model in fp16, every variant set, the batched and graph checks only for the
+ * overlapping halves; for compute-sanitizer and the block emulator; --variant: one set of
+ * VARIANTS only; --model: one fixture only, the error checks with the first; --part: the
+ * comparisons with the CPU engine only, or the batched, graph and fork checks only. The emulator and mock builds run one
+ * test per variant or model, so each is short and they share the cores) */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -430,8 +433,12 @@ static void check_errors_and_eos(psamp_test_state *t, opt_checkpoint *ck) {
     psamp_engine_destroy(b);
 }
 
+/* --part: which of a model's checks run (the sanitizer build runs the longest variant sets'
+ * halves as two tests). */
+enum { PART_ALL, PART_CHECKS, PART_BATCH };
+
 static void check_model(psamp_test_state *t, const char *model, psamp_dtype dt, int k_variants,
-                        int quick) {
+                        int quick, int part) {
     const psamp_cuda_variants *v = &VARIANTS[k_variants].v;
     opt_checkpoint ck;
     psamp_err err = {{0}};
@@ -447,39 +454,77 @@ static void check_model(psamp_test_state *t, const char *model, psamp_dtype dt, 
     p.gpu = make_gpu(t, &ck, N_SLOTS, dt, v, 1);
     if (p.cpu && p.gpu) {
         printf("%s: %s\n", p.label, p.gpu->info.detail);
-        check_prefill(&p);
-        check_continuations(&p, 0.0f);
-        check_continuations(&p, 0.8f);
-        check_continuations(&p, 1.0f);
+        if (part != PART_BATCH) {
+            check_prefill(&p);
+            check_continuations(&p, 0.0f);
+            check_continuations(&p, 0.8f);
+            check_continuations(&p, 1.0f);
+        }
         /* --quick keeps the batched steps of the overlapping halves over the default kernels
          * (halves need n >= 2) and of the tuned plans */
-        if (!quick || (v->overlap != PSAMP_CUDA_OVERLAP_OFF && v->attention == PSAMP_CUDA_ATTN_WARP) ||
-            v->gemm_tune == PSAMP_CUDA_GEMM_TUNE_ON)
+        if (part != PART_CHECKS &&
+            (!quick || (v->overlap != PSAMP_CUDA_OVERLAP_OFF && v->attention == PSAMP_CUDA_ATTN_WARP) ||
+             v->gemm_tune == PSAMP_CUDA_GEMM_TUNE_ON))
             check_batch_and_graphs(&p, &ck);
-        if (!quick) check_fork(&p);
+        if (!quick && part != PART_CHECKS) check_fork(&p);
     }
     psamp_engine_destroy(p.cpu);
     psamp_engine_destroy(p.gpu);
     opt_checkpoint_close(&ck);
 }
 
+/* The variant labelled `label`, or -1. */
+static int variant_index(const char *label) {
+    for (int v = 0; v < N_VARIANTS; v++)
+        if (strcmp(VARIANTS[v].label, label) == 0) return v;
+    return -1;
+}
+
 int main(int argc, char **argv) {
-    const int gate = gpu_test_begin("test_gpu_engine");
-    if (gate) return gate;
-    const int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
-    psamp_test_state t = {0, 0};
     const char *models[] = {"opt-tiny-pre", "opt-tiny-post", "opt-tiny-pre-bf16"};
     const psamp_dtype dtypes[] = {PSAMP_F32, PSAMP_F16, PSAMP_BF16};
+    int quick = 0, only_variant = -1, only_model = -1, part = PART_ALL;
+    for (int i = 1; i < argc; i++) {
+        const char *value = i + 1 < argc ? argv[i + 1] : "";
+        if (strcmp(argv[i], "--quick") == 0) {
+            quick = 1;
+            continue;
+        }
+        if (strcmp(argv[i], "--variant") == 0 && (only_variant = variant_index(value)) >= 0) {
+            i++;
+            continue;
+        }
+        if (strcmp(argv[i], "--part") == 0 && (strcmp(value, "checks") == 0 || strcmp(value, "batch") == 0)) {
+            part = strcmp(value, "checks") == 0 ? PART_CHECKS : PART_BATCH;
+            i++;
+            continue;
+        }
+        if (strcmp(argv[i], "--model") == 0)
+            for (int m = 0; m < 3; m++)
+                if (strcmp(models[m], value) == 0) only_model = m;
+        if (strcmp(argv[i], "--model") == 0 && only_model >= 0) {
+            i++;
+            continue;
+        }
+        fprintf(stderr, "test_gpu_engine: bad argument '%s %s' (usage: [--quick] [--variant LABEL] "
+                        "[--model opt-tiny-pre|opt-tiny-post|opt-tiny-pre-bf16] [--part checks|batch])\n", argv[i], value);
+        return 2;
+    }
+    const int gate = gpu_test_begin("test_gpu_engine");
+    if (gate) return gate;
+    psamp_test_state t = {0, 0};
+    const int v_first = only_variant >= 0 ? only_variant : 0;
+    const int v_end = only_variant >= 0 ? only_variant + 1 : N_VARIANTS;
     if (quick) {
-        for (int v = 0; v < N_VARIANTS; v++) check_model(&t, "opt-tiny-post", PSAMP_F16, v, 1);
+        for (int v = v_first; v < v_end; v++) check_model(&t, "opt-tiny-post", PSAMP_F16, v, 1, part);
     } else {
         for (int m = 0; m < 3; m++)
-            for (int d = 0; d < 3; d++)
-                for (int v = 0; v < N_VARIANTS; v++)
-                    check_model(&t, models[m], dtypes[d], v, 0);
+            for (int d = 0; d < 3 && (only_model < 0 || only_model == m); d++)
+                for (int v = v_first; v < v_end; v++) check_model(&t, models[m], dtypes[d], v, 0, part);
+        /* The error and EOS checks once: with the first model, or in a run of all of them */
         opt_checkpoint ck;
         psamp_err err = {{0}};
-        if (test_open_fixture("opt-tiny-pre", &ck, &err) == 0) {
+        if (only_model <= 0 && only_variant < 0 && part != PART_BATCH && test_open_fixture("opt-tiny-pre", &ck, &err) == 0) {
             check_errors_and_eos(&t, &ck);
             check_variant_env(&t, &ck);
             opt_checkpoint_close(&ck);
