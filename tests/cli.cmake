@@ -2,3 +2,4 @@
 psamp_cli_test(NAME cli_generate SCRIPT cli_generate.sh)
 psamp_cli_test(NAME cli_score SCRIPT cli_score.sh)
 psamp_cli_test(NAME cli_main SCRIPT cli_main.sh)
+psamp_cli_test(NAME cli_decoder_text SCRIPT cli_decoder_text.sh LABELS arch)

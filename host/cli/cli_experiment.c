@@ -147,10 +147,7 @@ int expt_run(expt_set *s, int32_t p, const method_spec *m, int32_t n_chains, uin
 int expt_completion_text(const expt_set *s, int32_t p, const psamp_chain_result *ch, char **text, size_t *len,
                          psamp_err *err) {
     const psamp_model *m = s->models[s->problems[p].model];
-    const opt_checkpoint *ck = psamp_model_opt(m);
-    int32_t n = ch->n_tokens;
-    if (ck && ch->ended && n > 0 && ch->tokens[n - 1] == ck->cfg.eos_id) n--;
-    return psamp_model_decode(m, ch->tokens, n, text, len, err);
+    return psamp_model_completion_text(m, ch->tokens, ch->n_tokens, ch->ended, text, len, err);
 }
 
 int expt_judge(const expt_set *s, int32_t p, const psamp_chain_result *ch, int *correct, psamp_err *err) {
@@ -172,7 +169,7 @@ void expt_common_options(expt_args *a, cli_option *opts, const char *tasks_optio
     snprintf(a->tokens_help, sizeof a->tokens_help, "tokens per sample (default: %s)", default_tokens);
     cli_option common[EXPT_COMMON_OPTIONS] = {
         {"config", CLI_STRING, &a->config, "FILE", "JSON config (experiments/README.md); options below override it", 0},
-        {"model", CLI_STRING, &a->model, "PATH", "toy-world spec, or OPT checkpoint dir with a task file", 0},
+        {"model", CLI_STRING, &a->model, "PATH", "toy-world spec, or checkpoint dir (OPT, Qwen2, Llama, Phi-3) with a task file", 0},
         {"worlds", CLI_STRING, &a->worlds, "A,B,..", "toy-world specs, one problem each (instead of --model)", 0},
         {tasks_option, CLI_STRING, &a->tasks, "FILE",
          passk ? "task file (JSONL: id, prompt, answer or regex)" : "prompts (JSONL: id, prompt; a task file works)", 0},

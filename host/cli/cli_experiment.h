@@ -50,7 +50,7 @@ int32_t expt_chains_for(const method_spec *m, int32_t n_samples);
 int expt_run(expt_set *s, int32_t p, const method_spec *m, int32_t n_chains, uint64_t seed,
              psamp_run_result *out, psamp_err *err);
 
-/* The completion's text (a final EOS token of an OPT model left out), malloc'd. */
+/* The completion's text as a task judges it (psamp_model_completion_text), malloc'd. */
 int expt_completion_text(const expt_set *s, int32_t p, const psamp_chain_result *ch, char **text,
                          size_t *len, psamp_err *err);
 /* 1 when the chain's sample is right for problem p, 0 when not. */

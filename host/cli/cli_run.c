@@ -17,7 +17,8 @@ static const char RUN_DETAILS[] =
     "           suffix, and the index term when EOS makes lengths differ)\n"
     "  maxswap  the alpha -> infinity limit: accept a proposal iff its suffix log p is higher\n"
     "  bestofn  the most likely of --best-of temperature samples\n"
-    "--model takes a toy-world spec (.json) or an OPT checkpoint directory.";
+    "--model takes a toy-world spec (.json) or a checkpoint directory: OPT, Qwen2, Llama or Phi-3\n"
+    "(text through the folder's tokenizer; see the README's models section).";
 
 int cli_run_parse(cli_run_options *o, const char *name, const char *summary, int argc,
                   char **argv, psamp_err *err) {
@@ -32,8 +33,8 @@ int cli_run_parse(cli_run_options *o, const char *name, const char *summary, int
     o->acceptance = "exact";
     psamp_sampler_config *s = &o->sampler;
     cli_option opts[] = {
-        {"model", CLI_STRING, &o->model, "PATH", "toy-world spec (.json) or OPT checkpoint dir (required)", 0},
-        {"prompt", CLI_STRING, &o->prompt, "TEXT", "prompt text (default: empty; OPT prepends </s>)", 0},
+        {"model", CLI_STRING, &o->model, "PATH", "toy-world spec (.json) or checkpoint dir: OPT, Qwen2, Llama, Phi-3 (required)", 0},
+        {"prompt", CLI_STRING, &o->prompt, "TEXT", "prompt text (default: empty; the BOS of OPT, Llama-3, Phi-3.5 is prepended)", 0},
         {"method", CLI_STRING, &o->method, "NAME", "greedy | temp | power | maxswap | bestofn (default power)", 0},
         {"alpha", CLI_DOUBLE, &s->alpha, "A", "power: target p^alpha, alpha > 0 (default 4)", 0},
         {"temperature", CLI_DOUBLE, &s->temperature, "T", "temp, bestofn: sampling temperature (default 1)", 0},
