@@ -86,7 +86,36 @@ static const broken_tasks BROKEN[] = {
      "\"numeric\" must be true or false"},
     {"{\"id\":\"a\",\"prompt\":\"x\",\"answer\":\"1e3\",\"marker\":\"A:\",\"numeric\":true}\n",
      "\"numeric\" answer must be a decimal"},
+    {"{\"id\":\"a\",\"prompt\":\"x\",\"answer\":\"1\",\"checker\":\"sympy\"}\n", "unknown \"checker\" \"sympy\""},
+    {"{\"id\":\"a\",\"prompt\":\"x\",\"regex\":\"1\",\"checker\":\"boxed\"}\n", "\"boxed\" needs an \"answer\""},
+    {"{\"id\":\"a\",\"prompt\":\"x\",\"answer\":\"1\",\"marker\":\"A:\",\"checker\":\"boxed\"}\n",
+     "needs an \"answer\" and no \"marker\""},
+    {"{\"id\":\"a\",\"prompt\":\"x\",\"answer\":\"1\",\"checker\":true}\n", "\"checker\" must be a string"},
 };
+
+/* "checker": "boxed": the last \boxed{...} against the answer by the MATH grader's rules. */
+static void test_judging_boxed(psamp_test_state *t) {
+    psamp_err err = {{0}};
+    passk_task_set s;
+    const char *file = "{\"id\":\"m\",\"prompt\":\"Compute 1/2.\",\"answer\":\"\\\\frac{1}{2}\",\"checker\":\"boxed\"}\n";
+    CHECK(t, passk_tasks_parse(file, strlen(file), "t.jsonl", 1, &s, &err) == 0, "boxed task: %s", err.msg);
+    if (s.n != 1) return;
+    const passk_task *task = &s.items[0];
+    static const struct {
+        const char *completion;
+        int right;
+    } cases[] = {
+        {" We get $\\boxed{\\dfrac12}$.", 1},
+        {"First \\boxed{3}, finally \\boxed{0.5}", 1},
+        {"\\boxed{0.5} then \\boxed{3}", 0},
+        {"The answer is 1/2.", 0},
+        {"\\boxed{\\frac{2}{4}}", 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        CHECK(t, passk_task_judge(task, cases[i].completion, strlen(cases[i].completion)) == cases[i].right,
+              "boxed judge of '%s'", cases[i].completion);
+    passk_tasks_free(&s);
+}
 
 static void test_task_files(psamp_test_state *t) {
     psamp_err err = {{0}};
@@ -391,6 +420,7 @@ int main(void) {
     test_task_files(&t);
     test_judging(&t);
     test_judging_marker(&t);
+    test_judging_boxed(&t);
     test_method_specs(&t);
     test_configs(&t);
     return psamp_test_finish(&t, "test_passk");
