@@ -58,4 +58,34 @@ expect_ok bench --model "$fx/llama-tiny-gqa-llama3rope" --chains 1,2 --max-new-t
 json_check "$tmp/bench.json" 'd["prompt_tokens"] == 6 and [r["chains"] for r in d["runs"]] == [1, 2] and all(r["tokens_decoded"] > 0 for r in d["runs"])'
 
 expect_error 1 "no BOS" -- generate --model "$qwen" --method power --max-new-tokens 4
+
+# --prompt-template: the same samples as the prompt written out in full.
+tmpl="$PSAMP_SOURCE_DIR/experiments/prompts/math500_qwen.txt"
+full='Can you solve the following math problem? What is $1+1$? Please reason step by step, and put your final answer within \boxed{}.'
+run=(--model "$qwen" --method power --chains 2 --max-new-tokens 8 --blocks 2 --mcmc-steps 2 --seed 9)
+expect_ok generate "${run[@]}" --prompt-template "$tmpl" --prompt 'What is $1+1$?' --samples-out "$tmp/t1.jsonl"
+expect_ok generate "${run[@]}" --prompt "$full" --samples-out "$tmp/t2.jsonl"
+checks=$((checks + 1))
+cmp -s "$tmp/t1.jsonl" "$tmp/t2.jsonl" || fail "--prompt-template differs from the prompt written out"
+expect_error 1 "no {problem}" -- generate "${run[@]}" --prompt-template "$fx/arch_text_reference.json"
+expect_error 1 "prompt template" -- generate "${run[@]}" --prompt-template "$tmp/none.txt"
+
+# passk on MATH-style tasks: template + boxed checker, the same as pre-templated tasks.
+printf '%s\n' '{"id": "p1", "prompt": "What is $1+1$?", "answer": "2", "checker": "boxed"}' \
+  '{"id": "p2", "prompt": "Half of 1?", "answer": "\\frac{1}{2}", "checker": "boxed"}' >"$tmp/math.jsonl"
+python3 - "$tmp/math.jsonl" "$tmpl" "$tmp/math_full.jsonl" <<'PY'
+import json, sys
+tmpl = open(sys.argv[2]).read()[:-1]
+with open(sys.argv[3], "w") as f:
+    for line in open(sys.argv[1]):
+        d = json.loads(line)
+        d["prompt"] = tmpl.replace("{problem}", d["prompt"])
+        f.write(json.dumps(d) + "\n")
+PY
+pk=(passk --model "$qwen" --samples 2 --k 1,2 --max-new-tokens 6 --methods "power:alpha=4,block_size=3,mcmc_steps=1" --seed 3)
+expect_ok "${pk[@]}" --tasks "$tmp/math.jsonl" --prompt-template "$tmpl" --samples-out "$tmp/pk1.jsonl" --out "$tmp/pk1.json"
+expect_ok "${pk[@]}" --tasks "$tmp/math_full.jsonl" --samples-out "$tmp/pk2.jsonl" --out "$tmp/pk2.json"
+checks=$((checks + 1))
+cmp -s "$tmp/pk1.jsonl" "$tmp/pk2.jsonl" || fail "passk --prompt-template differs from pre-templated tasks"
+json_check "$tmp/pk1.jsonl" 'len(d) == 4 and all(l["correct"] is False for l in d)'
 finish

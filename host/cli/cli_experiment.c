@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli_run.h"
+#include "prompt_template.h"
 
 void expt_close(expt_set *s) {
     if (!s) return;
@@ -49,6 +50,14 @@ static int make_problems(const experiment_config *c, int require_check, int32_t 
     const char *tasks_opt = c->kind == EXPERIMENT_PASSK ? "--tasks" : "--prompts";
     int with_tasks = c->n_worlds == 0 && c->tasks;
     if (with_tasks && passk_tasks_load(c->tasks, require_check, &s->tasks, err) != 0) return -1;
+    if (c->prompt_template) {
+        char *tmpl;
+        if (!with_tasks) return psamp_fail(err, "--prompt-template: needs %s (the problems to put in it)", tasks_opt);
+        if (prompt_template_load(c->prompt_template, &tmpl, err) != 0) return -1;
+        int rc = prompt_template_apply_tasks(tmpl, &s->tasks, err);
+        free(tmpl);
+        if (rc != 0) return -1;
+    }
     if (!with_tasks && c->n_worlds == 0 && !psamp_model_toy(s->models[0]))
         return psamp_fail(err, "--model '%s' is an OPT checkpoint: give %s FILE.jsonl", c->model, tasks_opt);
     int32_t n = with_tasks ? s->tasks.n : s->n_models;
@@ -173,6 +182,8 @@ void expt_common_options(expt_args *a, cli_option *opts, const char *tasks_optio
         {"worlds", CLI_STRING, &a->worlds, "A,B,..", "toy-world specs, one problem each (instead of --model)", 0},
         {tasks_option, CLI_STRING, &a->tasks, "FILE",
          passk ? "task file (JSONL: id, prompt, answer or regex)" : "prompts (JSONL: id, prompt; a task file works)", 0},
+        {"prompt-template", CLI_STRING, &a->prompt_template, "FILE",
+         "text with {problem} where each prompt goes (experiments/prompts/)", 0},
         {"samples", CLI_INT, &a->samples, "N", "samples per problem per method (default 16)", 0},
         {"methods", CLI_STRING, &a->methods, "SPECS", "space-separated method specs (below)", 0},
         {"max-new-tokens", CLI_INT, &a->max_new_tokens, "T", a->tokens_help, 0},
@@ -191,6 +202,7 @@ int expt_apply_args(const cli_command *cmd, const expt_args *a, experiment_confi
     if (a->model && experiment_set_string(&c->model, a->model, err) != 0) return -1;
     if (a->worlds && experiment_set_worlds(c, a->worlds, err) != 0) return -1;
     if (a->tasks && experiment_set_string(&c->tasks, a->tasks, err) != 0) return -1;
+    if (a->prompt_template && experiment_set_string(&c->prompt_template, a->prompt_template, err) != 0) return -1;
     if (a->ks && experiment_set_ks(c, a->ks, err) != 0) return -1;
     if (a->backend && experiment_set_string(&c->backend, a->backend, err) != 0) return -1;
     if (a->dtype && experiment_set_string(&c->dtype, a->dtype, err) != 0) return -1;
