@@ -284,6 +284,8 @@ bad 1 "bad.json: prompt, tasks: give one of them" "{\"model\": \"$opt\", \"tasks
 bad 1 "bad.json: chains: with \"tasks\", give samples_per_task" "{\"model\": \"$opt\", \"tasks\": \"$tmp/tasks.jsonl\", \"chains\": 4}"
 bad 1 "bad.json: samples_per_task: needs \"tasks\"" "{\"model\": \"$opt\", \"samples_per_task\": 4}"
 bad 1 "bad.json: max_tasks: needs \"tasks\"" "{\"model\": \"$opt\", \"max_tasks\": 4}"
+bad 1 "bad.json: prompt_template: needs \"tasks\"" "{\"model\": \"$opt\", \"prompt_template\": \"x.txt\"}"
+bad 1 "bad.json: prompt_template: .*nowhere.txt" "{\"model\": \"$opt\", \"tasks\": \"$tmp/tasks.jsonl\", \"prompt_template\": \"$tmp/nowhere.txt\"}"
 bad 1 "bad.json: samples_per_task\[1\]: must be an integer from 1" "{\"model\": \"$opt\", \"tasks\": \"$tmp/tasks.jsonl\", \"samples_per_task\": [2, 0]}"
 bad 1 "bad.json: k\[1\]: must be an integer from 1" "{\"model\": \"$trap_world\", \"k\": [1, 0]}"
 bad 1 "bad.json: tasks: .*unjudged.jsonl:1: needs an \"answer\" or a \"regex\"" "{\"model\": \"$opt\", \"tasks\": \"$tmp/unjudged.jsonl\"}"

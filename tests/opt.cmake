@@ -9,3 +9,5 @@ psamp_c_test(NAME test_engine_cpu SOURCES test_engine_cpu.c LABELS opt engine)
 psamp_c_test(NAME test_engine_cpu_arch SOURCES test_engine_cpu_arch.c LABELS arch engine)
 psamp_c_test(NAME test_hf_config SOURCES test_hf_config.c test_files.c LABELS arch unit)
 psamp_c_test(NAME test_sampler_arch SOURCES test_sampler_arch.c LABELS arch sampler)
+# Text on those checkpoints (their tokenizer.json) through the model seam.
+psamp_c_test(NAME test_model_decoder_text SOURCES test_model_decoder_text.c LABELS arch unit)

@@ -2,15 +2,18 @@
  * overflow), task files (every broken line refused with its line number), the judging rules,
  * method specs and experiment configs. */
 #include <cjson/cJSON.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "experiment_config.h"
 #include "method_spec.h"
 #include "passk_estimator.h"
 #include "passk_interval.h"
 #include "passk_tasks.h"
+#include "prompt_template.h"
 #include "task_answer.h"
 #include "test_files.h"
 #include "testlib.h"
@@ -88,7 +91,63 @@ static const broken_tasks BROKEN[] = {
      "\"numeric\" must be true or false"},
     {"{\"id\":\"a\",\"prompt\":\"x\",\"answer\":\"1e3\",\"marker\":\"A:\",\"numeric\":true}\n",
      "\"numeric\" answer must be a decimal"},
+    {"{\"id\":\"a\",\"prompt\":\"x\",\"answer\":\"1\",\"checker\":\"sympy\"}\n", "unknown \"checker\" \"sympy\""},
+    {"{\"id\":\"a\",\"prompt\":\"x\",\"regex\":\"1\",\"checker\":\"boxed\"}\n", "\"boxed\" needs an \"answer\""},
+    {"{\"id\":\"a\",\"prompt\":\"x\",\"answer\":\"1\",\"marker\":\"A:\",\"checker\":\"boxed\"}\n",
+     "needs an \"answer\" and no \"marker\""},
+    {"{\"id\":\"a\",\"prompt\":\"x\",\"answer\":\"1\",\"checker\":true}\n", "\"checker\" must be a string"},
 };
+
+/* Prompt templates: one final newline dropped, every {problem} filled, no placeholder refused. */
+static void test_prompt_template(psamp_test_state *t) {
+    char path[] = "/tmp/psamp_tmpl_XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(t, fd >= 0, "mkstemp");
+    if (fd < 0) return;
+    const char body[] = "Q: {problem}\nAgain: {problem}\n\n";
+    CHECK(t, write(fd, body, sizeof body - 1) == (ssize_t)(sizeof body - 1), "write");
+    close(fd);
+    psamp_err err = {{0}};
+    char *tmpl = NULL, *out = NULL;
+    CHECK(t, prompt_template_load(path, &tmpl, &err) == 0 && strcmp(tmpl, "Q: {problem}\nAgain: {problem}\n") == 0,
+          "load keeps all but the final newline: %s", err.msg);
+    CHECK(t, tmpl && prompt_template_apply(tmpl, "1+{1}", &out, &err) == 0 && strcmp(out, "Q: 1+{1}\nAgain: 1+{1}\n") == 0,
+          "apply: '%s'", out ? out : "(null)");
+    free(out);
+    free(tmpl);
+    tmpl = NULL;
+    fd = open(path, O_WRONLY | O_TRUNC);
+    CHECK(t, fd >= 0 && write(fd, "\\boxed{}", 8) == 8, "rewrite");
+    if (fd >= 0) close(fd);
+    CHECK(t, prompt_template_load(path, &tmpl, &err) != 0 && strstr(err.msg, "no {problem}") && strstr(err.msg, path),
+          "no placeholder: '%s'", err.msg);
+    unlink(path);
+    CHECK(t, prompt_template_load(path, &tmpl, &err) != 0 && strstr(err.msg, path), "missing file: '%s'", err.msg);
+}
+
+/* "checker": "boxed": the last \boxed{...} against the answer by the MATH grader's rules. */
+static void test_judging_boxed(psamp_test_state *t) {
+    psamp_err err = {{0}};
+    passk_task_set s;
+    const char *file = "{\"id\":\"m\",\"prompt\":\"Compute 1/2.\",\"answer\":\"\\\\frac{1}{2}\",\"checker\":\"boxed\"}\n";
+    CHECK(t, passk_tasks_parse(file, strlen(file), "t.jsonl", 1, &s, &err) == 0, "boxed task: %s", err.msg);
+    if (s.n != 1) return;
+    const passk_task *task = &s.items[0];
+    static const struct {
+        const char *completion;
+        int right;
+    } cases[] = {
+        {" We get $\\boxed{\\dfrac12}$.", 1},
+        {"First \\boxed{3}, finally \\boxed{0.5}", 1},
+        {"\\boxed{0.5} then \\boxed{3}", 0},
+        {"The answer is 1/2.", 0},
+        {"\\boxed{\\frac{2}{4}}", 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        CHECK(t, passk_task_judge(task, cases[i].completion, strlen(cases[i].completion)) == cases[i].right,
+              "boxed judge of '%s'", cases[i].completion);
+    passk_tasks_free(&s);
+}
 
 static void test_task_files(psamp_test_state *t) {
     psamp_err err = {{0}};
@@ -308,7 +367,7 @@ static void test_configs(psamp_test_state *t) {
     experiment_config_free(&c);
 
     const char *bad[][2] = {
-        {"{\"model\": \"m\", \"bogus\": 1}", "c.json: unknown key 'bogus' (known: model, worlds, tasks, samples, k,"},
+        {"{\"model\": \"m\", \"bogus\": 1}", "c.json: unknown key 'bogus' (known: model, worlds, tasks, prompt_template, samples, k,"},
         {"{\"samples\": 0}", "c.json: samples: 0 must be >= 1"},
         {"{\"samples\": 2.5}", "c.json: samples: 2.5 is not an integer"},
         {"{\"samples\": \"8\"}", "c.json: samples must be a number"},
@@ -393,6 +452,8 @@ int main(void) {
     test_task_files(&t);
     test_judging(&t);
     test_judging_marker(&t);
+    test_judging_boxed(&t);
+    test_prompt_template(&t);
     test_method_specs(&t);
     test_configs(&t);
     return psamp_test_finish(&t, "test_passk");

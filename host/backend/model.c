@@ -1,4 +1,4 @@
-/* --model PATH: a toy-world spec or an OPT checkpoint directory, behind one handle. */
+/* --model PATH: a toy-world spec, an OPT or a Qwen2 / Llama / Phi-3 checkpoint directory, behind one handle. */
 #include "model.h"
 
 #include <stdlib.h>
@@ -106,7 +106,7 @@ int psamp_model_check_ids(const psamp_model *m, const int32_t *ids, int32_t n, p
 int psamp_model_decode(const psamp_model *m, const int32_t *ids, int32_t n, char **text, size_t *len,
                        psamp_err *err) {
     if (psamp_model_check_ids(m, ids, n, err) != 0) return -1;
-    if (m->dec) return psamp_decoder_model_decode(m->dec, ids, n, text, len, err);
+    if (m->dec) return psamp_decoder_model_decode(m->dec, ids, n, 0, text, len, err);
     if (!m->toy) return psamp_opt_model_decode(m->opt, ids, n, text, len, err);
     size_t total = 1;
     for (int32_t i = 0; i < n; i++) total += strlen(m->toy->tokens[ids[i]]);
@@ -121,6 +121,24 @@ int psamp_model_decode(const psamp_model *m, const int32_t *ids, int32_t n, char
     *text = out;
     *len = (size_t)(p - out);
     return 0;
+}
+
+int psamp_model_is_eos(const psamp_model *m, int32_t id) {
+    if (m->dec) return psamp_decoder_model_is_eos(m->dec, id);
+    return m->opt ? id == psamp_opt_model_checkpoint(m->opt)->cfg.eos_id : 0;
+}
+
+int32_t psamp_model_bos_id(const psamp_model *m) {
+    if (m->dec) return psamp_decoder_model_checkpoint(m->dec)->cfg.bos_id;
+    return m->opt ? psamp_opt_model_checkpoint(m->opt)->cfg.bos_id : -1;
+}
+
+int psamp_model_completion_text(const psamp_model *m, const int32_t *ids, int32_t n, int ended, char **text,
+                                size_t *len, psamp_err *err) {
+    if (ended && n > 0 && psamp_model_is_eos(m, ids[n - 1])) n--;
+    if (!m->dec) return psamp_model_decode(m, ids, n, text, len, err);
+    if (psamp_model_check_ids(m, ids, n, err) != 0) return -1;
+    return psamp_decoder_model_decode(m->dec, ids, n, 1, text, len, err);
 }
 
 int psamp_model_max_slots(psamp_model *m, const psamp_backend_options *opts, int32_t max_len,

@@ -35,13 +35,29 @@ const decoder_checkpoint *psamp_model_decoder(const psamp_model *m);
 int32_t psamp_model_max_len(const psamp_model *m);
 int32_t psamp_model_vocab_size(const psamp_model *m);
 
-/* Prompt text to ids: OPT prepends </s> (the BOS) to the BPE ids; a toy world reads the
- * text as a concatenation of its token strings (longest match first; "" is empty). */
+/* Prompt text to ids: OPT prepends </s> (the BOS) to the BPE ids; Qwen2 / Llama / Phi-3
+ * encode with their tokenizer.json as transformers does with add_special_tokens=True (the
+ * file's BOS if it has one; an empty prompt without BOS fails); a toy world reads the text
+ * as a concatenation of its token strings (longest match first; "" is empty). */
 int psamp_model_encode(const psamp_model *m, const char *text, int32_t **ids, int32_t *n,
                        psamp_err *err);
-/* ids to text (malloc'd, NUL-terminated; *len excludes the NUL). */
+/* ids to text (malloc'd, NUL-terminated; *len excludes the NUL), every token included
+ * (special tokens too: "</s>", "<|im_end|>"). */
 int psamp_model_decode(const psamp_model *m, const int32_t *ids, int32_t n, char **text,
                        size_t *len, psamp_err *err);
+/* Whether a sampled id ends a sequence: OPT's eos_token_id, any of a Qwen2 / Llama / Phi-3
+ * config.json's eos_token_id (a number or a list); never for a toy world (its automaton
+ * ends sequences itself). */
+int psamp_model_is_eos(const psamp_model *m, int32_t id);
+/* The BOS id of config.json (OPT's </s>, Llama-3's <|begin_of_text|> ...), or -1 when it
+ * has none or the model is a toy world. */
+int32_t psamp_model_bos_id(const psamp_model *m);
+/* The text a task judges, from a chain's generated ids: a final EOS (psamp_model_is_eos)
+ * of a sequence that ended is left out; for tokenizer.json models every special token is
+ * left out too, as the paper's scripts decode (skip_special_tokens=True). OPT and toy
+ * worlds: psamp_model_decode of the rest. */
+int psamp_model_completion_text(const psamp_model *m, const int32_t *ids, int32_t n, int ended, char **text,
+                                size_t *len, psamp_err *err);
 /* Checks every id is in the vocabulary; err names the first bad one. */
 int psamp_model_check_ids(const psamp_model *m, const int32_t *ids, int32_t n, psamp_err *err);
 

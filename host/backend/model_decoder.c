@@ -5,13 +5,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "engine_cpu_decoder.h"
 #include "file_read.h"
 #include "hf_config.h"
+#include "tokenizer_hf.h"
 
 struct psamp_decoder_model {
     decoder_checkpoint ck;
+    psamp_tokenizer *tok; /* NULL when the directory has no tokenizer: token ids only */
     char *dir;
 };
 
@@ -29,6 +32,22 @@ int psamp_decoder_model_is_decoder_dir(const char *dir) {
     return yes;
 }
 
+static int has_file(const char *dir, const char *name) {
+    char path[4096];
+    return snprintf(path, sizeof path, "%s/%s", dir, name) < (int)sizeof path && access(path, F_OK) == 0;
+}
+
+/* The checkpoint's tokenizer.json when there is one (a broken one fails the open); without
+ * one the model still scores and samples token ids. */
+static int open_tokenizer(psamp_decoder_model *m, psamp_err *err) {
+    if (!has_file(m->dir, "tokenizer.json") && !has_file(m->dir, "vocab.json")) return 0;
+    if (psamp_tokenizer_load_dir(&m->tok, m->dir, err) != 0) return -1;
+    if (psamp_tokenizer_vocab_size(m->tok) > m->ck.cfg.vocab_size)
+        return psamp_fail(err, "%s: the tokenizer has ids up to %d but config.json's vocab_size is %d", m->dir,
+                          psamp_tokenizer_vocab_size(m->tok) - 1, m->ck.cfg.vocab_size);
+    return 0;
+}
+
 int psamp_decoder_model_open(psamp_decoder_model **out, const char *dir, psamp_err *err) {
     *out = NULL;
     psamp_decoder_model *m = calloc(1, sizeof *m);
@@ -41,12 +60,17 @@ int psamp_decoder_model_open(psamp_decoder_model **out, const char *dir, psamp_e
         free(m);
         return -1;
     }
+    if (open_tokenizer(m, err) != 0) {
+        psamp_decoder_model_close(m);
+        return -1;
+    }
     *out = m;
     return 0;
 }
 
 void psamp_decoder_model_close(psamp_decoder_model *m) {
     if (!m) return;
+    psamp_tokenizer_free(m->tok);
     decoder_checkpoint_close(&m->ck);
     free(m->dir);
     free(m);
@@ -54,23 +78,40 @@ void psamp_decoder_model_close(psamp_decoder_model *m) {
 
 const decoder_checkpoint *psamp_decoder_model_checkpoint(const psamp_decoder_model *m) { return &m->ck; }
 
-int psamp_decoder_model_encode(const psamp_decoder_model *m, const char *text, int32_t **ids, int32_t *n,
-                               psamp_err *err) {
-    (void)text;
-    *ids = NULL;
-    *n = 0;
-    return psamp_fail(err, "%s: %s checkpoints take token ids for now (tokenizer.json is not read yet)", m->dir,
-                      m->ck.cfg.model_type);
+int psamp_decoder_model_is_eos(const psamp_decoder_model *m, int32_t id) {
+    for (int32_t i = 0; i < m->ck.cfg.n_eos; i++)
+        if (m->ck.cfg.eos_ids[i] == id) return 1;
+    return 0;
 }
 
-int psamp_decoder_model_decode(const psamp_decoder_model *m, const int32_t *ids, int32_t n, char **text,
-                               size_t *len, psamp_err *err) {
-    (void)ids;
-    (void)n;
+static int need_tokenizer(const psamp_decoder_model *m, psamp_err *err) {
+    if (m->tok) return 0;
+    return psamp_fail(err, "%s: no tokenizer.json beside the %s checkpoint: give token ids (psamp score --tokens)",
+                      m->dir, m->ck.cfg.model_type);
+}
+
+int psamp_decoder_model_encode(const psamp_decoder_model *m, const char *text, int32_t **ids, int32_t *n,
+                               psamp_err *err) {
+    *ids = NULL;
+    *n = 0;
+    if (need_tokenizer(m, err) != 0) return -1;
+    if (psamp_tokenizer_encode_special(m->tok, text, strlen(text), ids, n, err) != 0) return -1;
+    if (*n == 0) {
+        free(*ids);
+        *ids = NULL;
+        return psamp_fail(err, "--prompt: the empty text is no tokens for %s (its tokenizer adds no BOS): give a prompt",
+                          m->ck.cfg.model_type);
+    }
+    return 0;
+}
+
+int psamp_decoder_model_decode(const psamp_decoder_model *m, const int32_t *ids, int32_t n, int skip_special,
+                               char **text, size_t *len, psamp_err *err) {
     *text = NULL;
     *len = 0;
-    return psamp_fail(err, "%s: cannot turn %s token ids into text (tokenizer.json is not read yet)", m->dir,
-                      m->ck.cfg.model_type);
+    if (need_tokenizer(m, err) != 0) return -1;
+    return skip_special ? psamp_tokenizer_decode_skip_special(m->tok, ids, n, text, len, err)
+                        : psamp_tokenizer_decode(m->tok, ids, n, text, len, err);
 }
 
 static int check_backend(const psamp_backend_options *opts, psamp_err *err) {

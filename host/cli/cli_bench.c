@@ -37,7 +37,7 @@ typedef struct {
     opt_checkpoint random;   /* used when no --model */
     int have_random;
     psamp_model *model;      /* --model */
-    const opt_config *opt;   /* the OPT config, NULL for a toy world */
+    const opt_config *opt;   /* the OPT config (GEMM-rate report), NULL for a toy world or another architecture */
     int32_t *prompt, n_prompt;
     psamp_backend_options bo;
 } bench_model;
@@ -213,23 +213,31 @@ static void write_report(FILE *f, const bench_args *a, const bench_model *bm, co
     fputs("]}\n", f);
 }
 
-/* Opens the model and makes the prompt: OPT gets BOS + prompt_len - 1 fixed ids (their
- * values do not change the cost), a toy world the empty prompt. */
+/* Opens the model and makes the prompt: a checkpoint (OPT, Qwen2, Llama, Phi-3) gets its
+ * BOS (when config.json has one) + prompt_len - 1 fixed ids (their values do not change the
+ * cost), a toy world the empty prompt. The GEMM-rate report is for OPT only. */
 static int open_model(bench_model *bm, bench_args *a, psamp_err *err) {
+    int32_t max_len, vocab, bos;
     memset(bm, 0, sizeof *bm);
     if (cli_backend_options(a->backend, a->dtype, a->threads, &bm->bo, err) != 0) return -1;
     if (a->model) {
         if (psamp_model_open(&bm->model, a->model, err) != 0) return -1;
         bm->opt = psamp_model_opt(bm->model) ? &psamp_model_opt(bm->model)->cfg : NULL;
+        max_len = psamp_model_max_len(bm->model);
+        vocab = psamp_model_vocab_size(bm->model);
+        bos = psamp_model_bos_id(bm->model);
+        if (psamp_model_toy(bm->model)) a->prompt_len = 0;
     } else {
         opt_config cfg = opt_config_125m();
         if (opt_checkpoint_random(&bm->random, &cfg, a->weights_seed, err) != 0) return -1;
         bm->have_random = 1;
         bm->opt = &bm->random.cfg;
+        max_len = cfg.max_positions;
+        vocab = cfg.vocab_size;
+        bos = cfg.bos_id;
     }
-    int32_t max_len = bm->opt ? bm->opt->max_positions : psamp_model_max_len(bm->model);
-    if (!bm->opt) a->prompt_len = 0;
-    if (a->s.max_new_tokens == 0) a->s.max_new_tokens = bm->opt ? 256 : max_len;
+    int toy = bm->model && psamp_model_toy(bm->model);
+    if (a->s.max_new_tokens == 0) a->s.max_new_tokens = toy ? max_len : 256;
     if (a->s.block_size > a->s.max_new_tokens) a->s.block_size = a->s.max_new_tokens;
     if (a->prompt_len + a->s.max_new_tokens > max_len)
         return psamp_fail(err, "--prompt-len %d + --max-new-tokens %d exceeds the model's %d positions", a->prompt_len,
@@ -238,7 +246,7 @@ static int open_model(bench_model *bm, bench_args *a, psamp_err *err) {
     bm->prompt = malloc(((size_t)bm->n_prompt + 1) * sizeof *bm->prompt);
     if (!bm->prompt) return psamp_fail(err, "out of memory");
     for (int32_t i = 0; i < bm->n_prompt; i++)
-        bm->prompt[i] = i == 0 ? bm->opt->bos_id : 1000 + 37 * i % (bm->opt->vocab_size - 1000);
+        bm->prompt[i] = i == 0 && bos >= 0 ? bos : vocab > 1000 ? 1000 + 37 * i % (vocab - 1000) : 37 * i % vocab;
     return 0;
 }
 
@@ -346,7 +354,7 @@ int cli_cmd_bench(int argc, char **argv) {
         {"temperature", CLI_DOUBLE, &a.s.temperature, "T", "temp/bestofn temperature (default 1)", 0},
         {"best-of", CLI_INT, &a.s.best_of, "N", "bestofn samples (default 8)", 0},
         {"max-new-tokens", CLI_INT, &a.s.max_new_tokens, "T", "new tokens per chain (default 256, the workload of benchmarks/RESULTS.md; toy: its length)", 0},
-        {"prompt-len", CLI_INT, &a.prompt_len, "N", "OPT prompt tokens, BOS included (default 16)", 0},
+        {"prompt-len", CLI_INT, &a.prompt_len, "N", "checkpoint prompt tokens, BOS (when the model has one) included (default 16)", 0},
         {"seed", CLI_U64, &a.s.seed, "S", "sampling seed (default 0)", 0},
         {"weights-seed", CLI_U64, &a.weights_seed, "S", "seed of the random weights (default 1)", 0},
         {"repeat", CLI_INT, &a.repeat, "R", "runs per chain count; the fastest is kept (default 1)", 0},

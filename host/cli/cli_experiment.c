@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli_run.h"
+#include "prompt_template.h"
 
 void expt_close(expt_set *s) {
     if (!s) return;
@@ -49,6 +50,14 @@ static int make_problems(const experiment_config *c, int require_check, int32_t 
     const char *tasks_opt = c->kind == EXPERIMENT_PASSK ? "--tasks" : "--prompts";
     int with_tasks = c->n_worlds == 0 && c->tasks;
     if (with_tasks && passk_tasks_load(c->tasks, require_check, &s->tasks, err) != 0) return -1;
+    if (c->prompt_template) {
+        char *tmpl;
+        if (!with_tasks) return psamp_fail(err, "--prompt-template: needs %s (the problems to put in it)", tasks_opt);
+        if (prompt_template_load(c->prompt_template, &tmpl, err) != 0) return -1;
+        int rc = prompt_template_apply_tasks(tmpl, &s->tasks, err);
+        free(tmpl);
+        if (rc != 0) return -1;
+    }
     if (!with_tasks && c->n_worlds == 0 && !psamp_model_toy(s->models[0]))
         return psamp_fail(err, "--model '%s' is an OPT checkpoint: give %s FILE.jsonl", c->model, tasks_opt);
     int32_t n = with_tasks ? s->tasks.n : s->n_models;
@@ -154,10 +163,7 @@ int expt_run(expt_set *s, int32_t p, const method_spec *m, int32_t n_chains, uin
 int expt_completion_text(const expt_set *s, int32_t p, const psamp_chain_result *ch, char **text, size_t *len,
                          psamp_err *err) {
     const psamp_model *m = s->models[s->problems[p].model];
-    const opt_checkpoint *ck = psamp_model_opt(m);
-    int32_t n = ch->n_tokens;
-    if (ck && ch->ended && n > 0 && ch->tokens[n - 1] == ck->cfg.eos_id) n--;
-    return psamp_model_decode(m, ch->tokens, n, text, len, err);
+    return psamp_model_completion_text(m, ch->tokens, ch->n_tokens, ch->ended, text, len, err);
 }
 
 int expt_judge(const expt_set *s, int32_t p, const psamp_chain_result *ch, int *correct, psamp_err *err) {
@@ -179,10 +185,12 @@ void expt_common_options(expt_args *a, cli_option *opts, const char *tasks_optio
     snprintf(a->tokens_help, sizeof a->tokens_help, "tokens per sample (default: %s)", default_tokens);
     cli_option common[EXPT_COMMON_OPTIONS] = {
         {"config", CLI_STRING, &a->config, "FILE", "JSON config (experiments/README.md); options below override it", 0},
-        {"model", CLI_STRING, &a->model, "PATH", "toy-world spec, or OPT checkpoint dir with a task file", 0},
+        {"model", CLI_STRING, &a->model, "PATH", "toy-world spec, or checkpoint dir (OPT, Qwen2, Llama, Phi-3) with a task file", 0},
         {"worlds", CLI_STRING, &a->worlds, "A,B,..", "toy-world specs, one problem each (instead of --model)", 0},
         {tasks_option, CLI_STRING, &a->tasks, "FILE",
          passk ? "task file (JSONL: id, prompt, answer or regex)" : "prompts (JSONL: id, prompt; a task file works)", 0},
+        {"prompt-template", CLI_STRING, &a->prompt_template, "FILE",
+         "text with {problem} where each prompt goes (experiments/prompts/)", 0},
         {"samples", CLI_INT, &a->samples, "N", "samples per problem per method (default 16)", 0},
         {"methods", CLI_STRING, &a->methods, "SPECS", "space-separated method specs (below)", 0},
         {"max-new-tokens", CLI_INT, &a->max_new_tokens, "T", a->tokens_help, 0},
@@ -201,6 +209,7 @@ int expt_apply_args(const cli_command *cmd, const expt_args *a, experiment_confi
     if (a->model && experiment_set_string(&c->model, a->model, err) != 0) return -1;
     if (a->worlds && experiment_set_worlds(c, a->worlds, err) != 0) return -1;
     if (a->tasks && experiment_set_string(&c->tasks, a->tasks, err) != 0) return -1;
+    if (a->prompt_template && experiment_set_string(&c->prompt_template, a->prompt_template, err) != 0) return -1;
     if (a->ks && experiment_set_ks(c, a->ks, err) != 0) return -1;
     if (a->backend && experiment_set_string(&c->backend, a->backend, err) != 0) return -1;
     if (a->dtype && experiment_set_string(&c->dtype, a->dtype, err) != 0) return -1;

@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "json_write.h"
 #include "model_opt.h"
+#include "prompt_template.h"
 
 static const char RUN_DETAILS[] =
     "methods:\n"
@@ -17,7 +18,8 @@ static const char RUN_DETAILS[] =
     "           suffix, and the index term when EOS makes lengths differ)\n"
     "  maxswap  the alpha -> infinity limit: accept a proposal iff its suffix log p is higher\n"
     "  bestofn  the most likely of --best-of temperature samples\n"
-    "--model takes a toy-world spec (.json) or an OPT checkpoint directory.";
+    "--model takes a toy-world spec (.json) or a checkpoint directory: OPT, Qwen2, Llama or Phi-3\n"
+    "(text through the folder's tokenizer; see the README's models section).";
 
 /* The run options of every sampling command, into opts (RUN_MAX_OPTIONS long); returns
  * how many. One table for parsing and for help that lists only some of them. */
@@ -25,8 +27,9 @@ static const char RUN_DETAILS[] =
 static int run_option_table(cli_run_options *o, cli_option *opts) {
     psamp_sampler_config *s = &o->sampler;
     const cli_option table[] = {
-        {"model", CLI_STRING, &o->model, "PATH", "toy-world spec (.json) or OPT checkpoint dir (required)", 0},
-        {"prompt", CLI_STRING, &o->prompt, "TEXT", "prompt text (default: empty; OPT prepends </s>)", 0},
+        {"model", CLI_STRING, &o->model, "PATH", "toy-world spec (.json) or checkpoint dir: OPT, Qwen2, Llama, Phi-3 (required)", 0},
+        {"prompt", CLI_STRING, &o->prompt, "TEXT", "prompt text (default: empty; the BOS of OPT, Llama-3, Phi-3.5 is prepended)", 0},
+        {"prompt-template", CLI_STRING, &o->prompt_template, "FILE", "text with {problem} where --prompt goes (experiments/prompts/)", 0},
         {"method", CLI_STRING, &o->method, "NAME", "greedy | temp | power | maxswap | bestofn (default power)", 0},
         {"alpha", CLI_DOUBLE, &s->alpha, "A", "power: target p^alpha, alpha > 0 (default 4)", 0},
         {"temperature", CLI_DOUBLE, &s->temperature, "T", "temp, bestofn: sampling temperature (default 1)", 0},
@@ -127,8 +130,20 @@ int cli_backend_options(const char *backend, const char *dtype, int threads,
 int cli_run_open(cli_run_options *o, psamp_model **m, int32_t **prompt, int32_t *n_prompt,
                  psamp_err *err) {
     psamp_sampler_config *s = &o->sampler;
-    if (psamp_model_open(m, o->model, err) != 0) return -1;
-    if (psamp_model_encode(*m, o->prompt, prompt, n_prompt, err) != 0) return psamp_fail_context(err, "--prompt");
+    char *text = NULL, *tmpl = NULL;
+    if (o->prompt_template && (prompt_template_load(o->prompt_template, &tmpl, err) != 0 ||
+                               prompt_template_apply(tmpl, o->prompt, &text, err) != 0)) {
+        free(tmpl);
+        return psamp_fail_context(err, "--prompt-template");
+    }
+    free(tmpl);
+    if (psamp_model_open(m, o->model, err) != 0) {
+        free(text);
+        return -1;
+    }
+    int rc = psamp_model_encode(*m, text ? text : o->prompt, prompt, n_prompt, err);
+    free(text);
+    if (rc != 0) return psamp_fail_context(err, "--prompt");
     int32_t max_len = psamp_model_max_len(*m);
     if (*n_prompt >= max_len && psamp_model_toy(*m) == NULL)
         return psamp_fail(err, "--prompt: %d tokens leave no room in the model's %d positions",

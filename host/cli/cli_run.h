@@ -11,7 +11,7 @@
 #include "sampler.h"
 
 typedef struct {
-    const char *model, *prompt, *method, *backend, *dtype, *acceptance;
+    const char *model, *prompt, *prompt_template, *method, *backend, *dtype, *acceptance;
     const char *samples_out, *trace;
     int json, threads;
     int blocks_given; /* --blocks was given: never shrunk to fit --max-new-tokens */

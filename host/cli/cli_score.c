@@ -8,8 +8,9 @@
 #include "model.h"
 
 static const char SCORE_DETAILS[] =
-    "For an OPT checkpoint the first token (the </s> BOS that --text gets) is context, so logp[i]\n"
-    "is log p(tokens[i+1] | tokens[..i]); for a toy world every token is scored from the start\n"
+    "For a checkpoint (OPT, Qwen2, Llama, Phi-3) the first token (the BOS that --text gets, or the\n"
+    "text's first token for Qwen2.5, whose tokenizer adds none) is context, so logp[i] is\n"
+    "log p(tokens[i+1] | tokens[..i]); for a toy world every token is scored from the start\n"
     "state, so logp[i] is log p(tokens[i] | tokens[..i-1]).";
 
 /* "2,31414,232" -> ids; err names --tokens and the bad item. */
@@ -79,8 +80,8 @@ int cli_cmd_score(int argc, char **argv) {
     const char *model = NULL, *text = NULL, *tokens = NULL, *backend = "cpu", *dtype = "fp16";
     int as_json = 0, threads = 0;
     cli_option opts[] = {
-        {"model", CLI_STRING, &model, "PATH", "OPT checkpoint dir or toy-world spec (required)", 0},
-        {"text", CLI_STRING, &text, "TEXT", "text to score (OPT: </s> is prepended)", 0},
+        {"model", CLI_STRING, &model, "PATH", "checkpoint dir (OPT, Qwen2, Llama, Phi-3) or toy-world spec (required)", 0},
+        {"text", CLI_STRING, &text, "TEXT", "text to score (a BOS is prepended as the tokenizer does: OPT </s>, Llama-3, Phi-3.5)", 0},
         {"tokens", CLI_STRING, &tokens, "IDS", "comma-separated token ids to score, e.g. 2,31414,232", 0},
         {"backend", CLI_STRING, &backend, "NAME", "cpu | cuda | auto (default cpu, the reference)", 0},
         {"dtype", CLI_STRING, &dtype, "NAME", "cuda weights: fp16 | bf16", 0},

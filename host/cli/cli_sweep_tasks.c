@@ -54,13 +54,10 @@ static void sums_to_stats(const run_sums *s, double pass_at_1, cli_run_stats *ou
     out->correct_rate = pass_at_1;
 }
 
-/* The completion a task judges: the generated text, a final EOS token of an OPT model left out. */
+/* The completion a task judges (psamp_model_completion_text: a final EOS left out). */
 static int completion_text(const psamp_model *m, const psamp_chain_result *ch, char **text, size_t *len,
                            psamp_err *err) {
-    const opt_checkpoint *ck = psamp_model_opt(m);
-    int32_t n = ch->n_tokens;
-    if (ck && ch->ended && n > 0 && ch->tokens[n - 1] == ck->cfg.eos_id) n--;
-    return psamp_model_decode(m, ch->tokens, n, text, len, err);
+    return psamp_model_completion_text(m, ch->tokens, ch->n_tokens, ch->ended, text, len, err);
 }
 
 static void write_line(FILE *f, const passk_task *t, const psamp_chain_result *ch, const char *text, size_t len,

@@ -37,6 +37,7 @@ void experiment_config_free(experiment_config *c) {
     free(c->model);
     free_worlds(c);
     free(c->tasks);
+    free(c->prompt_template);
     free(c->ks);
     free(c->backend);
     free(c->dtype);
@@ -121,9 +122,9 @@ static int read_methods(const exp_config *ec, method_list *out, psamp_err *err) 
 }
 
 static int read_config(experiment_config *c, const exp_config *ec, psamp_err *err) {
-    static const char *const PASSK_KEYS[] = {"model", "worlds", "tasks", "samples", "k", "max_new_tokens", "seed",
+    static const char *const PASSK_KEYS[] = {"model", "worlds", "tasks", "prompt_template", "samples", "k", "max_new_tokens", "seed",
                                              "backend", "dtype", "threads", "max_active", "methods", NULL};
-    static const char *const H3_KEYS[] = {"model", "worlds", "prompts", "samples", "max_new_tokens", "seed",
+    static const char *const H3_KEYS[] = {"model", "worlds", "prompts", "prompt_template", "samples", "max_new_tokens", "seed",
                                           "backend", "dtype", "threads", "max_active", "methods", NULL};
     const int passk = c->kind == EXPERIMENT_PASSK;
     const cJSON *r = ec->root;
@@ -131,6 +132,7 @@ static int read_config(experiment_config *c, const exp_config *ec, psamp_err *er
         read_path(ec, "model", &c->model, err) ||
         exp_config_path_list(ec, r, "", "worlds", 0, &c->worlds, &c->n_worlds, err) ||
         read_path(ec, passk ? "tasks" : "prompts", &c->tasks, err) ||
+        read_path(ec, "prompt_template", &c->prompt_template, err) ||
         exp_config_int(ec, r, "", "samples", 0, 1, INT32_MAX, &c->samples, err) ||
         (passk && exp_config_int_list(ec, r, "", "k", 0, 1, INT32_MAX, &c->ks, &c->n_ks, err)) ||
         exp_config_int(ec, r, "", "max_new_tokens", 0, 1, INT32_MAX, &c->max_new_tokens, err) ||

@@ -5,6 +5,7 @@
  *       "model": "../toy/greedy_trap.json",   toy world or OPT checkpoint dir
  *       "worlds": ["a.json", "b.json"],       or: several toy worlds, one problem each
  *       "tasks": "cloze.jsonl",               task file (passk; "prompts" for h3)
+ *       "prompt_template": "math500.txt",     each prompt put into "{problem}" (prompt_template.h)
  *       "samples": 64,                        samples (chains) per problem per method
  *       "k": [1, 2, 4, 8],                    passk only; default 1..samples
  *       "max_new_tokens": 8,                  default: a toy world's length; OPT: per command
@@ -34,6 +35,7 @@ typedef struct {
     char **worlds;         /* n_worlds toy-world paths */
     int32_t n_worlds;
     char *tasks;           /* passk: task file; h3: prompts file (answers optional) */
+    char *prompt_template; /* NULL, or a prompt template file applied to every task's prompt */
     int32_t samples; /* per problem, at most EXPERIMENT_MAX_SAMPLES */
     int32_t *ks;           /* passk: the k values (NULL: 1..samples) */
     int32_t n_ks;

@@ -6,12 +6,13 @@
 #include <string.h>
 
 #include "file_read.h"
+#include "math_answer.h"
 #include "task_answer.h"
 #include "json_check.h"
 
 #define TASK_FILE_MAX_BYTES (16u << 20)
 
-static const char *const TASK_KEYS[] = {"id", "prompt", "answer", "regex", "marker", "numeric", "source"};
+static const char *const TASK_KEYS[] = {"id", "prompt", "answer", "regex", "marker", "numeric", "checker", "source"};
 
 static void free_task(passk_task *t) {
     free(t->id);
@@ -20,6 +21,7 @@ static void free_task(passk_task *t) {
     free(t->regex);
     free(t->marker);
     free(t->source);
+    free(t->checker);
     if (t->re) regfree(t->re);
     free(t->re);
 }
@@ -55,7 +57,7 @@ static int check_keys(const cJSON *obj, const char *where, psamp_err *err) {
         for (size_t k = 0; k < sizeof TASK_KEYS / sizeof TASK_KEYS[0]; k++) known |= strcmp(c->string, TASK_KEYS[k]) == 0;
         char q[PSAMP_QUOTE_MAX];
         if (!known)
-            return psamp_fail(err, "%s: unknown key \"%s\" (expected id, prompt, answer or regex, marker, numeric, source)", where,
+            return psamp_fail(err, "%s: unknown key \"%s\" (expected id, prompt, answer or regex, marker, numeric, checker, source)", where,
                               psamp_escape(q, sizeof q, c->string));
         for (const cJSON *d = c->next; d; d = d->next)
             if (strcmp(c->string, d->string) == 0)
@@ -75,7 +77,8 @@ static int task_from_json(const cJSON *obj, const char *where, int require_check
     if (check_keys(obj, where, err) != 0) return -1;
     if (string_field(obj, "id", where, &t->id, err) || string_field(obj, "prompt", where, &t->prompt, err) ||
         string_field(obj, "answer", where, &t->answer, err) || string_field(obj, "regex", where, &t->regex, err) ||
-        string_field(obj, "marker", where, &t->marker, err) || string_field(obj, "source", where, &t->source, err))
+        string_field(obj, "marker", where, &t->marker, err) || string_field(obj, "source", where, &t->source, err) ||
+        string_field(obj, "checker", where, &t->checker, err))
         return -1;
     const cJSON *numeric = cJSON_GetObjectItemCaseSensitive(obj, "numeric");
     if (numeric && !cJSON_IsBool(numeric)) return psamp_fail(err, "%s: \"numeric\" must be true or false", where);
@@ -85,7 +88,12 @@ static int task_from_json(const cJSON *obj, const char *where, int require_check
     if (t->answer && t->regex) return psamp_fail(err, "%s: give \"answer\" or \"regex\", not both", where);
     if (require_check && !t->answer && !t->regex)
         return psamp_fail(err, "%s: needs an \"answer\" or a \"regex\" to judge completions", where);
-    if (t->answer && (!*t->answer || is_space(*t->answer)))
+    if (t->checker && strcmp(t->checker, "boxed") != 0)
+        return psamp_fail(err, "%s: unknown \"checker\" \"%s\" (known: boxed)", where, t->checker);
+    t->boxed = t->checker != NULL;
+    if (t->boxed && (!t->answer || t->marker))
+        return psamp_fail(err, "%s: \"checker\": \"boxed\" needs an \"answer\" and no \"marker\"", where);
+    if (t->answer && !t->boxed && (!*t->answer || is_space(*t->answer)))
         return psamp_fail(err, "%s: \"answer\" must be non-empty and not start with whitespace "
                                "(completions are judged after their leading whitespace is stripped)", where);
     if (t->marker && (!*t->marker || !t->answer))
@@ -182,6 +190,7 @@ int passk_task_judge(const passk_task *t, const char *text, size_t len) {
     while (skip < len && is_space(text[skip])) skip++;
     const char *s = text + skip;
     size_t n = len - skip;
+    if (t->boxed) return math_answer_judge(text, len, t->answer);
     if (t->marker) {
         const char *got;
         size_t n_got, a = strlen(t->answer);

@@ -7,8 +7,10 @@
  * "answer" (non-empty string without leading whitespace) or "regex" (a POSIX extended
  * regular expression), and optionally "source" (a string saying where the item comes
  * from). Worked solutions that end in "Answer: 42" add "marker" (a non-empty string; needs
- * "answer") and optionally "numeric": true (the answer must then be a decimal). Blank lines
- * are skipped; anything else is an error naming the line.
+ * "answer") and optionally "numeric": true (the answer must then be a decimal). MATH-style
+ * problems add "checker": "boxed" (needs "answer", the reference as the dataset writes it,
+ * e.g. "\frac{1}{2}"; the checker of math_answer.h). Blank lines are skipped; anything else is
+ * an error naming the line.
  *
  * Judging a completion (the decoded generated text, a final EOS token excluded):
  *   1. strip its leading whitespace (space, tab, newline, CR, VT, FF);
@@ -18,6 +20,8 @@
  *   2'. with "marker": the answer is extracted after the marker's first occurrence in the
  *      completion (task_answer.h) and must equal "answer" byte for byte, or, with
  *      "numeric", as a number; no marker in the completion: wrong;
+ *   2''. with "checker": "boxed": the completion's last \boxed{...} equals "answer" by the
+ *      paper grader's rules (math_answer.h); no boxed answer: wrong;
  *   3. "regex": regexec finds a match anywhere in the stripped text (up to its first NUL
  *      byte); anchor with ^ to demand a prefix. */
 #ifndef PSAMP_PASSK_TASKS_H
@@ -34,6 +38,8 @@ typedef struct {
     char *answer;    /* NULL unless judged by exact answer */
     char *marker;    /* NULL, or the text the answer follows ("Answer:") */
     int numeric;     /* with marker: compare answers as decimals */
+    char *checker;   /* NULL, or "boxed" */
+    int boxed;       /* checker "boxed": the last \boxed{...} against answer (math_answer.h) */
     char *regex;     /* NULL unless judged by regular expression */
     char *source;    /* NULL when the line gives none */
     regex_t *re;     /* compiled regex (heap: regex_t must not move after regcomp) */

@@ -13,6 +13,7 @@
 
 #include "exp_config.h"
 #include "file_read.h"
+#include "prompt_template.h"
 #include "sampler.h"
 
 typedef enum {
@@ -192,6 +193,8 @@ static int parse_fixed(const cJSON *item, const char *where, sweep_config *cfg, 
     if (strcmp(key, "backend") == 0) return parse_fixed_string(item, where, key, backends, &cfg->backend, err);
     if (strcmp(key, "dtype") == 0) return parse_fixed_string(item, where, key, dtypes, &cfg->dtype, err);
     if (strcmp(key, "tasks") == 0) return parse_fixed_string(item, where, key, NULL, &cfg->tasks_path, err);
+    if (strcmp(key, "prompt_template") == 0)
+        return parse_fixed_string(item, where, key, NULL, &cfg->prompt_template_path, err);
     if (strcmp(key, "max_tasks") == 0) {
         double t;
         if (cJSON_IsArray(item)) return psamp_fail(err, "%s: %s: a fixed setting takes one value", where, key);
@@ -229,7 +232,7 @@ static int parse_fixed(const cJSON *item, const char *where, sweep_config *cfg, 
 }
 
 static const char *const FIXED_KEYS[] = {"name", "backend", "dtype", "threads", "max_active", "mixing_probe",
-                                         "tasks", "max_tasks", "k", SAMPLES_PER_TASK};
+                                         "tasks", "max_tasks", "prompt_template", "k", SAMPLES_PER_TASK};
 
 /* What a config with tasks must not hold, and what only such a config may. */
 static int check_task_keys(const sweep_config *cfg, int samples_key, psamp_err *err) {
@@ -239,6 +242,7 @@ static int check_task_keys(const sweep_config *cfg, int samples_key, psamp_err *
             return psamp_fail(err, "%s: %s: needs \"tasks\" (without a task file, give chains)", where,
                               SAMPLES_PER_TASK);
         if (cfg->max_tasks) return psamp_fail(err, "%s: max_tasks: needs \"tasks\"", where);
+        if (cfg->prompt_template_path) return psamp_fail(err, "%s: prompt_template: needs \"tasks\"", where);
         return 0;
     }
     if (!cfg->tasks_path[0]) return psamp_fail(err, "%s: tasks: empty path", where);
@@ -307,6 +311,22 @@ static int resolve_models(sweep_config *cfg, const char *dir, psamp_err *err) {
     return 0;
 }
 
+/* Puts every task's prompt into the config's prompt template; the template's bytes join the
+ * task file's hash. */
+static int apply_template(sweep_config *cfg, const char *dir, uint64_t *hash, psamp_err *err) {
+    char *resolved = exp_config_resolve(dir, cfg->prompt_template_path), *tmpl = NULL;
+    if (!resolved) return psamp_fail(err, "out of memory");
+    free(cfg->prompt_template_path);
+    cfg->prompt_template_path = resolved;
+    if (prompt_template_load(resolved, &tmpl, err) != 0 || prompt_template_apply_tasks(tmpl, &cfg->tasks, err) != 0) {
+        free(tmpl);
+        return psamp_fail_context(err, "%s: prompt_template", cfg->path);
+    }
+    *hash ^= sweep_hash_text(tmpl, strlen(tmpl)) * 0x9E3779B97F4A7C15ull;
+    free(tmpl);
+    return 0;
+}
+
 /* Reads the task file (every line checked, each task needing an answer or regex), keeps its
  * first max_tasks tasks, and folds the file's bytes into the config hash: a sweep folder
  * resumes only over the same tasks. */
@@ -323,6 +343,7 @@ static int load_tasks(sweep_config *cfg, const char *dir, psamp_err *err) {
     }
     uint64_t file_hash = sweep_hash_text(text, len);
     free(text);
+    if (cfg->prompt_template_path && apply_template(cfg, dir, &file_hash, err) != 0) return -1;
     if (cfg->max_tasks > 0) passk_tasks_truncate(&cfg->tasks, cfg->max_tasks);
     size_t n = strlen(cfg->canonical) + 40;
     char *keyed = malloc(n);
@@ -379,6 +400,7 @@ void sweep_config_free(sweep_config *cfg) {
         free(ax->num);
     }
     free(cfg->tasks_path);
+    free(cfg->prompt_template_path);
     passk_tasks_free(&cfg->tasks);
     free(cfg->ks);
     free(cfg->path);

@@ -59,6 +59,7 @@ typedef struct {
     char *tasks_path;       /* resolved against the config's folder; NULL without tasks */
     passk_task_set tasks;   /* the file's first max_tasks tasks */
     int32_t max_tasks;      /* 0: all */
+    char *prompt_template_path; /* "prompt_template" (needs tasks), resolved; NULL without */
     int32_t *ks;            /* "k": pass@k values (NULL: 1, 2, 4, ... up to each point's n, and n) */
     int32_t n_ks;
 } sweep_config;
