@@ -9,7 +9,8 @@ paths='(docs|experiments|weights|scripts|benchmarks|tests|host|kernels)/[A-Za-z0
 # missing_paths FILE: the repository paths FILE names that do not exist (examples of a
 # user's own files, experiments/configs/my.json, are not the repository's).
 missing_paths() {
-  grep -oE "$paths" "$1" | sort -u | while read -r p; do
+  # A path counts only where it starts a name (not inside llm_experiments/..., another repository's).
+  grep -oE "(^|[^A-Za-z0-9_./-])$paths" "$1" | sed -E 's/^[^A-Za-z]//' | sort -u | while read -r p; do
     [ "$p" = experiments/configs/my.json ] || [ -e "$src/$p" ] || echo "$p"
   done
 }
