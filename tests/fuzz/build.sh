@@ -3,6 +3,7 @@
 # UBSan (-DPSAMP_FUZZ=ON). The toolchain comes from Debian's clang and libclang-rt-dev,
 # installed by scripts/deps.sh when run as root. Exits 77 (what CTest and tests/fuzz/ci.sh
 # read as "skipped") when clang or libFuzzer is missing and cannot be installed.
+# PSAMP_FUZZ_CC names another clang (default: clang).
 # Usage: tests/fuzz/build.sh [BUILD_DIR]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
