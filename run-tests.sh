@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds psamp and runs the whole test suite twice: a Release build (with the CUDA engine
 # when nvcc is present; GPU tests report "skipped" without a GPU), then the CPU suite
-# under AddressSanitizer + UndefinedBehaviorSanitizer.
+# under AddressSanitizer + UndefinedBehaviorSanitizer. Last, the fuzzers of tests/fuzz
+# (clang + libFuzzer) replay their corpora and fuzz each parser for a few seconds.
 set -euo pipefail
 cd "$(dirname "$0")"
 scripts/deps.sh
@@ -17,3 +18,4 @@ cmake --build build -j"$jobs"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPSAMP_CUDA=OFF -DPSAMP_SANITIZE=ON
 cmake --build build-asan -j"$jobs"
 (cd build-asan && ctest --output-on-failure -j"$jobs")
+tests/fuzz/ci.sh build-fuzz

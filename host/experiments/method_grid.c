@@ -132,7 +132,8 @@ int method_grid_from_text(const char *spec, method_list *l, psamp_err *err) {
     while (rc == 0) {
         char one[1024], suffix[METHOD_LABEL_MAX * 2] = "";
         size_t at = (size_t)snprintf(one, sizeof one, "%.*s:", (int)name_len, spec), s_at = 0;
-        for (int i = 0; i < n_items; i++) {
+        /* A method name alone can fill `one` (specs are up to 2 KB): then it is too long. */
+        for (int i = 0; i < n_items && at < sizeof one; i++) {
             const spec_item *it = &items[i];
             at += (size_t)snprintf(one + at, sizeof one - at, "%s%s=%s", i ? "," : "", it->key, it->values[idx[i]]);
             int k = it->n > 1 ? snprintf(suffix + s_at, sizeof suffix - s_at, " %s=%s", it->key, it->values[idx[i]]) : 0;

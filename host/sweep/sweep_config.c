@@ -39,19 +39,19 @@ typedef struct {
 #define MAX_CHAINS (1 << 20)
 
 static const axis_spec AXES[SWEEP_N_AXES] = {
-    [SWEEP_MODEL] = {"model", KIND_PATH, 0, NULL},
-    [SWEEP_PROMPT] = {"prompt", KIND_TEXT, 0, ""},
-    [SWEEP_METHOD] = {"method", KIND_METHOD, 0, "power"},
-    [SWEEP_MAX_NEW_TOKENS] = {"max_new_tokens", KIND_COUNT, 0, NULL},
-    [SWEEP_BLOCK_SIZE] = {"block_size", KIND_COUNT, 0, NULL},
-    [SWEEP_BLOCKS] = {"blocks", KIND_COUNT, 4, NULL},
-    [SWEEP_MCMC_STEPS] = {"mcmc_steps", KIND_STEPS, 10, NULL},
-    [SWEEP_ALPHA] = {"alpha", KIND_POSITIVE, 4, NULL},
-    [SWEEP_PROPOSAL_TEMP] = {"proposal_temp", KIND_POSITIVE, 0, NULL},
-    [SWEEP_TEMPERATURE] = {"temperature", KIND_POSITIVE, 1, NULL},
+    [SWEEP_MODEL] = {"model", KIND_PATH, 0, NULL, 0},
+    [SWEEP_PROMPT] = {"prompt", KIND_TEXT, 0, "", 0},
+    [SWEEP_METHOD] = {"method", KIND_METHOD, 0, "power", 0},
+    [SWEEP_MAX_NEW_TOKENS] = {"max_new_tokens", KIND_COUNT, 0, NULL, 0},
+    [SWEEP_BLOCK_SIZE] = {"block_size", KIND_COUNT, 0, NULL, 0},
+    [SWEEP_BLOCKS] = {"blocks", KIND_COUNT, 4, NULL, 0},
+    [SWEEP_MCMC_STEPS] = {"mcmc_steps", KIND_STEPS, 10, NULL, 0},
+    [SWEEP_ALPHA] = {"alpha", KIND_POSITIVE, 4, NULL, 0},
+    [SWEEP_PROPOSAL_TEMP] = {"proposal_temp", KIND_POSITIVE, 0, NULL, 0},
+    [SWEEP_TEMPERATURE] = {"temperature", KIND_POSITIVE, 1, NULL, 0},
     [SWEEP_BEST_OF] = {"best_of", KIND_COUNT, 8, NULL, 1 << 16},
     [SWEEP_CHAINS] = {"chains", KIND_COUNT, 1, NULL, MAX_CHAINS},
-    [SWEEP_SEED] = {"seed", KIND_SEED, 0, NULL},
+    [SWEEP_SEED] = {"seed", KIND_SEED, 0, NULL, 0},
 };
 
 static int is_string_kind(value_kind k) { return k == KIND_PATH || k == KIND_TEXT || k == KIND_METHOD; }
