@@ -84,7 +84,7 @@ def main():
     })
     index = {"metadata": {"total_size": 24}, "weight_map": {"a": "shard-1.safetensors",
              "b": "shard-1.safetensors", "c": "shard-2.safetensors"}}
-    put("safetensors_index", {
+    put("safetensors_set", {
         "two-shards": json.dumps(index, indent=2).encode(),
         "one-shard": json.dumps({"weight_map": {"c": "shard-2.safetensors"}}).encode(),
         "opt-sharded": read("tests/fixtures/opt-tiny-sharded/model.safetensors.index.json"),
