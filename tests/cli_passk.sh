@@ -176,6 +176,16 @@ for m in d["methods"]:
     assert len(m["pass_at_k"]) == 12 and abs(m["pass_at_k"][0] - sum(c.values()) / 60) < 1e-9
 PY
 
+# --max-tasks (and "max_tasks" in a config): the file's first N problems, in file order.
+expect_ok passk --model "$opt" --tasks "$tmp/tasks.jsonl" --max-tasks 2 --samples 2 --max-new-tokens 2 --backend cpu \
+  --methods temp --out "$tmp/first2.json"
+json_check "$tmp/first2.json" '[p["id"] for p in d["problems"]] == ["any", "never"]'
+printf %s "{\"model\": \"$opt\", \"tasks\": \"$tmp/tasks.jsonl\", \"max_tasks\": 3, \"samples\": 2, \"max_new_tokens\": 2, \"methods\": [{\"method\": \"temp\"}]}" >"$tmp/first3.json"
+expect_ok passk --config "$tmp/first3.json" --backend cpu --out "$tmp/first3.out.json"
+json_check "$tmp/first3.out.json" '[p["id"] for p in d["problems"]] == ["any", "never", "digit"]'
+expect_error 1 "max-tasks must be positive" -- passk --model "$opt" --tasks "$tmp/tasks.jsonl" --max-tasks 0
+expect_error 1 "max-tasks: needs --tasks" -- passk --model "$toy/greedy_trap.json" --max-tasks 2
+
 # Bad input: one line, nothing on stdout, no work and no output file.
 printf '{"id": "a", "prompt": "x", "answer": "y"}\n\n{"id": "b", "prompt": }\n' >"$tmp/broken.jsonl"
 printf '{"id": "a", "prompt": "x", "regex": "(["}\n' >"$tmp/badre.jsonl"

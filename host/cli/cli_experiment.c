@@ -50,6 +50,7 @@ static int make_problems(const experiment_config *c, int require_check, int32_t 
     const char *tasks_opt = c->kind == EXPERIMENT_PASSK ? "--tasks" : "--prompts";
     int with_tasks = c->n_worlds == 0 && c->tasks;
     if (with_tasks && passk_tasks_load(c->tasks, require_check, &s->tasks, err) != 0) return -1;
+    if (with_tasks && c->max_tasks > 0) passk_tasks_truncate(&s->tasks, c->max_tasks);
     if (c->prompt_template) {
         char *tmpl;
         if (!with_tasks) return psamp_fail(err, "--prompt-template: needs %s (the problems to put in it)", tasks_opt);
@@ -189,6 +190,7 @@ void expt_common_options(expt_args *a, cli_option *opts, const char *tasks_optio
         {"worlds", CLI_STRING, &a->worlds, "A,B,..", "toy-world specs, one problem each (instead of --model)", 0},
         {tasks_option, CLI_STRING, &a->tasks, "FILE",
          passk ? "task file (JSONL: id, prompt, answer or regex)" : "prompts (JSONL: id, prompt; a task file works)", 0},
+        {"max-tasks", CLI_INT, &a->max_tasks, "N", "only the first N problems of the file (default: all)", 0},
         {"prompt-template", CLI_STRING, &a->prompt_template, "FILE",
          "text with {problem} where each prompt goes (experiments/prompts/)", 0},
         {"samples", CLI_INT, &a->samples, "N", "samples per problem per method (default 16)", 0},
@@ -214,6 +216,10 @@ int expt_apply_args(const cli_command *cmd, const expt_args *a, experiment_confi
     if (a->backend && experiment_set_string(&c->backend, a->backend, err) != 0) return -1;
     if (a->dtype && experiment_set_string(&c->dtype, a->dtype, err) != 0) return -1;
     if (cli_given(cmd, "samples")) c->samples = a->samples;
+    if (cli_given(cmd, "max-tasks")) {
+        if (a->max_tasks <= 0) return psamp_fail(err, "--max-tasks must be positive (got %d)", a->max_tasks);
+        c->max_tasks = a->max_tasks;
+    }
     if (cli_given(cmd, "seed")) c->seed = a->seed;
     if (cli_given(cmd, "threads")) c->threads = a->threads;
     if (cli_given(cmd, "max-active")) c->max_active = a->max_active;

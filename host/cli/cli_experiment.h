@@ -63,12 +63,12 @@ int expt_judge(const expt_set *s, int32_t p, const psamp_chain_result *ch, int *
 /* The command-line options pass@k and H3 share; strings stay NULL when not given. */
 typedef struct {
     const char *config, *model, *worlds, *tasks, *prompt_template, *ks, *methods, *backend, *dtype;
-    int samples, max_new_tokens, threads, max_active;
+    int samples, max_tasks, max_new_tokens, threads, max_active;
     uint64_t seed;
     char tokens_help[96];
 } expt_args;
 
-#define EXPT_COMMON_OPTIONS 13
+#define EXPT_COMMON_OPTIONS 14
 /* Fills opts[0..EXPT_COMMON_OPTIONS) with the shared options writing into a; the command
  * appends its own. tasks_option is "tasks" or "prompts"; default_tokens is said in help. */
 void expt_common_options(expt_args *a, cli_option *opts, const char *tasks_option, const char *default_tokens);

@@ -122,9 +122,9 @@ static int read_methods(const exp_config *ec, method_list *out, psamp_err *err) 
 }
 
 static int read_config(experiment_config *c, const exp_config *ec, psamp_err *err) {
-    static const char *const PASSK_KEYS[] = {"model", "worlds", "tasks", "prompt_template", "samples", "k", "max_new_tokens", "seed",
+    static const char *const PASSK_KEYS[] = {"model", "worlds", "tasks", "max_tasks", "prompt_template", "samples", "k", "max_new_tokens", "seed",
                                              "backend", "dtype", "threads", "max_active", "methods", NULL};
-    static const char *const H3_KEYS[] = {"model", "worlds", "prompts", "prompt_template", "samples", "max_new_tokens", "seed",
+    static const char *const H3_KEYS[] = {"model", "worlds", "prompts", "max_tasks", "prompt_template", "samples", "max_new_tokens", "seed",
                                           "backend", "dtype", "threads", "max_active", "methods", NULL};
     const int passk = c->kind == EXPERIMENT_PASSK;
     const cJSON *r = ec->root;
@@ -134,6 +134,7 @@ static int read_config(experiment_config *c, const exp_config *ec, psamp_err *er
         read_path(ec, passk ? "tasks" : "prompts", &c->tasks, err) ||
         read_path(ec, "prompt_template", &c->prompt_template, err) ||
         exp_config_int(ec, r, "", "samples", 0, 1, INT32_MAX, &c->samples, err) ||
+        exp_config_int(ec, r, "", "max_tasks", 0, 1, INT32_MAX, &c->max_tasks, err) ||
         (passk && exp_config_int_list(ec, r, "", "k", 0, 1, INT32_MAX, &c->ks, &c->n_ks, err)) ||
         exp_config_int(ec, r, "", "max_new_tokens", 0, 1, INT32_MAX, &c->max_new_tokens, err) ||
         exp_config_u64(ec, r, "", "seed", &c->seed, err) ||
@@ -160,6 +161,9 @@ int experiment_config_check(experiment_config *c, psamp_err *err) {
     if (c->n_worlds == 0 && !c->model)
         return psamp_fail(err, "no problems: give --model (a toy world, or a checkpoint with %s) or --worlds", tasks_opt);
     if (c->samples <= 0) return psamp_fail(err, "--samples must be positive (got %d)", c->samples);
+    if (c->max_tasks < 0) return psamp_fail(err, "--max-tasks must be positive (got %d)", c->max_tasks);
+    if (c->max_tasks > 0 && (c->n_worlds > 0 || !c->tasks))
+        return psamp_fail(err, "--max-tasks: needs %s (it keeps the file's first problems)", tasks_opt);
     /* Every sample is a chain and a pass@k term; far beyond any real run, and it keeps the
      * default k list (1..samples) and the per-problem counts a sane size. */
     if (c->samples > EXPERIMENT_MAX_SAMPLES)

@@ -37,6 +37,7 @@ typedef struct {
     char *tasks;           /* passk: task file; h3: prompts file (answers optional) */
     char *prompt_template; /* NULL, or a prompt template file applied to every task's prompt */
     int32_t samples; /* per problem, at most EXPERIMENT_MAX_SAMPLES */
+    int32_t max_tasks; /* the task file's first max_tasks problems; 0: all */
     int32_t *ks;           /* passk: the k values (NULL: 1..samples) */
     int32_t n_ks;
     int32_t max_new_tokens; /* 0: the command's default */
