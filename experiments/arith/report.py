@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+"""The arithmetic comparison's table and figures, from `psamp passk --out` files.
+
+    py="$(scripts/pyenv.sh plot)/bin/python"
+    $py experiments/arith/report.py RESULTS_DIR OUTDIR --hardware "TEXT"
+
+RESULTS_DIR holds FAMILY_base.json and FAMILY_rl.json for FAMILY in add, expr, mod (what
+experiments/arith/run.sh writes) and, optionally, hyper.json (the hyperparameter axes on one
+family). Writes OUTDIR/arith_passk.{png,svg} (pass@k per family, every method, 95 % bands),
+OUTDIR/arith_table.md (pass@1 and pass@k_max with intervals, tokens decoded per problem) and,
+with hyper.json, OUTDIR/arith_hyper.{png,svg} and a second table. Figures and tables name the
+models, the task split and the hardware.
+"""
+import argparse
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from plotlib import clean, display_name, plt, save_figure  # noqa: E402
+
+FAMILIES = ["add", "expr", "mod"]
+
+
+def load_family(results, family):
+    """The base file's methods followed by the RL file's, after checking both ran the same
+    problems with the same n and k."""
+    base = json.load(open(os.path.join(results, f"{family}_base.json")))
+    rl_path = os.path.join(results, f"{family}_rl.json")
+    methods = [dict(m, model=display_name(base["problems"][0]["model"])) for m in base["methods"]]
+    if os.path.exists(rl_path):
+        rl = json.load(open(rl_path))
+        if [p["id"] for p in rl["problems"]] != [p["id"] for p in base["problems"]] or rl["k"] != base["k"] \
+                or rl["samples"] != base["samples"]:
+            sys.exit(f"{rl_path}: not the problems, k and samples of {family}_base.json")
+        methods += [dict(m, model=display_name(rl["problems"][0]["model"])) for m in rl["methods"]]
+    return base, methods
+
+
+def ci_text(v, lo, hi):
+    return f"{100 * v:.1f} [{100 * lo:.1f}, {100 * hi:.1f}]"
+
+
+def passk_table(results, families):
+    lines = []
+    for family in families:
+        base, methods = load_family(results, family)
+        n, ks, problems = base["samples"], base["k"], len(base["problems"])
+        kmax = ks[-1]
+        lines += [f"**{family}** ({problems} test problems, n = {n} samples each; % with 95 % interval)", "",
+                  f"| method | model | pass@1 | pass@{kmax} | tokens decoded per problem |", "|---|---|---|---|---|"]
+        for m in methods:
+            i1, ik = ks.index(1), len(ks) - 1
+            p1 = ci_text(m["pass_at_k"][i1], m["pass_at_k_lo"][i1], m["pass_at_k_hi"][i1])
+            pk = ci_text(m["pass_at_k"][ik], m["pass_at_k_lo"][ik], m["pass_at_k_hi"][ik])
+            per_problem = m["tokens_decoded"] / problems
+            lines.append(f"| {m['label']} | {m['model']} | {p1} | {pk} | {per_problem:,.0f} |")
+        lines.append("")
+    return lines
+
+
+def passk_figure(results, families, hardware, stem):
+    fig, axes = plt.subplots(1, len(families), figsize=(5.2 * len(families), 4.6), squeeze=False)
+    models = set()
+    for ax, family in zip(axes[0], families):
+        base, methods = load_family(results, family)
+        for m in methods:
+            models.add(m["model"])
+            is_base = m["method"] == "temp" and m.get("temperature") == 1 and "rl" not in m["model"]
+            style = dict(color="black", linestyle="--", linewidth=1.8) if is_base else dict(linewidth=1.2)
+            line, = ax.plot(base["k"], clean(m["pass_at_k"]), marker="o", markersize=3,
+                            label=f"{m['label']} ({m['model']})", **style)
+            ax.fill_between(base["k"], clean(m["pass_at_k_lo"]), clean(m["pass_at_k_hi"]),
+                            color=line.get_color(), alpha=0.12, linewidth=0)
+        ax.set_xscale("log", base=2)
+        ax.set_ylim(-0.02, 1.02)
+        ax.set_xlabel("k")
+        ax.set_title(f"{family}: {len(base['problems'])} test problems, n={base['samples']}", fontsize=9)
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("pass@k (unbiased; bands: 95% interval)", fontsize=8)
+    axes[0][-1].legend(fontsize=6.5, loc="lower right")
+    fig.suptitle(f"pass@k on the arithmetic tasks: {', '.join(sorted(models))}; {hardware}", fontsize=10)
+    fig.tight_layout()
+    save_figure(fig, stem, dpi=120)
+
+
+AXES = [("alpha", "α"), ("block_size", "block size"), ("mcmc_steps", "MH steps per block"),
+        ("proposal_temp", "proposal temperature")]
+CENTRE = {"alpha": 4, "block_size": 10, "mcmc_steps": 10, "proposal_temp": 0.25}
+
+
+def hyper_points(d):
+    """(settings, pass@1, lo, hi, tokens per problem) of every method of the hyperparameter run."""
+    i1 = d["k"].index(1)
+    out = []
+    for m in d["methods"]:
+        settings = {a: m.get(a) for a, _ in AXES}
+        out.append((settings, m["pass_at_k"][i1], m["pass_at_k_lo"][i1], m["pass_at_k_hi"][i1],
+                    m["tokens_decoded"] / len(d["problems"])))
+    return out
+
+
+def on_axis(settings, axis):
+    """True when every setting but axis is at the centre (α's proposal temperature is 1/α)."""
+    for a, _ in AXES:
+        if a == axis:
+            continue
+        want = 1 / settings["alpha"] if a == "proposal_temp" and axis == "alpha" else CENTRE[a]
+        if settings[a] is None or abs(settings[a] - want) > 1e-9:
+            return False
+    return True
+
+
+def hyper_figure(d, hardware, stem):
+    points = hyper_points(d)
+    fig, axes = plt.subplots(1, len(AXES), figsize=(4.0 * len(AXES), 3.8), squeeze=False)
+    for ax, (axis, name) in zip(axes[0], AXES):
+        row = sorted((s[axis], v, lo, hi) for s, v, lo, hi, _ in points if on_axis(s, axis))
+        if row:
+            x = [r[0] for r in row]
+            ax.errorbar(x, [r[1] for r in row], yerr=[[r[1] - r[2] for r in row], [r[3] - r[1] for r in row]],
+                        marker="o", capsize=3)
+            ax.set_xscale("log", base=2)
+            ax.set_xticks(x)
+            ax.set_xticklabels([f"{v:g}" for v in x])
+        ax.set_xlabel(name)
+        ax.set_ylim(-0.02, 1.02)
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("pass@1 (95% interval)", fontsize=8)
+    model = display_name(d["problems"][0]["model"])
+    fig.suptitle(f"power sampling pass@1 against its settings: {model}, arith mod, {len(d['problems'])} test problems, "
+                 f"n={d['samples']}; centre α 4, B 10, N 10, q 1/α; {hardware}", fontsize=9)
+    fig.tight_layout()
+    save_figure(fig, stem, dpi=120)
+
+
+def hyper_table(d):
+    lines = [f"| α | block size | MH steps | proposal temp | pass@1 (%, 95 % interval) | tokens per problem |",
+             "|---|---|---|---|---|---|"]
+    for s, v, lo, hi, tokens in hyper_points(d):
+        lines.append(f"| {s['alpha']:g} | {s['block_size']} | {s['mcmc_steps']} | {s['proposal_temp']:g} | "
+                     f"{ci_text(v, lo, hi)} | {tokens:,.0f} |")
+    return lines + [""]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("results")
+    ap.add_argument("outdir")
+    ap.add_argument("--hardware", required=True, help="the machine the runs were made on, for titles and tables")
+    args = ap.parse_args()
+    families = [f for f in FAMILIES if os.path.exists(os.path.join(args.results, f"{f}_base.json"))]
+    if not families:
+        sys.exit(f"{args.results}: no FAMILY_base.json (run experiments/arith/run.sh first)")
+    os.makedirs(args.outdir, exist_ok=True)
+    lines = [f"Hardware: {args.hardware}.", ""] + passk_table(args.results, families)
+    passk_figure(args.results, families, args.hardware, os.path.join(args.outdir, "arith_passk"))
+    hyper_path = os.path.join(args.results, "hyper.json")
+    if os.path.exists(hyper_path):
+        d = json.load(open(hyper_path))
+        hyper_figure(d, args.hardware, os.path.join(args.outdir, "arith_hyper"))
+        lines += ["**Hyperparameters** (power sampling, `mod`)", ""] + hyper_table(d)
+    with open(os.path.join(args.outdir, "arith_table.md"), "w") as f:
+        f.write("\n".join(lines))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

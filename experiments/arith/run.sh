@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The arithmetic comparison (experiments/arith/PLAN.md), one command per size:
+#
+#     experiments/arith/run.sh cpu  [OUT_DIR]   # 50 problems per family, n = 8, + hyperparameter axes
+#     experiments/arith/run.sh demo [OUT_DIR]   # 10 problems per family, n = 4 (./run-demo.sh)
+#     experiments/arith/run.sh gpu  [OUT_DIR]   # 500 problems per family, n = 256, + axes (one GPU)
+#
+# For each family (add, expr, mod): psamp passk with the base model's methods
+# (SIZE/methods_base.json) and the RL checkpoint's (SIZE/methods_rl.json), then the
+# hyperparameter axes on mod (SIZE/hyper.json, when the size has them), then report.py:
+# OUT_DIR/arith_table.md, OUT_DIR/arith_passk.{png,svg} (and arith_hyper.*). OUT_DIR defaults
+# to out/arith-SIZE (git-ignored). A result file already there is kept, so an interrupted run
+# goes on where it stopped; PSAMP_HARDWARE overrides the machine named in titles.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+size=${1:-}
+case "$size" in
+  cpu | demo | gpu) ;;
+  *) echo "usage: experiments/arith/run.sh cpu|demo|gpu [OUT_DIR]" >&2; exit 2 ;;
+esac
+configs=$root/experiments/arith/$size
+out=${2:-$root/out/arith-$size}
+psamp=$root/build/psamp
+[ -x "$psamp" ] || { echo "run.sh: $psamp is not built (cmake -S . -B build && cmake --build build)" >&2; exit 1; }
+if [ "$size" = gpu ]; then
+  hardware=${PSAMP_HARDWARE:-$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -n 1)}
+else
+  hardware=${PSAMP_HARDWARE:-"$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n 1), $(nproc) cores, CPU engine"}
+fi
+mkdir -p "$out"
+run() {  # run OUT.json ARGS...: psamp passk unless OUT.json is already there
+  local dest=$1
+  shift
+  if [ -s "$dest" ]; then echo "run.sh: $dest is there, kept"; return; fi
+  echo "run.sh: psamp passk $* --out $dest"
+  "$psamp" passk "$@" --out "$dest"
+}
+for family in add expr mod; do
+  tasks=$root/experiments/tasks/arith_$family.test.jsonl
+  run "$out/${family}_base.json" --config "$configs/methods_base.json" --tasks "$tasks"
+  run "$out/${family}_rl.json" --config "$configs/methods_rl.json" --tasks "$tasks"
+done
+if [ -f "$configs/hyper.json" ]; then run "$out/hyper.json" --config "$configs/hyper.json"; fi
+py="$("$root/scripts/pyenv.sh" plot)/bin/python"
+"$py" "$root/experiments/arith/report.py" "$out" "$out" --hardware "$hardware ($size size)"
