@@ -112,7 +112,7 @@ static int sample_point(const cli_sweep_plan *plan, const sweep_point *p, psamp_
     psamp_model *m = plan->models[p->model];
     const int32_t *prompt = plan->prompt_ids[p->model * plan->n_texts + p->prompt];
     psamp_backend_options bo;
-    psamp_run_result res = {0, 0, NULL, 0, 0.0, 0.0};
+    psamp_run_result res = {0, 0, NULL, 0, 0.0, 0.0, 0, 0};
     psamp_sampler_config sampler = p->sampler;
     sampler.max_active = cfg->max_active; /* how the point runs, not what it is: not in its key */
     int32_t room, max_len = p->n_prompt + sampler.max_new_tokens;
