@@ -1,6 +1,4 @@
-/* sigaction is POSIX. */
-#define _POSIX_C_SOURCE 200809L
-
+/* The SIGINT / SIGTERM flag of the psamp program (cli_stop.h). sigaction is POSIX. */
 #include "cli_stop.h"
 
 #include <string.h>

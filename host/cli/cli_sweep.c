@@ -11,6 +11,7 @@
 #include "cli_sweep.h"
 #include "clock.h"
 #include "sweep_dir.h"
+#include "sweep_lock.h"
 #include "sweep_results.h"
 #include "sweep_shard.h"
 
@@ -181,8 +182,10 @@ static int run_sweep(const sweep_options *o) {
     psamp_err err = {{0}};
     cli_sweep_plan plan;
     sweep_run r;
+    sweep_lock lock;
     int status = 1;
     memset(&r, 0, sizeof r);
+    sweep_lock_init(&lock);
     if (cli_sweep_plan_open(o->config, &plan, &err) != 0) {
         fprintf(stderr, "psamp sweep: %s\n", err.msg);
         return 1;
@@ -204,7 +207,10 @@ static int run_sweep(const sweep_options *o) {
         status = 0;
         goto done;
     }
-    if (sweep_dir_prepare(o->out, &err) != 0 || sweep_dir_claim(o->out, &plan.cfg, plan.points, plan.n_points, &err) != 0 ||
+    /* The lock before anything in the folder is read or written: a second writer stops here. */
+    if (sweep_dir_prepare(o->out, &err) != 0 ||
+        sweep_lock_take(o->out, r.whole ? 0 : o->shard_index, r.whole ? 0 : o->shard_count, "--out", &lock, &err) != 0 ||
+        sweep_dir_claim(o->out, &plan.cfg, plan.points, plan.n_points, &err) != 0 ||
         survey(&r, o, mine, &err) != 0)
         goto done;
     if (!r.whole && write_shard_state(&r, o, "running", &err) != 0) goto done;
@@ -231,6 +237,7 @@ done:
     free(r.rows);
     free(mine);
     cli_sweep_plan_close(&plan);
+    sweep_lock_release(&lock);
     return status;
 }
 
