@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # One writer per sweep folder: while a sweep runs, a second run, a shard or a merge on the
 # same folder is refused at once with one line naming the folder and the writer's pid, and
-# the first run finishes intact; shards of one sweep still run side by side; a killed
-# writer's lock goes with it.
+# the first run finishes intact; shards of one sweep still run side by side (and a merge
+# beside them, the status check); a second copy of one shard is refused; a killed writer's
+# lock goes with it.
 source "$(dirname "$0")/cli_lib.sh"
 src=$PSAMP_SOURCE_DIR
 trap_world=$src/experiments/toy/greedy_trap.json
@@ -63,6 +64,13 @@ wait_running 240 "$tmp/sharded" || fail "shard 0/2 never got under way: $(cat "$
 msg="'$tmp/sharded' is being written by another psamp sweep (pid $pid); wait for it to finish or use another folder"
 expect_error 1 "^psamp sweep: --out: $msg\$" -- sweep --config "$tmp/grid.json" --out "$tmp/sharded" --shard 0/2
 expect_ok sweep --config "$tmp/grid.json" --out "$tmp/sharded" --shard 1/2 --quiet
+# A merge beside a running shard is the documented status check: it lists what is missing.
+checks=$((checks + 1))
+if kill -0 "$pid" 2>/dev/null; then
+  "$PSAMP" sweep --merge "$tmp/sharded" >"$tmp/out" 2>"$tmp/err"
+  rc=$?
+  [ "$rc" -le 1 ] && ! grep -q "being written" "$tmp/err" || fail "merge beside a running shard: exit $rc: $(cat "$tmp/err")"
+fi
 checks=$((checks + 1))
 wait "$pid" || fail "shard 0/2 beside shard 1/2: exit $?: $(cat "$tmp/s0.err")"
 expect_ok sweep --merge "$tmp/sharded"

@@ -209,7 +209,8 @@ static int run_sweep(const sweep_options *o) {
     }
     /* The lock before anything in the folder is read or written: a second writer stops here. */
     if (sweep_dir_prepare(o->out, &err) != 0 ||
-        sweep_lock_take(o->out, r.whole ? 0 : o->shard_index, r.whole ? 0 : o->shard_count, "--out", &lock, &err) != 0 ||
+        sweep_lock_take(o->out, r.whole ? SWEEP_LOCK_WHOLE : SWEEP_LOCK_SHARD, o->shard_index, o->shard_count, "--out",
+                        &lock, &err) != 0 ||
         sweep_dir_claim(o->out, &plan.cfg, plan.points, plan.n_points, &err) != 0 ||
         survey(&r, o, mine, &err) != 0)
         goto done;

@@ -99,8 +99,8 @@ int cli_sweep_merge(const char *out, int quiet) {
     sweep_lock lock;
     sweep_lock_init(&lock);
     /* The plan first (it says whether `out` is a sweep folder at all), then the lock: a
-     * merge writes results.* and must not run beside a run or another merge. */
-    if (sweep_dir_read_plan(out, &plan, &hash, &err) != 0 || sweep_lock_take(out, 0, 0, "--merge", &lock, &err) != 0)
+     * merge writes results.*, as a whole run does, so not beside one (sweep_lock.h). */
+    if (sweep_dir_read_plan(out, &plan, &hash, &err) != 0 || sweep_lock_take(out, SWEEP_LOCK_MERGE, 0, 0, "--merge", &lock, &err) != 0)
         goto done;
     const cJSON *points = cJSON_GetObjectItemCaseSensitive(plan, "points");
     n_points = cJSON_GetArraySize(points);

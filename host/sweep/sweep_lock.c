@@ -55,11 +55,12 @@ static int lock_file(const char *out, const char *name, short type, const char *
     return -1;
 }
 
-int sweep_lock_take(const char *out, int32_t shard_index, int32_t shard_count, const char *what,
-                    sweep_lock *lock, psamp_err *err) {
+int sweep_lock_take(const char *out, sweep_lock_kind kind, int32_t shard_index, int32_t shard_count,
+                    const char *what, sweep_lock *lock, psamp_err *err) {
     sweep_lock_init(lock);
-    if (shard_count <= 1) return lock_file(out, ".lock", F_WRLCK, what, &lock->fd_dir, err);
-    if (lock_file(out, ".lock", F_RDLCK, what, &lock->fd_dir, err) != 0) return -1;
+    if (lock_file(out, ".lock", kind == SWEEP_LOCK_WHOLE ? F_WRLCK : F_RDLCK, what, &lock->fd_dir, err) != 0)
+        return -1;
+    if (kind != SWEEP_LOCK_SHARD) return 0;
     char name[64];
     snprintf(name, sizeof name, ".lock-shard-%d-of-%d", (int)shard_index, (int)shard_count);
     if (lock_file(out, name, F_WRLCK, what, &lock->fd_shard, err) != 0) {

@@ -2,9 +2,12 @@
  * point failed, a stale .failed.json, a point missing from results), so every writer holds a
  * POSIX record lock (fcntl) while it runs:
  *
- *   a whole run, --merge          DIR/.lock exclusively
+ *   a whole run                   DIR/.lock exclusively
  *   a shard I/N                   DIR/.lock shared (shards of one sweep run side by side)
  *                                 and DIR/.lock-shard-I-of-N exclusively
+ *   --merge                       DIR/.lock shared: it writes only results.*, which shards
+ *                                 never write, so it may watch running shards (what is
+ *                                 missing so far), but not run beside a whole run
  *
  * A second writer is refused at once with one line naming the folder and the holder's pid
  * (when the system tells it). The kernel drops the locks when the process ends, however it
@@ -21,10 +24,12 @@ typedef struct {
     int fd_shard; /* DIR/.lock-shard-I-of-N, or -1 */
 } sweep_lock;
 
-/* Locks folder `out` (which exists) for a whole run or --merge (shard_count 0 or 1), or for
- * shard shard_index of shard_count. `what` names the option in errors ("--out", "--merge"). */
-int sweep_lock_take(const char *out, int32_t shard_index, int32_t shard_count, const char *what,
-                    sweep_lock *lock, psamp_err *err);
+typedef enum { SWEEP_LOCK_WHOLE, SWEEP_LOCK_SHARD, SWEEP_LOCK_MERGE } sweep_lock_kind;
+
+/* Locks folder `out` (which exists) for `kind`; shard_index / shard_count name a shard
+ * (SWEEP_LOCK_SHARD only). `what` names the option in errors ("--out", "--merge"). */
+int sweep_lock_take(const char *out, sweep_lock_kind kind, int32_t shard_index, int32_t shard_count,
+                    const char *what, sweep_lock *lock, psamp_err *err);
 /* Releases the locks (safe on a zeroed lock that was never taken: pass one set by
  * sweep_lock_init). */
 void sweep_lock_release(sweep_lock *lock);
