@@ -88,7 +88,7 @@ json_check "$tmp/gen_TERM/t.jsonl" 'len(d) > 0 and all(0 <= x["idx"] < x["len_cu
 
 # ---- sweep: SIGINT mid-point, then resume ----------------------------------------------
 cat >"$tmp/slow.json" <<JSON
-{"model": "$trap_world", "alpha": 4, "block_size": 2, "mcmc_steps": 30, "chains": 3000,
+{"model": "$trap_world", "alpha": 4, "block_size": 2, "mcmc_steps": 30, "chains": 2000,
  "seed": [1, 2, 3, 4, 5], "backend": "cpu"}
 JSON
 in_point() { # a point is finished and the next one under way

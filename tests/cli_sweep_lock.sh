@@ -3,7 +3,8 @@
 # same folder is refused at once with one line naming the folder and the writer's pid, and
 # the first run finishes intact; shards of one sweep still run side by side (and a merge
 # beside them, the status check); a second copy of one shard is refused; a killed writer's
-# lock goes with it.
+# lock goes with it. The running writer is held with SIGSTOP while the others try, so the
+# test does not race it however loaded the machine is.
 source "$(dirname "$0")/cli_lib.sh"
 src=$PSAMP_SOURCE_DIR
 trap_world=$src/experiments/toy/greedy_trap.json
@@ -13,76 +14,83 @@ no_temporaries() {
   [ -z "$(find "$1" -name '*.tmp.*')" ] || fail "temporaries left in $1: $(find "$1" -name '*.tmp.*')"
 }
 
-# wait_running SECONDS DIR: until the sweep in the background ($pid) has a point under way
-# in DIR (it takes the lock before it writes plan.json).
-wait_running() {
-  local end=$((SECONDS + $1))
+# start_held DIR ARGS...: psamp sweep ARGS in the background ($pid), stopped (SIGSTOP) once
+# it holds the lock of DIR: it takes the lock before it writes DIR/plan.json.
+start_held() {
+  local dir=$1
+  shift
+  "$PSAMP" sweep "$@" >"$tmp/bg.out" 2>"$tmp/bg.err" &
+  pid=$!
+  local end=$((SECONDS + 240))
   while [ $SECONDS -lt $end ] && kill -0 "$pid" 2>/dev/null; do
-    ls "$2/samples/"*.tmp.* >/dev/null 2>&1 && return 0
-    sleep 0.02
+    if [ -e "$dir/plan.json" ]; then
+      kill -STOP "$pid"
+      return 0
+    fi
+    sleep 0.01
   done
   return 1
 }
 
+# resume_held: lets the held run go on and waits for it; 0 when it exited 0.
+resume_held() {
+  kill -CONT "$pid"
+  wait "$pid"
+}
+
+# 4 points of ~0.3 s each (many times the few ms between plan.json and SIGSTOP).
 cat >"$tmp/grid.json" <<JSON
-{"model": "$trap_world", "alpha": 4, "block_size": 2, "mcmc_steps": 60, "chains": 3000,
- "seed": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], "backend": "cpu"}
+{"model": "$trap_world", "alpha": 4, "block_size": 2, "mcmc_steps": 60, "chains": 1500,
+ "seed": [1, 2, 3, 4], "backend": "cpu"}
 JSON
 
 # ---- a second writer while the first runs ------------------------------------------------
-"$PSAMP" sweep --config "$tmp/grid.json" --out "$tmp/busy" >"$tmp/first.out" 2>"$tmp/first.err" &
-pid=$!
 checks=$((checks + 1))
-wait_running 240 "$tmp/busy" || fail "the first sweep never got under way: $(cat "$tmp/first.err")"
+start_held "$tmp/busy" --config "$tmp/grid.json" --out "$tmp/busy" || fail "the first sweep never started: $(cat "$tmp/bg.err")"
 msg="'$tmp/busy' is being written by another psamp sweep (pid $pid); wait for it to finish or use another folder"
 expect_error 1 "^psamp sweep: --out: $msg\$" -- sweep --config "$tmp/grid.json" --out "$tmp/busy"
 expect_error 1 "^psamp sweep: --out: $msg\$" -- sweep --config "$tmp/grid.json" --out "$tmp/busy" --shard 1/2
 expect_error 1 "^psamp sweep: --merge: $msg\$" -- sweep --merge "$tmp/busy"
 checks=$((checks + 1))
-kill -0 "$pid" 2>/dev/null || fail "the first sweep ended before the second writers were tried: the refusals prove nothing"
-wait "$pid"
-rc=$?
+resume_held || fail "the first sweep: exit $?: $(cat "$tmp/bg.err")"
 checks=$((checks + 1))
-[ "$rc" -eq 0 ] || fail "the first sweep: exit $rc: $(cat "$tmp/first.err")"
-grep -q "10 points: 0 finished before, 10 run now, 0 failed" "$tmp/first.out" || fail "first sweep: $(cat "$tmp/first.out")"
+grep -q "4 points: 0 finished before, 4 run now, 0 failed" "$tmp/bg.out" || fail "first sweep: $(cat "$tmp/bg.out")"
 checks=$((checks + 1))
 [ -z "$(ls "$tmp/busy/points" | grep failed)" ] || fail "a failed point after the refused writers: $(ls "$tmp/busy/points")"
 no_temporaries "$tmp/busy"
 expect_ok sweep --config "$tmp/grid.json" --out "$tmp/alone" --quiet
 checks=$((checks + 1))
-python3 "$src/tests/sweep_compare.py" "$tmp/busy" "$tmp/alone" 10 || fail "the first sweep differs from one that ran alone"
+python3 "$src/tests/sweep_compare.py" "$tmp/busy" "$tmp/alone" 4 || fail "the first sweep differs from one that ran alone"
 # Its lock went with it: a rerun and a merge go through.
 expect_ok sweep --config "$tmp/grid.json" --out "$tmp/busy"
-grep -q "10 finished before, 0 run now" "$tmp/out" || fail "rerun after the first: $(cat "$tmp/out")"
+grep -q "4 finished before, 0 run now" "$tmp/out" || fail "rerun after the first: $(cat "$tmp/out")"
 expect_ok sweep --merge "$tmp/busy"
 
 # ---- shards of one sweep run side by side; a second copy of one shard is refused ---------
-"$PSAMP" sweep --config "$tmp/grid.json" --out "$tmp/sharded" --shard 0/2 --quiet >"$tmp/s0.out" 2>"$tmp/s0.err" &
-pid=$!
 checks=$((checks + 1))
-wait_running 240 "$tmp/sharded" || fail "shard 0/2 never got under way: $(cat "$tmp/s0.err")"
+start_held "$tmp/sharded" --config "$tmp/grid.json" --out "$tmp/sharded" --shard 0/2 --quiet ||
+  fail "shard 0/2 never started: $(cat "$tmp/bg.err")"
 msg="'$tmp/sharded' is being written by another psamp sweep (pid $pid); wait for it to finish or use another folder"
 expect_error 1 "^psamp sweep: --out: $msg\$" -- sweep --config "$tmp/grid.json" --out "$tmp/sharded" --shard 0/2
+expect_error 1 "^psamp sweep: --out: $msg\$" -- sweep --config "$tmp/grid.json" --out "$tmp/sharded"
 expect_ok sweep --config "$tmp/grid.json" --out "$tmp/sharded" --shard 1/2 --quiet
 # A merge beside a running shard is the documented status check: it lists what is missing.
 checks=$((checks + 1))
-if kill -0 "$pid" 2>/dev/null; then
-  "$PSAMP" sweep --merge "$tmp/sharded" >"$tmp/out" 2>"$tmp/err"
-  rc=$?
-  [ "$rc" -le 1 ] && ! grep -q "being written" "$tmp/err" || fail "merge beside a running shard: exit $rc: $(cat "$tmp/err")"
-fi
+"$PSAMP" sweep --merge "$tmp/sharded" --quiet >"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ "$rc" -eq 1 ] && grep -q "^psamp sweep: --merge $tmp/sharded: 2 points missing, 0 failed" "$tmp/err" ||
+  fail "merge beside a running shard: exit $rc: $(cat "$tmp/err")"
 checks=$((checks + 1))
-wait "$pid" || fail "shard 0/2 beside shard 1/2: exit $?: $(cat "$tmp/s0.err")"
+resume_held || fail "shard 0/2 beside shard 1/2: exit $?: $(cat "$tmp/bg.err")"
 expect_ok sweep --merge "$tmp/sharded"
 checks=$((checks + 1))
-python3 "$src/tests/sweep_compare.py" "$tmp/sharded" "$tmp/alone" 10 || fail "the shards run side by side differ from the whole run"
+python3 "$src/tests/sweep_compare.py" "$tmp/sharded" "$tmp/alone" 4 || fail "the shards run side by side differ from the whole run"
 
 # ---- a writer killed with SIGKILL leaves no lock behind ---------------------------------
-"$PSAMP" sweep --config "$tmp/grid.json" --out "$tmp/killed" >/dev/null 2>&1 &
-pid=$!
 checks=$((checks + 1))
-wait_running 240 "$tmp/killed" || fail "the sweep to kill never got under way"
+start_held "$tmp/killed" --config "$tmp/grid.json" --out "$tmp/killed" || fail "the sweep to kill never started"
 kill -9 "$pid"
+kill -CONT "$pid" 2>/dev/null
 wait "$pid" 2>/dev/null
 expect_ok sweep --config "$tmp/grid.json" --out "$tmp/killed" --quiet
 no_temporaries "$tmp/killed"
