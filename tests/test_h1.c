@@ -70,7 +70,7 @@ static void test_run_greedy_trap(psamp_test_state *t) {
     const double temps[3] = {0.5, 1.0, 2.0};
     const int32_t *prompts[1] = {NULL};
     const int32_t lens[1] = {0};
-    h1_config cfg = {1, prompts, lens, 64, 300, 8, 3, temps, 11};
+    h1_config cfg = {1, prompts, lens, 64, 300, 8, 3, temps, 11, NULL};
     h1_result r;
     CHECK(t, psamp_engine_toy_create(w, 65, 8, &e, &err) == 0, "engine: %s", err.msg);
     if (!e || h1_run(e, &cfg, NULL, NULL, &r, &err) != 0) {

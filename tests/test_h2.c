@@ -149,7 +149,7 @@ static void test_live(psamp_test_state *t) {
     cfg.n_chains = 50;
     cfg.seed = 9;
     CHECK(t, h2_tracker_init(&tr, 10, &err) == 0, "init");
-    psamp_sampler_hooks hooks = {feed, NULL, &tr};
+    psamp_sampler_hooks hooks = {feed, NULL, &tr, NULL};
     CHECK(t, psamp_engine_toy_create(w, psamp_sampler_slots_needed(&cfg), w->length, &e, &err) == 0, "engine");
     if (e && psamp_sample(e, &cfg, NULL, 0, &hooks, &res, &err) == 0) {
         double lp = 0.0, len = 0.0;

@@ -162,7 +162,7 @@ static void test_probe_identical(psamp_test_state *t, const toy_world *w) {
     probed.probe_steps = 9;
     probed.max_active = 37; /* queued chains too */
     int64_t steps_plain = 0, steps_probed = 0;
-    psamp_sampler_hooks h1 = {count_steps, NULL, &steps_plain}, h2 = {count_steps, NULL, &steps_probed};
+    psamp_sampler_hooks h1 = {count_steps, NULL, &steps_plain, NULL}, h2 = {count_steps, NULL, &steps_probed, NULL};
     psamp_run_result a, b;
     if (run(w, &cfg, &h1, &a) != 0 || run(w, &probed, &h2, &b) != 0) {
         CHECK(t, 0, "probe runs failed");

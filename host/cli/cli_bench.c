@@ -90,7 +90,7 @@ static int run_chains(bench_model *bm, const bench_args *a, int32_t chains, benc
     bench_progress progress = {.rep = 0, .repeat = a->repeat};
     snprintf(progress.label, sizeof progress.label, "psamp bench: %d chains", (int)chains);
     cli_progress_init(&progress.bar, progress.label);
-    psamp_sampler_hooks hooks = {NULL, on_progress, &progress};
+    psamp_sampler_hooks hooks = {NULL, on_progress, &progress, NULL};
     for (int rep = 0; rep < a->repeat; rep++) {
         psamp_run_result r;
         progress.rep = rep;

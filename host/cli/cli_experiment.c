@@ -153,11 +153,11 @@ int expt_run(expt_set *s, int32_t p, const method_spec *m, int32_t n_chains, uin
              psamp_err *err) {
     const expt_problem *pr = &s->problems[p];
     psamp_sampler_config cfg;
-    psamp_sampler_hooks hooks = {NULL, on_run_progress, s};
+    psamp_sampler_hooks hooks = {NULL, s->progress_runs > 0 ? on_run_progress : NULL, s, s->stop};
     if (method_config(s, pr, m, n_chains, seed, &cfg, err) != 0) return -1;
-    if (psamp_sample(s->engines[pr->model], &cfg, pr->prompt, pr->n_prompt, s->progress_runs > 0 ? &hooks : NULL,
-                     out, err) != 0)
-        return psamp_fail_context(err, "problem '%s', method '%s'", pr->id, m->label);
+    int rc = psamp_sample(s->engines[pr->model], &cfg, pr->prompt, pr->n_prompt, &hooks, out, err);
+    if (rc == PSAMP_SAMPLE_STOPPED) psamp_run_result_free(out);
+    if (rc != 0) return psamp_fail_context(err, "problem '%s', method '%s'", pr->id, m->label);
     return 0;
 }
 

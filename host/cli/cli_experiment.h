@@ -35,6 +35,7 @@ typedef struct {
     int32_t *rooms;           /* per model: engine slots there is room for (cli_engine_room) */
     cli_progress progress;    /* over every run: run `progress_run` of `progress_runs` */
     int32_t progress_run, progress_runs;
+    const volatile sig_atomic_t *stop; /* NULL, or the sampler's stop flag (cli_stop.h) */
 } expt_set;
 
 /* Opens every model and the task file, encodes the prompts, settles each problem's new

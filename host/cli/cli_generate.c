@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "cli_progress.h"
 #include "cli_run.h"
+#include "cli_stop.h"
 #include "clock.h"
 #include "json_write.h"
 #include "model.h"
@@ -175,6 +176,23 @@ static void print_summary(const cli_run_options *o, const psamp_engine *e, const
     }
 }
 
+/* After SIGINT / SIGTERM: the finished chains go to --samples-out, the MH steps made so far
+ * stay in --trace, both committed whole; one line on stderr says what was written. */
+static int stopped(const cli_run_options *o, const psamp_model *m, const psamp_run_result *res,
+                   psamp_atomic_file *samples, psamp_atomic_file *trace, psamp_err *err) {
+    if (samples->f && (cli_run_write_samples(samples->f, m, res, "--samples-out", err) != 0 ||
+                       psamp_atomic_commit(samples, err) != 0))
+        return 1;
+    if (trace->f && psamp_atomic_commit(trace, err) != 0) return 1;
+    if (o->samples_out)
+        fprintf(stderr, "psamp generate: interrupted by %s: wrote %d of %d chains to '%s'\n", cli_stop_name(),
+                res->n_chains, res->n_planned, o->samples_out);
+    else
+        fprintf(stderr, "psamp generate: interrupted by %s: %d of %d chains had finished; nothing written "
+                "(--samples-out FILE keeps them)\n", cli_stop_name(), res->n_chains, res->n_planned);
+    return cli_stop_status();
+}
+
 int cli_cmd_generate(int argc, char **argv) {
     cli_run_options o;
     psamp_err err = {{0}};
@@ -185,9 +203,10 @@ int cli_cmd_generate(int argc, char **argv) {
         fprintf(stderr, "%s\n", err.msg);
         return 2;
     }
+    cli_stop_install();
     psamp_model *m = NULL;
     psamp_engine *e = NULL;
-    psamp_run_result res = {0, 0, NULL, 0, 0.0, 0.0};
+    psamp_run_result res = {0, 0, NULL, 0, 0.0, 0.0, 0, 0};
     psamp_atomic_file samples = {0}, trace = {0};
     int32_t *prompt = NULL, n_prompt = 0;
     generate_ctx ctx = {0};
@@ -203,13 +222,15 @@ int cli_cmd_generate(int argc, char **argv) {
     ctx.trace = trace.f;
     ctx.with_text = psamp_model_toy(m) == NULL;
     cli_progress_init(&ctx.progress, "psamp generate");
-    psamp_sampler_hooks hooks = {trace.f ? write_trace_line : NULL, on_progress, &ctx};
+    psamp_sampler_hooks hooks = {trace.f ? write_trace_line : NULL, on_progress, &ctx, cli_stop_flag()};
     double t0 = psamp_now_seconds();
-    if (psamp_sample(e, &o.sampler, prompt, n_prompt, &hooks, &res, &err) != 0) {
-        cli_progress_finish(&ctx.progress);
+    rc = psamp_sample(e, &o.sampler, prompt, n_prompt, &hooks, &res, &err);
+    cli_progress_finish(&ctx.progress);
+    if (rc == PSAMP_SAMPLE_STOPPED) {
+        status = stopped(&o, m, &res, &samples, &trace, &err);
         goto done;
     }
-    cli_progress_finish(&ctx.progress);
+    if (rc != 0) goto done;
     cli_run_summarise(m, &res, psamp_now_seconds() - t0, &stats);
     psamp_mixing mixing;
     memset(&mixing, 0, sizeof mixing);
@@ -223,7 +244,7 @@ int cli_cmd_generate(int argc, char **argv) {
     print_summary(&o, e, m, &res, &stats, &mixing, have_mixing, o.json);
     status = 0;
 done:
-    if (status != 0) fprintf(stderr, "psamp generate: %s\n", err.msg);
+    if (status == 1) fprintf(stderr, "psamp generate: %s\n", err.msg);
     psamp_atomic_abort(&samples);
     psamp_atomic_abort(&trace);
     psamp_run_result_free(&res);

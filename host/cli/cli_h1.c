@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "cli_progress.h"
 #include "cli_run.h"
+#include "cli_stop.h"
 #include "exp_config.h"
 #include "h1.h"
 #include "model.h"
@@ -135,7 +136,7 @@ static int run_h1(const char *config_path, const char *model_override, const cha
         psamp_model_engine(m, &bo, s.samples + 1, longest + s.max_new_tokens, &e, &err) != 0)
         goto done;
     h1_config hc = {s.n_prompts, (const int32_t *const *)ids, lens, s.samples, s.pairs, s.max_new_tokens,
-                    s.n_temps, s.temps, s.seed};
+                    s.n_temps, s.temps, s.seed, cli_stop_flag()};
     cli_progress progress;
     cli_progress_init(&progress, "psamp h1");
     int rc = h1_run(e, &hc, on_progress, &progress, &res, &err);
@@ -149,7 +150,12 @@ static int run_h1(const char *config_path, const char *model_override, const cha
     print_table(&res);
     status = 0;
 done:
-    if (status != 0) fprintf(stderr, "psamp h1: %s\n", err.msg);
+    if (status != 0 && cli_stop_signal()) {
+        fprintf(stderr, "psamp h1: interrupted by %s: nothing written (the fits need every sample)\n", cli_stop_name());
+        status = cli_stop_status();
+    } else if (status != 0) {
+        fprintf(stderr, "psamp h1: %s\n", err.msg);
+    }
     psamp_atomic_abort(&out);
     if (have_result) h1_result_free(&res);
     psamp_engine_destroy(e);
@@ -180,5 +186,6 @@ int cli_cmd_h1(int argc, char **argv) {
         fprintf(stderr, "%s\n", err.msg);
         return 2;
     }
+    cli_stop_install();
     return run_h1(config, model, out);
 }

@@ -171,7 +171,7 @@ static int run_live(const h2_args *a, cli_run_options *o) {
     psamp_model *m = NULL;
     psamp_engine *e = NULL;
     psamp_atomic_file out = {0};
-    psamp_run_result res = {0, 0, NULL, 0, 0.0, 0.0};
+    psamp_run_result res = {0, 0, NULL, 0, 0.0, 0.0, 0, 0};
     int32_t *prompt = NULL, n_prompt = 0;
     h2_meta meta = {"run", o->model, NULL, NAN, NAN};
     run_ctx ctx = {&t, NULL, -1, {0}};
@@ -186,7 +186,7 @@ static int run_live(const h2_args *a, cli_run_options *o) {
         goto done;
     if (a->out && psamp_atomic_open(&out, a->out, "--out", &err) != 0) goto done;
     if (cli_run_engine(o, m, n_prompt, &e, &err) != 0) goto done;
-    psamp_sampler_hooks hooks = {on_mh_step, on_progress, &ctx};
+    psamp_sampler_hooks hooks = {on_mh_step, on_progress, &ctx, NULL};
     cli_progress_init(&ctx.progress, "psamp h2");
     int rc = psamp_sample(e, &o->sampler, prompt, n_prompt, &hooks, &res, &err);
     cli_progress_finish(&ctx.progress);

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "atomic_file.h"
+#include "cli_stop.h"
 #include "cli.h"
 #include "cli_experiment.h"
 #include "cli_progress.h"
@@ -61,7 +62,7 @@ static void write_sample(FILE *f, const char *label, const char *problem, const 
 
 static int run_cell(expt_set *s, const experiment_config *c, int32_t p, const method_spec *m, h3_cell *cell,
                     FILE *samples, psamp_err *err) {
-    psamp_run_result r = {0, 0, NULL, 0, 0.0, 0.0};
+    psamp_run_result r = {0, 0, NULL, 0, 0.0, 0.0, 0, 0};
     if (expt_run(s, p, m, expt_chains_for(m, c->samples), c->seed, &r, err) != 0) return -1;
     int32_t length = s->problems[p].max_new_tokens;
     for (int32_t i = 0; i < r.n_chains; i++) {
@@ -222,6 +223,7 @@ static int run_h3(const experiment_config *c, const char *dir, psamp_err *err) {
     if (check_out_dir(dir, err) != 0 || expt_open(c, 0, H3_DEFAULT_OPT_TOKENS, &s, err) != 0 ||
         open_outputs(dir, out, err) != 0)
         goto done;
+    s.stop = cli_stop_flag();
     res.cells = calloc((size_t)c->methods.n * (size_t)s.n_problems, sizeof *res.cells);
     res.runs = calloc((size_t)c->methods.n, sizeof *res.runs);
     if (!res.cells || !res.runs) {
@@ -285,7 +287,14 @@ int cli_cmd_h3(int argc, char **argv) {
         fprintf(stderr, "psamp h3: %s\n", err.msg);
         return 1;
     }
+    cli_stop_install();
     if (run_h3(&c, dir, &err) != 0) {
+        if (cli_stop_signal()) {
+            fprintf(stderr, "psamp h3: interrupted by %s: nothing written to '%s' (its tables need every run)\n",
+                    cli_stop_name(), dir);
+            experiment_config_free(&c);
+            return cli_stop_status();
+        }
         fprintf(stderr, "psamp h3: %s\n", err.msg);
         experiment_config_free(&c);
         return 1;

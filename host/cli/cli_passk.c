@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "atomic_file.h"
+#include "cli_stop.h"
 #include "cli.h"
 #include "cli_experiment.h"
 #include "cli_progress.h"
@@ -62,7 +63,7 @@ static void write_sample_line(FILE *f, const char *label, const expt_set *s, int
 /* Runs one method on one problem and counts its correct samples. */
 static int run_one(expt_set *s, const experiment_config *c, int32_t p, const method_spec *m, method_tally *t,
                    FILE *samples, psamp_err *err) {
-    psamp_run_result r = {0, 0, NULL, 0, 0.0, 0.0};
+    psamp_run_result r = {0, 0, NULL, 0, 0.0, 0.0, 0, 0};
     int32_t chains = expt_chains_for(m, c->samples);
     double t0 = psamp_now_seconds();
     if (expt_run(s, p, m, chains, c->seed, &r, err) != 0) return -1;
@@ -192,6 +193,20 @@ static void print_table(const experiment_config *c, const expt_set *s, const met
     }
 }
 
+/* After SIGINT / SIGTERM: --samples-out keeps the runs (problem x method) that finished, as
+ * complete lines; --out and --csv need every run and are not written. */
+static int stopped(const passk_args *a, psamp_atomic_file *samples, int32_t runs_done, int32_t runs,
+                   psamp_err *err) {
+    if (samples->f && psamp_atomic_commit(samples, err) != 0) return -1;
+    fprintf(stderr, "psamp passk: interrupted by %s after %d of %d runs (problem x method): ", cli_stop_name(),
+            (int)runs_done, (int)runs);
+    if (a->samples_out)
+        fprintf(stderr, "wrote their samples to '%s'; pass@k not written\n", a->samples_out);
+    else
+        fprintf(stderr, "nothing written (pass@k needs every run)\n");
+    return cli_stop_status();
+}
+
 static int run_passk(const experiment_config *c, const passk_args *a, psamp_err *err) {
     expt_set s;
     psamp_atomic_file out = {0}, csv = {0}, samples = {0};
@@ -204,6 +219,7 @@ static int run_passk(const experiment_config *c, const passk_args *a, psamp_err 
         (a->samples_out && psamp_atomic_open(&samples, a->samples_out, "--samples-out", err) != 0) ||
         expt_open(c, 1, PASSK_DEFAULT_OPT_TOKENS, &s, err) != 0)
         goto done;
+    s.stop = cli_stop_flag();
     t = calloc((size_t)c->methods.n, sizeof *t);
     if (!t) goto oom;
     for (int32_t m = 0; m < c->methods.n; m++) {
@@ -219,6 +235,7 @@ static int run_passk(const experiment_config *c, const passk_args *a, psamp_err 
             s.progress_run = p * c->methods.n + m;
             if (run_one(&s, c, p, &c->methods.items[m], &t[m], samples.f, err) != 0) {
                 cli_progress_finish(&s.progress);
+                if (cli_stop_signal()) rc = stopped(a, &samples, s.progress_run, s.progress_runs, err);
                 goto done;
             }
         }
@@ -273,10 +290,12 @@ int cli_cmd_passk(int argc, char **argv) {
         fprintf(stderr, "psamp passk: %s\n", err.msg);
         return 1;
     }
-    if (run_passk(&c, &a, &err) != 0) {
-        fprintf(stderr, "psamp passk: %s\n", err.msg);
+    cli_stop_install();
+    rc = run_passk(&c, &a, &err);
+    if (rc != 0) {
+        if (rc < 0) fprintf(stderr, "psamp passk: %s\n", err.msg);
         experiment_config_free(&c);
-        return 1;
+        return rc < 0 ? 1 : rc;
     }
     experiment_config_free(&c);
     return 0;

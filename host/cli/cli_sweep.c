@@ -7,9 +7,11 @@
 
 #include "cli.h"
 #include "cli_progress.h"
+#include "cli_stop.h"
 #include "cli_sweep.h"
 #include "clock.h"
 #include "sweep_dir.h"
+#include "sweep_lock.h"
 #include "sweep_results.h"
 #include "sweep_shard.h"
 
@@ -37,6 +39,7 @@ typedef struct {
     int whole;         /* no --shard: this run writes results.* */
     int quiet;
     int32_t done_before, ran, failed, todo;
+    int interrupted;   /* SIGINT / SIGTERM: the point running then was dropped, not recorded */
     double work_total, work_done, point_work;
     double last_results;
     char label[64];
@@ -116,9 +119,13 @@ static void log_point(sweep_run *r, int32_t i, const char *status, double second
 
 static int run_points(sweep_run *r, psamp_err *err) {
     const cli_sweep_plan *plan = r->plan;
-    psamp_sampler_hooks hooks = {NULL, on_progress, r};
+    psamp_sampler_hooks hooks = {NULL, on_progress, r, cli_stop_flag()};
     for (int32_t i = 0; i < plan->n_points; i++) {
         if (!r->mine[i] || r->rows[i]) continue;
+        if (cli_stop_signal()) {
+            r->interrupted = 1;
+            break;
+        }
         psamp_err point_err = {{0}};
         snprintf(r->label, sizeof r->label, "psamp sweep %d/%d", (int)(r->ran + r->failed + 1), (int)r->todo);
         r->point_work = plan->points[i].est_tokens;
@@ -126,6 +133,11 @@ static int run_points(sweep_run *r, psamp_err *err) {
         if (cli_sweep_run_point(plan, i, r->out, &hooks, &r->rows[i], &point_err) == 0) {
             r->ran++;
             log_point(r, i, "done", psamp_now_seconds() - t0);
+        } else if (cli_stop_signal()) {
+            /* Stopped mid-point: its samples' temporary is gone and nothing marks it done or
+             * failed, so a rerun runs it again. */
+            r->interrupted = 1;
+            break;
         } else {
             r->failed++;
             log_point(r, i, "FAILED", psamp_now_seconds() - t0);
@@ -170,8 +182,10 @@ static int run_sweep(const sweep_options *o) {
     psamp_err err = {{0}};
     cli_sweep_plan plan;
     sweep_run r;
+    sweep_lock lock;
     int status = 1;
     memset(&r, 0, sizeof r);
+    sweep_lock_init(&lock);
     if (cli_sweep_plan_open(o->config, &plan, &err) != 0) {
         fprintf(stderr, "psamp sweep: %s\n", err.msg);
         return 1;
@@ -193,14 +207,25 @@ static int run_sweep(const sweep_options *o) {
         status = 0;
         goto done;
     }
-    if (sweep_dir_prepare(o->out, &err) != 0 || sweep_dir_claim(o->out, &plan.cfg, plan.points, plan.n_points, &err) != 0 ||
+    /* The lock before anything in the folder is read or written: a second writer stops here. */
+    if (sweep_dir_prepare(o->out, &err) != 0 ||
+        sweep_lock_take(o->out, r.whole ? SWEEP_LOCK_WHOLE : SWEEP_LOCK_SHARD, o->shard_index, o->shard_count, "--out",
+                        &lock, &err) != 0 ||
+        sweep_dir_claim(o->out, &plan.cfg, plan.points, plan.n_points, &err) != 0 ||
         survey(&r, o, mine, &err) != 0)
         goto done;
     if (!r.whole && write_shard_state(&r, o, "running", &err) != 0) goto done;
     cli_progress_init(&r.progress, r.label);
     if (run_points(&r, &err) != 0) goto done;
-    if (!r.whole && write_shard_state(&r, o, "finished", &err) != 0) goto done;
+    if (!r.whole && write_shard_state(&r, o, r.interrupted ? "interrupted" : "finished", &err) != 0) goto done;
     if (r.whole && write_results(&r, &err) != 0) goto done;
+    if (r.interrupted) {
+        fprintf(stderr, "psamp sweep: interrupted by %s: %d of %d points finished in '%s' (%d this run); "
+                "the same command resumes\n", cli_stop_name(), (int)(r.done_before + r.ran),
+                (int)(r.done_before + r.todo), o->out, (int)r.ran);
+        status = cli_stop_status();
+        goto done;
+    }
     printf("sweep %s: %d points", o->out, (int)plan.n_points);
     if (!r.whole) printf(", shard %d/%d has %d", (int)o->shard_index, (int)o->shard_count, (int)(r.done_before + r.todo));
     printf(": %d finished before, %d run now, %d failed\n", (int)r.done_before, (int)r.ran, (int)r.failed);
@@ -213,6 +238,7 @@ done:
     free(r.rows);
     free(mine);
     cli_sweep_plan_close(&plan);
+    sweep_lock_release(&lock);
     return status;
 }
 
@@ -243,5 +269,7 @@ int cli_cmd_sweep(int argc, char **argv) {
         fprintf(stderr, "%s\n", err.msg);
         return 2;
     }
-    return o.merge ? cli_sweep_merge(o.merge, o.quiet) : run_sweep(&o);
+    if (o.merge) return cli_sweep_merge(o.merge, o.quiet);
+    cli_stop_install();
+    return run_sweep(&o);
 }

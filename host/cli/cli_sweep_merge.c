@@ -9,6 +9,7 @@
 
 #include "cli_sweep.h"
 #include "sweep_dir.h"
+#include "sweep_lock.h"
 #include "sweep_results.h"
 
 static const char *json_str(const cJSON *o, const char *key) {
@@ -95,7 +96,12 @@ int cli_sweep_merge(const char *out, int quiet) {
     uint64_t hash = 0;
     int32_t n_points = 0, n_rows = 0, missing = 0, failed = 0;
     int status = 1;
-    if (sweep_dir_read_plan(out, &plan, &hash, &err) != 0) goto done;
+    sweep_lock lock;
+    sweep_lock_init(&lock);
+    /* The plan first (it says whether `out` is a sweep folder at all), then the lock: a
+     * merge writes results.*, as a whole run does, so not beside one (sweep_lock.h). */
+    if (sweep_dir_read_plan(out, &plan, &hash, &err) != 0 || sweep_lock_take(out, SWEEP_LOCK_MERGE, 0, 0, "--merge", &lock, &err) != 0)
+        goto done;
     const cJSON *points = cJSON_GetObjectItemCaseSensitive(plan, "points");
     n_points = cJSON_GetArraySize(points);
     rows = calloc((size_t)(n_points > 0 ? n_points : 1), sizeof *rows);
@@ -143,5 +149,6 @@ done:
     free(rows);
     free(names);
     cJSON_Delete(plan);
+    sweep_lock_release(&lock);
     return status;
 }

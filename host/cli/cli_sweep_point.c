@@ -112,7 +112,7 @@ static int sample_point(const cli_sweep_plan *plan, const sweep_point *p, psamp_
     psamp_model *m = plan->models[p->model];
     const int32_t *prompt = plan->prompt_ids[p->model * plan->n_texts + p->prompt];
     psamp_backend_options bo;
-    psamp_run_result res = {0, 0, NULL, 0, 0.0, 0.0};
+    psamp_run_result res = {0, 0, NULL, 0, 0.0, 0.0, 0, 0};
     psamp_sampler_config sampler = p->sampler;
     sampler.max_active = cfg->max_active; /* how the point runs, not what it is: not in its key */
     int32_t room, max_len = p->n_prompt + sampler.max_new_tokens;
@@ -129,10 +129,12 @@ static int sample_point(const cli_sweep_plan *plan, const sweep_point *p, psamp_
         return psamp_atomic_commit(samples, err);
     }
     double t0 = psamp_now_seconds();
-    if (psamp_sample(*e, &sampler, prompt, p->n_prompt, hooks, &res, err) != 0) return -1;
+    int rc = psamp_sample(*e, &sampler, prompt, p->n_prompt, hooks, &res, err);
+    if (rc == PSAMP_SAMPLE_STOPPED) psamp_run_result_free(&res); /* a stopped point is dropped */
+    if (rc != 0) return -1;
     cli_run_summarise(m, &res, psamp_now_seconds() - t0, stats);
     *judged = toy_correct(m, &res, correct);
-    int rc = psamp_run_mixing(res.chains, res.n_chains, res.n_chains, sampler.probe_steps, sampler.seed, mixing, err);
+    rc = psamp_run_mixing(res.chains, res.n_chains, res.n_chains, sampler.probe_steps, sampler.seed, mixing, err);
     if (rc == 0) rc = cli_run_write_samples(samples->f, m, &res, samples->path, err);
     psamp_run_result_free(&res);
     if (rc == 0) rc = psamp_atomic_commit(samples, err);

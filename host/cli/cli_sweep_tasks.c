@@ -103,18 +103,18 @@ static int run_each_task(const cli_sweep_plan *plan, const sweep_point *p, psamp
     const psamp_model *m = plan->models[p->model];
     run_sums sums = *sums_out;
     progress_share share = {hooks, 0, cfg->tasks.n};
-    psamp_sampler_hooks own = {NULL, on_share, &share};
+    psamp_sampler_hooks own = {NULL, hooks && hooks->on_progress ? on_share : NULL, &share, hooks ? hooks->stop : NULL};
     for (int32_t t = 0; t < cfg->tasks.n; t++) {
         const passk_task *task = &cfg->tasks.items[t];
         int32_t at = p->model * plan->n_texts + t;
         psamp_sampler_config run = *sampler;
-        psamp_run_result res = {0, 0, NULL, 0, 0.0, 0.0};
+        psamp_run_result res = {0, 0, NULL, 0, 0.0, 0.0, 0, 0};
         run.seed = cli_sweep_task_seed(sampler->seed, t);
         share.i = t;
         double t0 = psamp_now_seconds();
-        if (psamp_sample(e, &run, plan->prompt_ids[at], plan->prompt_lens[at], hooks && hooks->on_progress ? &own : NULL,
-                         &res, err) != 0)
-            return psamp_fail_context(err, "task '%s'", task->id);
+        int rc = psamp_sample(e, &run, plan->prompt_ids[at], plan->prompt_lens[at], hooks ? &own : NULL, &res, err);
+        if (rc == PSAMP_SAMPLE_STOPPED) psamp_run_result_free(&res);
+        if (rc != 0) return psamp_fail_context(err, "task '%s'", task->id);
         add_run(&sums, &res, psamp_now_seconds() - t0);
         correct[t] = 0;
         for (int32_t c = 0; c < res.n_chains; c++) {

@@ -5,6 +5,7 @@
 
 #include "atomic_file.h"
 #include "cli.h"
+#include "cli_stop.h"
 #include "cli_progress.h"
 #include "exp_config.h"
 #include "json_write.h"
@@ -207,13 +208,20 @@ static int run_toyexp(const char *config_path, const char *out_path) {
     }
     have_config = 1;
     if (read_config(&x, &s, &err) != 0) goto done;
+    s.cfg.stop = cli_stop_flag();
     if (out_path && psamp_atomic_open(&out, out_path, "--out", &err) != 0) goto done;
     if (write_all(config_path, &s, out.f ? out.f : stdout, &err) != 0) goto done;
     if (out.f && psamp_atomic_commit(&out, &err) != 0) goto done;
     if (out_path) printf("psamp toyexp: %d world(s), %d chains per run -> %s\n", s.n_worlds, s.cfg.chains, out_path);
     status = 0;
 done:
-    if (status != 0) fprintf(stderr, "psamp toyexp: %s\n", err.msg);
+    if (status != 0 && cli_stop_signal()) {
+        fprintf(stderr, "psamp toyexp: interrupted by %s: nothing written (the measures need every run)\n",
+                cli_stop_name());
+        status = cli_stop_status();
+    } else if (status != 0) {
+        fprintf(stderr, "psamp toyexp: %s\n", err.msg);
+    }
     psamp_atomic_abort(&out);
     free_setup(&s);
     if (have_config) exp_config_free(&x);
@@ -237,5 +245,6 @@ int cli_cmd_toyexp(int argc, char **argv) {
         fprintf(stderr, "%s\n", err.msg);
         return 2;
     }
+    cli_stop_install();
     return run_toyexp(config, out);
 }

@@ -15,6 +15,7 @@
 #ifndef PSAMP_H1_H
 #define PSAMP_H1_H
 
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -31,6 +32,8 @@ typedef struct {
     int32_t n_temps;
     const double *temps;           /* > 0 */
     uint64_t seed;
+    const volatile sig_atomic_t *stop; /* NULL, or the sampler's stop flag
+                                          (psamp_sampler_hooks.stop): the run then fails */
 } h1_config;
 
 /* Least squares y = slope * x + intercept. */

@@ -86,7 +86,10 @@ static int sample_and_score(psamp_engine *e, const h1_config *cfg, int32_t p, h1
     sc.first_chain = (uint64_t)p * (uint64_t)cfg->samples; /* distinct streams per prompt */
     sc.seed = cfg->seed;
     int32_t np = cfg->prompt_len[p];
-    if (psamp_sample(e, &sc, cfg->prompts[p], np, NULL, &run, err) != 0) return -1;
+    psamp_sampler_hooks hooks = {NULL, NULL, NULL, cfg->stop};
+    int rc = psamp_sample(e, &sc, cfg->prompts[p], np, &hooks, &run, err);
+    if (rc == PSAMP_SAMPLE_STOPPED) psamp_run_result_free(&run);
+    if (rc != 0) return -1;
     if (np > 0) memcpy(buf, cfg->prompts[p], (size_t)np * sizeof *buf); /* a toy prompt may be NULL */
     for (int32_t s = 0; s < cfg->samples; s++) {
         const psamp_chain_result *ch = &run.chains[s];

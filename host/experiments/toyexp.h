@@ -43,6 +43,8 @@ typedef struct {
     double div_alpha;
     int32_t div_block, div_steps, n_k;
     int32_t *ks;
+    const volatile sig_atomic_t *stop; /* NULL, or the sampler's stop flag
+                                          (psamp_sampler_hooks.stop): the runs then fail */
 } toyexp_config;
 
 /* ---- statistics over an enumeration (toyexp_stats.c) ---- */

@@ -60,8 +60,10 @@ static int run(world_ctx *x, const toy_enumeration *en, psamp_sampler_config sc,
     memset(st, 0, sizeof *st);
     if (psamp_sampler_validate(&sc, err) != 0) return -1;
     if (psamp_engine_toy_create(x->w, psamp_sampler_slots_needed(&sc), sc.max_new_tokens, &e, err) != 0) return -1;
-    int rc = psamp_sample(e, &sc, NULL, 0, NULL, &r, err);
+    psamp_sampler_hooks hooks = {NULL, NULL, NULL, x->cfg->stop};
+    int rc = psamp_sample(e, &sc, NULL, 0, &hooks, &r, err);
     psamp_engine_destroy(e);
+    if (rc == PSAMP_SAMPLE_STOPPED) psamp_run_result_free(&r);
     if (rc != 0) return -1;
     double correct = 0.0, tokens = 0.0, proposals = 0.0, accepted = 0.0;
     for (int32_t c = 0; c < r.n_chains; c++) {

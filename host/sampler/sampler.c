@@ -118,6 +118,29 @@ static void report_progress(const round_buffers *b, const psamp_sampler_config *
     hooks->on_progress(hooks->ctx, planned > 0 ? done / planned : 1.0);
 }
 
+static int stop_raised(const psamp_sampler_hooks *hooks) {
+    return hooks && hooks->stop && *hooks->stop != 0;
+}
+
+/* After a stop: keeps the chains that finished (their results are in out already), in chain
+ * order, and drops the rest (queued, or decoding in a lane: their results are still empty). */
+static int keep_finished(const round_buffers *b, psamp_run_result *out, psamp_err *err) {
+    char *running = calloc((size_t)out->n_planned, 1);
+    if (!running) return psamp_fail(err, "out of memory");
+    for (int32_t i = 0; i < b->n_lanes; i++)
+        if (b->lane_chain[i] >= 0) running[b->lane_chain[i]] = 1;
+    int32_t kept = 0;
+    for (int32_t c = 0; c < out->n_planned; c++) {
+        if (c >= b->next_chain || running[c]) continue;
+        out->chains[kept++] = out->chains[c];
+    }
+    free(running);
+    out->n_chains = kept;
+    out->stopped = 1;
+    psamp_fail(err, "stopped after %d of %d chains had finished", kept, out->n_planned);
+    return PSAMP_SAMPLE_STOPPED;
+}
+
 int psamp_sample(psamp_engine *e, const psamp_sampler_config *cfg_in, const int32_t *prompt,
                  int32_t n_prompt, const psamp_sampler_hooks *hooks, psamp_run_result *out,
                  psamp_err *err) {
@@ -142,7 +165,9 @@ int psamp_sample(psamp_engine *e, const psamp_sampler_config *cfg_in, const int3
         return psamp_fail(err, "out of memory for %d chains' results", cfg.n_chains);
     }
     out->n_chains = cfg.n_chains;
+    out->n_planned = cfg.n_chains;
     out->active_chains = b.n_lanes;
+    if (stop_raised(hooks)) goto stopped;
 
     double t0 = psamp_now_seconds();
     if (e->ops->prefill(e, 0, prompt, n_prompt, 1.0f, NULL, err) != 0) goto fail;
@@ -152,6 +177,7 @@ int psamp_sample(psamp_engine *e, const psamp_sampler_config *cfg_in, const int3
     int32_t n_forks = 0;
     if (refill_lanes(&b, &cfg, n_prompt, hooks, out, &n_forks, err) != 0) goto fail;
     for (;;) {
+        if (stop_raised(hooks)) goto stopped;
         int32_t n_reqs = 0;
         for (int32_t i = 0; i < b.n_lanes; i++)
             if (b.lane_chain[i] >= 0)
@@ -185,6 +211,14 @@ int psamp_sample(psamp_engine *e, const psamp_sampler_config *cfg_in, const int3
     if (hooks && hooks->on_progress) hooks->on_progress(hooks->ctx, 1.0);
     free_buffers(&b);
     return 0;
+stopped:
+    out->engine_seconds = t_engine;
+    out->host_seconds = psamp_now_seconds() - t_start - t_engine;
+    {
+        int rc = keep_finished(&b, out, err);
+        free_buffers(&b);
+        if (rc == PSAMP_SAMPLE_STOPPED) return rc;
+    }
 fail:
     free_buffers(&b);
     psamp_run_result_free(out);

@@ -9,6 +9,7 @@
 #ifndef PSAMP_SAMPLER_H
 #define PSAMP_SAMPLER_H
 
+#include <signal.h> /* sig_atomic_t, the type of a stop flag (the sampler installs no handler) */
 #include <stdint.h>
 
 #include "engine.h"
@@ -89,12 +90,15 @@ typedef struct {
 } psamp_chain_result;
 
 typedef struct {
-    int32_t n_chains;
+    int32_t n_chains;        /* chains in `chains`: every planned chain, or after a stop
+                                (PSAMP_SAMPLE_STOPPED) the ones that had finished */
     int32_t active_chains;   /* how many of them decoded at once (max_active, or all) */
-    psamp_chain_result *chains;
+    psamp_chain_result *chains; /* in chain order */
     int64_t engine_steps;    /* batched engine calls */
     double engine_seconds;   /* time inside engine calls */
     double host_seconds;     /* the sampler's own time: draws, sums, swaps, bookkeeping */
+    int32_t n_planned;       /* cfg->n_chains */
+    int32_t stopped;         /* 1: the run was stopped (hooks->stop) before every chain finished */
 } psamp_run_result;
 
 void psamp_run_result_free(psamp_run_result *r);
@@ -121,11 +125,21 @@ typedef struct {
     /* Called now and then with the fraction of the run's planned token work done. */
     void (*on_progress)(void *ctx, double fraction);
     void *ctx;
+    /* NULL, or a flag read before every round (one batched engine step): once it is non-zero
+     * the run starts no chain and no step more and returns PSAMP_SAMPLE_STOPPED. The caller
+     * sets it (the psamp CLI from its SIGINT/SIGTERM handler); the sampler only reads it. */
+    const volatile sig_atomic_t *stop;
 } psamp_sampler_hooks;
+
+/* psamp_sample's return when hooks->stop was raised: *out holds the chains that had
+ * finished (n_chains of n_planned, in chain order, stopped = 1; the caller frees it), chains
+ * still decoding are dropped, and err says how many finished. */
+#define PSAMP_SAMPLE_STOPPED 1
 
 /* Runs cfg->n_chains chains from the prompt (which must fit the engine's min_prompt). The
  * engine needs psamp_sampler_slots_needed(cfg) slots of prompt + max_new_tokens tokens.
- * hooks may be NULL. On failure nothing is left allocated in *out. */
+ * hooks may be NULL. Returns 0, -1 on failure (nothing is left allocated in *out), or
+ * PSAMP_SAMPLE_STOPPED (above). */
 int psamp_sample(psamp_engine *e, const psamp_sampler_config *cfg, const int32_t *prompt,
                  int32_t n_prompt, const psamp_sampler_hooks *hooks, psamp_run_result *out,
                  psamp_err *err);

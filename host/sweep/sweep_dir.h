@@ -5,8 +5,10 @@
  *   DIR/points/NAME.json        a finished point: settings + results (its completion mark)
  *   DIR/points/NAME.failed.json a point that failed, with the error (removed on success)
  *   DIR/samples/NAME.jsonl      the point's samples, one line per chain
- *   DIR/shards/shard-I-of-N.json  a shard's state (running / finished) and its points
+ *   DIR/shards/shard-I-of-N.json  a shard's state (running / finished / interrupted) and
+ *                               its points
  *   DIR/results.json, .csv      one row per finished point (a whole run or --merge)
+ *   DIR/.lock, .lock-shard-I-of-N  the writers' locks (sweep_lock.h)
  *
  * Every file is written whole or not at all (host/util/atomic_file.h); a run killed midway leaves
  * only temporaries (NAME.tmp.PID), which the next run over the same points removes. */
