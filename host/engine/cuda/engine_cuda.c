@@ -1,6 +1,6 @@
 /* The CUDA engine's face (engine_cuda.h): its life cycle (argument checks, the memory plan
- * against the card's free memory, allocation of weights, KV cache and per-call buffers, and
- * their release), its ops table, and the public calls that check they were given a CUDA
+ * against the card's free memory (engine_cuda_plan.c), allocation of weights, KV cache and
+ * per-call buffers, and their release), its ops table, and the public calls that check they were given a CUDA
  * engine before reaching into it. The model kind is chosen here: an OPT engine's weights and
  * buffers are made below; a Qwen2 / Llama / Phi-3 engine's forward pass by
  * engine_cuda_decoder_setup.c, on the same lane, slots, staging buffers and ops. */
@@ -15,17 +15,11 @@
 #include "engine_cuda_gemm_time.h"
 #include "engine_cuda_ops.h"
 #include "engine_cuda_overlap.h"
+#include "engine_cuda_plan.h"
 #include "engine_cuda_state.h"
 #include "engine_cuda_tune.h"
 #include "engine_cuda_weights.h"
 
-/* Room left free on the card for the CUDA context's own needs, cuBLAS and the graphs. */
-#define MEMORY_MARGIN ((size_t)512 << 20)
-/* cuBLAS handles, each with its workspace: the engine's stream and the two halves of
- * engine_cuda_overlap.c. */
-#define LANES 3
-/* Prefill chunks carry at most this many rows unless n_slots is larger. */
-#define PREFILL_ROWS 64
 
 int psamp_cuda_device_count(void) {
     int n = 0;
@@ -66,67 +60,6 @@ static const char *dtype_name(psamp_dtype d) {
 static int32_t max3(int32_t a, int32_t b, int32_t c) {
     int32_t m = a > b ? a : b;
     return m > c ? m : c;
-}
-
-/* Device bytes of the per-call buffers for `rows` rows. */
-static size_t buffer_bytes(const opt_config *c, size_t elem, int32_t rows, int32_t max_len) {
-    const size_t h = (size_t)c->hidden;
-    const size_t wide_h = (size_t)max3(c->hidden, c->ffn_dim, c->word_embed_proj_dim);
-    const size_t wide_y = (size_t)max3(3 * c->hidden, c->ffn_dim, c->word_embed_proj_dim);
-    const size_t per_row = sizeof(psamp_k_row) + sizeof(psamp_k_result) + h * 4 + wide_h * elem +
-                           wide_y * 4 + h * 4 + (size_t)c->vocab_size * 4 +
-                           (size_t)c->ffn_dim * elem;
-    const size_t partial =
-        psamp_attention_partial_floats(rows, c->n_heads, c->hidden / c->n_heads, max_len) * 4;
-    return (size_t)rows * per_row + partial;
-}
-
-static size_t kv_bytes_per_slot(const opt_config *c, size_t elem, int32_t max_len) {
-    return 2 * (size_t)c->n_layers * (size_t)max_len * (size_t)c->hidden * elem;
-}
-
-static int32_t rows_capacity(int32_t n_slots, int32_t max_len) {
-    int32_t prefill = max_len - 1 < PREFILL_ROWS ? max_len - 1 : PREFILL_ROWS;
-    int32_t rows = n_slots > prefill ? n_slots : prefill;
-    return rows > 0 ? rows : 1;
-}
-
-/* Device bytes of an engine of n_slots slots: what its plan allocates, and, for the count
- * that fits, a part that does not grow with the slots and one per slot (its KV and one row
- * of every buffer) whose sum bounds the plan from above. The halves' workspaces
- * (engine_cuda_overlap.c) are counted whether or not they are allocated (only once an
- * overlap variant is chosen), so that choosing one later fits. */
-static size_t memory_need(const opt_config *c, size_t elem, int32_t n_slots, int32_t max_len) {
-    return cuda_weights_bytes(c, elem) + kv_bytes_per_slot(c, elem, max_len) * (size_t)n_slots +
-           buffer_bytes(c, elem, rows_capacity(n_slots, max_len), max_len) +
-           (size_t)n_slots * 3 * sizeof(int32_t) + LANES * BLAS_WORKSPACE_BYTES + MEMORY_MARGIN;
-}
-
-static int32_t slots_that_fit(const opt_config *c, size_t elem, int32_t max_len, size_t free_b) {
-    const size_t fixed = cuda_weights_bytes(c, elem) + LANES * BLAS_WORKSPACE_BYTES + MEMORY_MARGIN +
-                         buffer_bytes(c, elem, rows_capacity(1, max_len), max_len);
-    const size_t per_slot = kv_bytes_per_slot(c, elem, max_len) + buffer_bytes(c, elem, 1, max_len) +
-                            3 * sizeof(int32_t);
-    const size_t fit = free_b > fixed ? (free_b - fixed) / per_slot : 0;
-    return fit > (size_t)(INT32_MAX / 4) ? INT32_MAX / 4 : (int32_t)fit;
-}
-
-/* Fails with the number of slots that would fit when the plan exceeds free memory. */
-static int check_memory(const cuda_engine *e, int32_t n_slots, int32_t max_len, psamp_err *err) {
-    size_t free_b = 0, total_b = 0;
-    CUDA_TRY(err, cudaMemGetInfo(&free_b, &total_b));
-    const opt_config *c = &e->cfg;
-    const size_t need = memory_need(c, e->elem, n_slots, max_len);
-    if (need <= free_b) return 0;
-    return psamp_fail(err,
-                      "cuda engine: %d slots x %d tokens need %.2f GiB on device %d (KV cache "
-                      "%.2f GiB, weights %.2f GiB) but only %.2f GiB of %.2f GiB is free: at "
-                      "most %d slots of %d tokens would fit",
-                      n_slots, max_len, (double)need / 1073741824.0, e->device,
-                      (double)(kv_bytes_per_slot(c, e->elem, max_len) * (size_t)n_slots) / 1073741824.0,
-                      (double)cuda_weights_bytes(c, e->elem) / 1073741824.0,
-                      (double)free_b / 1073741824.0, (double)total_b / 1073741824.0,
-                      slots_that_fit(c, e->elem, max_len, free_b), max_len);
 }
 
 /* The checks every model's engine makes: slots, max_len against the model's positions,
@@ -274,7 +207,7 @@ int psamp_engine_cuda_max_slots(const opt_checkpoint *ck, int32_t max_len,
     if (check_args(ck, 1, max_len, o, err)) return -1;
     CUDA_TRY(err, cudaSetDevice(o->device));
     CUDA_TRY(err, cudaMemGetInfo(&free_b, &total_b));
-    *slots = slots_that_fit(&ck->cfg, o->dtype == PSAMP_F32 ? 4 : 2, max_len, free_b);
+    *slots = cuda_plan_slots(&ck->cfg, o->dtype == PSAMP_F32 ? 4 : 2, max_len, free_b);
     return 0;
 }
 
@@ -293,12 +226,12 @@ int psamp_engine_cuda_create(const opt_checkpoint *ck, int32_t n_slots, int32_t 
     e->elem = o->dtype == PSAMP_F32 ? 4 : 2;
     e->device = o->device;
     e->head_dim = ck->cfg.hidden / ck->cfg.n_heads;
-    e->rows_cap = rows_capacity(n_slots, max_len);
+    e->rows_cap = cuda_plan_rows(n_slots, max_len);
     e->use_graphs = 1;
     e->eos_ids[0] = ck->cfg.eos_id;
     e->n_eos = 1;
     if (psamp_cuda_variants_from_env(&e->variants, err) || setup_device(e, err) ||
-        check_memory(e, n_slots, max_len, err) ||
+        cuda_plan_check(e, n_slots, max_len, err) ||
         cuda_weights_upload(e, ck, err) || alloc_state(e, n_slots, max_len, err) ||
         alloc_io(e, n_slots, err) ||
         psamp_slots_init(&e->slots, "cuda engine", n_slots, max_len, ck->cfg.vocab_size,
@@ -321,38 +254,6 @@ static int check_decoder_args(const decoder_checkpoint *ck, int32_t n_slots, int
         cuda_decoder_engine_check(&ck->cfg, o->dtype, err))
         return -1;
     return check_device(o, err);
-}
-
-/* The decoder's plan (engine_cuda_decoder_setup.c) plus the main lane's workspace and the
- * margin; as for OPT, rows_cap <= n_slots + the prefill chunk bounds the count that fits. */
-static size_t decoder_need(const cuda_decoder_bytes *b, int32_t n_slots, int32_t max_len) {
-    return b->fixed + b->per_slot * (size_t)n_slots + b->per_row * (size_t)rows_capacity(n_slots, max_len) +
-           BLAS_WORKSPACE_BYTES + MEMORY_MARGIN;
-}
-
-static int32_t decoder_slots_that_fit(const cuda_decoder_bytes *b, int32_t max_len, size_t free_b) {
-    const size_t fixed = b->fixed + BLAS_WORKSPACE_BYTES + MEMORY_MARGIN +
-                         b->per_row * (size_t)rows_capacity(1, max_len);
-    const size_t fit = free_b > fixed ? (free_b - fixed) / (b->per_slot + b->per_row) : 0;
-    return fit > (size_t)(INT32_MAX / 4) ? INT32_MAX / 4 : (int32_t)fit;
-}
-
-static int check_decoder_memory(const cuda_engine *e, const decoder_config *c, int32_t n_slots,
-                                int32_t max_len, psamp_err *err) {
-    size_t free_b = 0, total_b = 0;
-    CUDA_TRY(err, cudaMemGetInfo(&free_b, &total_b));
-    const cuda_decoder_bytes b = cuda_decoder_engine_bytes(c, e->dtype, max_len);
-    const size_t need = decoder_need(&b, n_slots, max_len);
-    if (need <= free_b) return 0;
-    return psamp_fail(err,
-                      "cuda engine: %d slots x %d tokens of %s need %.2f GiB on device %d (KV cache "
-                      "%.2f GiB, weights %.2f GiB) but only %.2f GiB of %.2f GiB is free: at "
-                      "most %d slots of %d tokens would fit",
-                      n_slots, max_len, c->model_type, (double)need / 1073741824.0, e->device,
-                      (double)(b.per_slot * (size_t)n_slots) / 1073741824.0,
-                      (double)b.fixed / 1073741824.0, (double)free_b / 1073741824.0,
-                      (double)total_b / 1073741824.0, decoder_slots_that_fit(&b, max_len, free_b),
-                      max_len);
 }
 
 static int describe_decoder(cuda_engine *e, const decoder_config *c, psamp_err *err) {
@@ -381,8 +282,7 @@ int psamp_engine_cuda_decoder_max_slots(const decoder_checkpoint *ck, int32_t ma
     if (check_decoder_args(ck, 1, max_len, o, err)) return -1;
     CUDA_TRY(err, cudaSetDevice(o->device));
     CUDA_TRY(err, cudaMemGetInfo(&free_b, &total_b));
-    const cuda_decoder_bytes b = cuda_decoder_engine_bytes(&ck->cfg, o->dtype, max_len);
-    *slots = decoder_slots_that_fit(&b, max_len, free_b);
+    *slots = cuda_plan_decoder_slots(&ck->cfg, o->dtype, max_len, free_b);
     return 0;
 }
 
@@ -401,7 +301,7 @@ int psamp_engine_cuda_decoder_create(const decoder_checkpoint *ck, int32_t n_slo
     e->elem = o->dtype == PSAMP_F32 ? 4 : 2;
     e->device = o->device;
     e->head_dim = c->head_dim;
-    e->rows_cap = rows_capacity(n_slots, max_len);
+    e->rows_cap = cuda_plan_rows(n_slots, max_len);
     e->use_graphs = 1;
     e->n_eos = c->n_eos < CUDA_MAX_EOS ? c->n_eos : CUDA_MAX_EOS;
     for (int32_t i = 0; i < e->n_eos; i++) e->eos_ids[i] = c->eos_ids[i];
@@ -409,7 +309,7 @@ int psamp_engine_cuda_decoder_create(const decoder_checkpoint *ck, int32_t n_slo
     /* OPT's schedules: a decoder engine runs its one forward on the main lane */
     e->variants.overlap = PSAMP_CUDA_OVERLAP_OFF;
     e->variants.gemm_tune = PSAMP_CUDA_GEMM_TUNE_OFF;
-    if (setup_device(e, err) || check_decoder_memory(e, c, n_slots, max_len, err) ||
+    if (setup_device(e, err) || cuda_plan_check_decoder(e, c, n_slots, max_len, err) ||
         cuda_decoder_engine_init(e, ck, n_slots, max_len, err) || alloc_io(e, n_slots, err) ||
         psamp_slots_init(&e->slots, "cuda engine", n_slots, max_len, c->vocab_size,
                          e->n_eos > 0 ? e->eos_ids[0] : -1, err) ||
