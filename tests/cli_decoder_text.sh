@@ -105,4 +105,24 @@ b = [json.loads(l)["completion"] for l in open(sys.argv[2])]
 assert a == b
 PY
 checks=$((checks + 1))
+
+# --backend cuda: the CUDA engine scores within bf16's rounding of the CPU engine where psamp has
+# it and a GPU is present, and says why not otherwise (never the old "cpu backend only" refusal).
+checks=$((checks + 1))
+if "$PSAMP" score --model "$qwen" --text "Solve 12+7." --backend cuda --dtype bf16 --json \
+  >"$tmp/cuda_score.json" 2>"$tmp/cuda.err"; then
+  expect_ok score --model "$qwen" --text "Solve 12+7." --backend cpu --json
+  python3 - "$tmp/out" "$tmp/cuda_score.json" <<'PY' || fail "score --backend cuda differs from the cpu beyond bf16's rounding"
+import json, sys
+c, g = (json.load(open(f)) for f in sys.argv[1:3])
+assert c["tokens"] == g["tokens"]
+assert max(abs(a - b) for a, b in zip(c["logp"], g["logp"])) <= 0.15
+PY
+  expect_ok generate --model "$qwen" --prompt "Solve 12+7." --method power --alpha 4 --chains 2 \
+    --max-new-tokens 8 --blocks 2 --mcmc-steps 2 --seed 5 --backend cuda --json
+  json_check "$tmp/out" 'd["backend"] == "cuda" and len(d["samples"]) == 2'
+else
+  grep -qi "cuda" "$tmp/cuda.err" || fail "--backend cuda failed without saying why: $(cat "$tmp/cuda.err")"
+  if grep -q "cpu backend only" "$tmp/cuda.err"; then fail "--backend cuda still refused for qwen2: $(cat "$tmp/cuda.err")"; fi
+fi
 finish

@@ -33,7 +33,7 @@ if(CUDAToolkit_FOUND)
   # variant set, graphs on; sampling: two vocabularies): the full ones pass too but take
   # minutes on the emulator.
   foreach(name test_gpu_attention test_gpu_gemv test_gpu_kernels test_gpu_sample test_gpu_engine
-          test_gpu_decoder test_gpu_decoder_forward)
+          test_gpu_decoder test_gpu_decoder_forward test_gpu_engine_decoder)
     add_executable(emu_${name} gpu/${name}.c gpu/gpu_test.c)
     target_compile_options(emu_${name} PRIVATE ${PSAMP_C_WARNINGS})
     target_link_libraries(emu_${name} PRIVATE psamp_testlib psamp_cuda_emu)
@@ -69,6 +69,19 @@ if(CUDAToolkit_FOUND)
           set_tests_properties(emu_${name}_${variant} PROPERTIES TIMEOUT ${emu_timeout} LABELS "emu")
         endif()
       endforeach()
+      continue()
+    endif()
+    if(name STREQUAL "test_gpu_engine_decoder")
+      # The whole CUDA engine for Qwen2 / Llama / Phi-3 through engine.h against the CPU
+      # engine, one test per fixture (the EOS and error checks run with none named: their own
+      # test).
+      foreach(model qwen2-tiny-gqa qwen2-tiny-mqa-bf16 llama-tiny-gqa-llama3rope llama-tiny-mha-f16
+              phi3-tiny-longrope)
+        add_test(NAME emu_${name}_${model} COMMAND emu_${name} --model ${model})
+        set_tests_properties(emu_${name}_${model} PROPERTIES TIMEOUT 300 LABELS "emu")
+      endforeach()
+      add_test(NAME emu_${name}_errors COMMAND emu_${name} --errors-only)
+      set_tests_properties(emu_${name}_errors PROPERTIES TIMEOUT 300 LABELS "emu")
       continue()
     endif()
     if(name STREQUAL "test_gpu_sample")

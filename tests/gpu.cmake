@@ -11,3 +11,5 @@ psamp_c_test(NAME test_gpu_decoder_forward SOURCES gpu/test_gpu_decoder_forward.
 psamp_c_test(NAME test_gpu_sample SOURCES gpu/test_gpu_sample.c ${PSAMP_GPU_TEST_UTIL} GPU LABELS unit)
 psamp_c_test(NAME test_gpu_engine SOURCES gpu/test_gpu_engine.c ${PSAMP_GPU_TEST_UTIL} GPU
   LABELS engine opt)
+psamp_c_test(NAME test_gpu_engine_decoder SOURCES gpu/test_gpu_engine_decoder.c ${PSAMP_GPU_TEST_UTIL} GPU
+  LABELS engine arch)

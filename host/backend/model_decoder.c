@@ -11,6 +11,9 @@
 #include "file_read.h"
 #include "hf_config.h"
 #include "tokenizer_hf.h"
+#ifdef PSAMP_HAVE_CUDA
+#include "engine_cuda.h"
+#endif
 
 struct psamp_decoder_model {
     decoder_checkpoint ck;
@@ -114,21 +117,41 @@ int psamp_decoder_model_decode(const psamp_decoder_model *m, const int32_t *ids,
                         : psamp_tokenizer_decode(m->tok, ids, n, text, len, err);
 }
 
-static int check_backend(const psamp_backend_options *opts, psamp_err *err) {
-    if (strcmp(opts->backend, "cuda") == 0)
-        return psamp_fail(err, "--backend cuda: Qwen2 / Llama / Phi-3 checkpoints run on the cpu backend only so far");
+/* Whether opts->backend means the CUDA engine; fails when it names one this build or machine
+ * does not have. "auto" is the CPU engine for these models (model_decoder.h says why). */
+static int wants_cuda(const psamp_backend_options *opts, int *cuda, psamp_err *err) {
+    *cuda = strcmp(opts->backend, "cuda") == 0;
+#ifdef PSAMP_HAVE_CUDA
+    if (*cuda && psamp_cuda_device_count() == 0) return psamp_fail(err, "--backend cuda: no CUDA device is present");
+#else
+    if (*cuda) return psamp_fail(err, "--backend cuda: this psamp was built without CUDA (-DPSAMP_CUDA=OFF or no nvcc)");
+#endif
     return 0;
 }
 
 int psamp_decoder_model_engine(psamp_decoder_model *m, const psamp_backend_options *opts, int32_t n_slots,
                                int32_t max_len, psamp_engine **out, psamp_err *err) {
-    if (check_backend(opts, err) != 0) return -1;
+    int cuda;
+    if (wants_cuda(opts, &cuda, err) != 0) return -1;
+#ifdef PSAMP_HAVE_CUDA
+    if (cuda) {
+        psamp_cuda_options co = {opts->dtype, 0};
+        return psamp_engine_cuda_decoder_create(&m->ck, n_slots, max_len, &co, out, err);
+    }
+#endif
     psamp_cpu_options co = {opts->n_threads};
     return psamp_engine_cpu_decoder_create(&m->ck, n_slots, max_len, &co, out, err);
 }
 
 int psamp_decoder_model_max_slots(psamp_decoder_model *m, const psamp_backend_options *opts, int32_t max_len,
                                   int32_t *slots, psamp_err *err) {
-    if (check_backend(opts, err) != 0) return -1;
+    int cuda;
+    if (wants_cuda(opts, &cuda, err) != 0) return -1;
+#ifdef PSAMP_HAVE_CUDA
+    if (cuda) {
+        psamp_cuda_options co = {opts->dtype, 0};
+        return psamp_engine_cuda_decoder_max_slots(&m->ck, max_len, &co, slots, err);
+    }
+#endif
     return psamp_engine_cpu_decoder_max_slots(&m->ck, max_len, slots, err);
 }

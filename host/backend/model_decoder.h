@@ -30,7 +30,11 @@ int psamp_decoder_model_decode(const psamp_decoder_model *m, const int32_t *ids,
                                char **text, size_t *len, psamp_err *err);
 /* Whether id is one of config.json's eos_token_id (Llama-3 lists several). */
 int psamp_decoder_model_is_eos(const psamp_decoder_model *m, int32_t id);
-/* The CPU engine; "cuda" is refused (no CUDA engine for these architectures yet), "auto" is cpu. */
+/* The engine opts->backend names: "cpu", or "cuda" (the CUDA engine, weights in opts->dtype:
+ * psamp_engine_cuda_decoder_create). "auto" is cpu for these architectures, not cuda as for
+ * OPT: their CUDA engine is checked against the CPU engine on the block emulator only until a
+ * GPU run of tests/gpu/test_gpu_engine_decoder.c passes, and scores in 16-bit dtypes differ
+ * from the fp32 reference by the dtype's rounding. */
 int psamp_decoder_model_engine(psamp_decoder_model *m, const psamp_backend_options *opts, int32_t n_slots,
                                int32_t max_len, psamp_engine **out, psamp_err *err);
 int psamp_decoder_model_max_slots(psamp_decoder_model *m, const psamp_backend_options *opts, int32_t max_len,

@@ -44,7 +44,7 @@ static int run_option_table(cli_run_options *o, cli_option *opts) {
         {"max-active", CLI_INT, &s->max_active, "K", "chains decoding at once; the rest queue and start as others finish (default: all that fit in memory)", 0},
         {"first-chain", CLI_U64, &s->first_chain, "I", "number of the first chain (default 0)", 0},
         {"seed", CLI_U64, &s->seed, "S", "random seed (default 0)", 0},
-        {"backend", CLI_STRING, &o->backend, "NAME", "auto | cpu | cuda (default auto: cuda when a GPU is present)", 0},
+        {"backend", CLI_STRING, &o->backend, "NAME", "auto | cpu | cuda (default auto: cuda for OPT when a GPU is present, else cpu)", 0},
         {"dtype", CLI_STRING, &o->dtype, "NAME", "cuda weights: fp16 | bf16 (default fp16)", 0},
         {"threads", CLI_INT, &o->threads, "N", "cpu: BLAS threads (default: all cores)", 0},
         {"samples-out", CLI_STRING, &o->samples_out, "FILE", "write one JSON line per chain", 0},

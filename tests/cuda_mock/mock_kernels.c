@@ -448,3 +448,49 @@ cudaError_t psamp_k_curand_check(uint64_t seed, uint64_t stream_id, const uint64
         out_curand[i] = out_psamp[i] = psamp_philox_u32(seed, stream_id, counter[i]);
     return cudaSuccess;
 }
+
+#ifndef PSAMP_MOCK_EMULATED_KERNELS /* tests/cuda_emu runs kernels/decoder_*.cu themselves */
+/* The decoders' kernels (kernels/decoder_kernels.h) have no plain-C mock: the engine's decoder
+ * path is checked on the block emulator (tests/cuda_emu) and on a GPU. In the mock build they
+ * fail, so a decoder engine there fails at its first forward instead of computing nonsense. */
+#include "decoder_kernels.h"
+
+cudaError_t psamp_k_decoder_embed(float *x, const psamp_k_row *rows, int32_t n_rows, const void *table,
+                                  int32_t hidden, psamp_dtype dtype, cudaStream_t stream) {
+    (void)x, (void)rows, (void)n_rows, (void)table, (void)hidden, (void)dtype, (void)stream;
+    return cudaErrorNotSupported;
+}
+
+cudaError_t psamp_k_rmsnorm(const float *x, const float *gamma, void *out, int32_t rows, int32_t n,
+                            float eps, psamp_dtype dtype, cudaStream_t stream) {
+    (void)x, (void)gamma, (void)out, (void)rows, (void)n, (void)eps, (void)dtype, (void)stream;
+    return cudaErrorNotSupported;
+}
+
+cudaError_t psamp_k_decoder_rope_append(const float *qkv, const float *bias, const float *rope_cos,
+                                        const float *rope_sin, const uint8_t *row_sets, float *q_out,
+                                        void *k_cache, void *v_cache, const psamp_k_row *rows,
+                                        int32_t n_rows, int32_t n_heads, int32_t n_kv_heads,
+                                        int32_t head_dim, int32_t max_len, float q_scale,
+                                        psamp_dtype dtype, cudaStream_t stream) {
+    (void)qkv, (void)bias, (void)rope_cos, (void)rope_sin, (void)row_sets, (void)q_out, (void)k_cache;
+    (void)v_cache, (void)rows, (void)n_rows, (void)n_heads, (void)n_kv_heads, (void)head_dim;
+    (void)max_len, (void)q_scale, (void)dtype, (void)stream;
+    return cudaErrorNotSupported;
+}
+
+cudaError_t psamp_k_swiglu(const float *gate_up, void *out, int32_t rows, int32_t ffn,
+                           psamp_dtype dtype, cudaStream_t stream) {
+    (void)gate_up, (void)out, (void)rows, (void)ffn, (void)dtype, (void)stream;
+    return cudaErrorNotSupported;
+}
+
+cudaError_t psamp_k_decoder_attention(const float *q, const void *k_cache, const void *v_cache,
+                                      void *out, const psamp_k_row *rows, int32_t n_rows,
+                                      int32_t n_heads, int32_t n_kv_heads, int32_t head_dim,
+                                      int32_t max_len, psamp_dtype dtype, cudaStream_t stream) {
+    (void)q, (void)k_cache, (void)v_cache, (void)out, (void)rows, (void)n_rows, (void)n_heads;
+    (void)n_kv_heads, (void)head_dim, (void)max_len, (void)dtype, (void)stream;
+    return cudaErrorNotSupported;
+}
+#endif

@@ -17,7 +17,12 @@
 #      both layer norms, the GEMV), both samplers vs host/engine/sample_row.c, the engine vs the CPU
 #      engine on the fixtures with each set of kernel variants (test_gpu_engine.c's VARIANTS:
 #      the default, the first version, the previous default, the halves with the epilogue,
-#      the GEMMs through tuned cuBLASLt plans, serial and in halves).
+#      the GEMMs through tuned cuBLASLt plans, serial and in halves); the Qwen2 / Llama / Phi-3
+#      engine vs the CPU engine on their fixtures (test_gpu_engine_decoder.c: prefill, steps,
+#      batched steps, forks, Phi-3 longrope across its switch) and their kernels and forward.
+#   4b. power sampling from the command line on OPT, cpu vs cuda acceptance; 4c. the same
+#      CLI on the Qwen2 / Llama / Phi-3 fixtures: `psamp score --backend cuda` vs cpu per token,
+#      and `psamp generate --backend cuda` power sampling end to end.
 #   5. bench_cuda: decode-step throughput at 1..4096 slots with the measured roofline, each
 #      size timed with each set of kernel variants (bench_cuda.c's roles: the first version,
 #      run 2's default, one change at a time to the default, then the cuBLASLt epilogue and
@@ -126,6 +131,39 @@ PY
   esac
 fi
 
+# ---- 4c. Qwen2 / Llama / Phi-3 through the CLI on the CUDA engine: score vs the CPU engine
+# per token (the 16-bit dtype's tolerance of test_gpu_engine_decoder.c), then power sampling ---
+if [ -x "$BUILD/psamp" ]; then
+  for case in "qwen2-tiny-gqa bf16 0.15" "llama-tiny-mha-f16 fp16 0.03" "phi3-tiny-longrope fp16 0.03"; do
+    set -- $case
+    text="The quick brown fox jumps over the lazy dog; 12 + 7 = 19. Then the fox ran on and on, far away."
+    for backend in cpu cuda; do
+      timeout 60 "$BUILD/psamp" score --model "tests/fixtures/$1" --text "$text" --backend $backend --dtype $2 \
+        --json > "$OUT/score_$1_$backend.json" 2>> "$OUT/ctest.log"
+    done
+    timeout 120 "$BUILD/psamp" generate --model "tests/fixtures/$1" --prompt "Solve 12+7." --method power \
+      --alpha 4 --max-new-tokens 16 --block-size 4 --mcmc-steps 4 --chains 64 --seed 5 --backend cuda \
+      --dtype $2 --json > "$OUT/power_$1_cuda.json" 2>> "$OUT/ctest.log"
+    verdict=$(python3 - "$OUT/score_$1_cpu.json" "$OUT/score_$1_cuda.json" "$OUT/power_$1_cuda.json" "$3" <<'PY'
+import json, sys
+try:
+    c, g, p = (json.load(open(f)) for f in sys.argv[1:4])
+except Exception as e:
+    print(f"FAIL unreadable output: {e}"); sys.exit()
+tol = float(sys.argv[4])
+worst = max(abs(a - b) for a, b in zip(c["logp"], g["logp"])) if c["tokens"] == g["tokens"] else float("inf")
+ok = worst <= tol and p.get("backend") == "cuda" and len(p.get("samples", [])) == 64 and 0 <= p["accept_rate"] <= 1
+print(("ok   " if ok else "FAIL ") + f"score max dlogp {worst:.2e} (tol {tol}) over {len(c['logp'])} tokens; "
+      f"power sampling on cuda: accept {p.get('accept_rate', -1):.3f}, {p.get('tokens_per_second', 0):.0f} tok/s")
+PY
+)
+    case "$verdict" in
+      ok*) note "$1 cli cuda ($(elapsed))" "$verdict" ;;
+      *) fail "$1 cli cuda ($(elapsed))" "$verdict" ;;
+    esac
+  done
+fi
+
 # ---- 5. benchmark ----------------------------------------------------------------------
 if [ -x "$BUILD/benchmarks/bench_cuda" ]; then
   timeout 120 "$BUILD/benchmarks/bench_cuda" > "$OUT/bench.log" 2>&1
@@ -178,6 +216,7 @@ sanitize() { # tool, command... (all runs append to sanitizer.log)
 }
 if [ -x "$BUILD/tests/test_gpu_engine" ] && command -v compute-sanitizer > /dev/null; then
   sanitize memcheck "$BUILD/tests/test_gpu_engine" --quick
+  sanitize memcheck "$BUILD/tests/test_gpu_engine_decoder" --model phi3-tiny-longrope
   sanitize memcheck "$BUILD/tests/test_gpu_kernels"
   sanitize memcheck "$BUILD/tests/test_gpu_attention"
   sanitize memcheck "$BUILD/tests/test_gpu_gemv"

@@ -1,7 +1,9 @@
 /* The CUDA engine's face (engine_cuda.h): its life cycle (argument checks, the memory plan
- * against the card's free memory, allocation of weights, KV cache and per-call buffers, and
- * their release), its ops table, and the public calls that check they were given a CUDA
- * engine before reaching into it. */
+ * against the card's free memory (engine_cuda_plan.c), allocation of weights, KV cache and
+ * per-call buffers, and their release), its ops table, and the public calls that check they were given a CUDA
+ * engine before reaching into it. The model kind is chosen here: an OPT engine's weights and
+ * buffers are made below; a Qwen2 / Llama / Phi-3 engine's forward pass by
+ * engine_cuda_decoder_setup.c, on the same lane, slots, staging buffers and ops. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,20 +11,15 @@
 
 #include "engine_cuda.h"
 #include "engine_cuda_alloc.h"
+#include "engine_cuda_decoder_setup.h"
 #include "engine_cuda_gemm_time.h"
 #include "engine_cuda_ops.h"
 #include "engine_cuda_overlap.h"
+#include "engine_cuda_plan.h"
 #include "engine_cuda_state.h"
 #include "engine_cuda_tune.h"
 #include "engine_cuda_weights.h"
 
-/* Room left free on the card for the CUDA context's own needs, cuBLAS and the graphs. */
-#define MEMORY_MARGIN ((size_t)512 << 20)
-/* cuBLAS handles, each with its workspace: the engine's stream and the two halves of
- * engine_cuda_overlap.c. */
-#define LANES 3
-/* Prefill chunks carry at most this many rows unless n_slots is larger. */
-#define PREFILL_ROWS 64
 
 int psamp_cuda_device_count(void) {
     int n = 0;
@@ -41,6 +38,7 @@ static void cuda_engine_destroy(psamp_engine *base) {
     if (e->stream) (void)cudaStreamSynchronize(e->stream);
     cuda_buckets_free(e);
     cuda_overlap_free(e);
+    cuda_decoder_engine_free(e); /* before the lane it borrows */
     if (e->lt) (void)cublasLtDestroy(e->lt);
     for (int32_t i = 0; i < e->n_allocs; i++) (void)cudaFree(e->allocs[i]);
     free(e->allocs);
@@ -64,89 +62,40 @@ static int32_t max3(int32_t a, int32_t b, int32_t c) {
     return m > c ? m : c;
 }
 
-/* Device bytes of the per-call buffers for `rows` rows. */
-static size_t buffer_bytes(const opt_config *c, size_t elem, int32_t rows, int32_t max_len) {
-    const size_t h = (size_t)c->hidden;
-    const size_t wide_h = (size_t)max3(c->hidden, c->ffn_dim, c->word_embed_proj_dim);
-    const size_t wide_y = (size_t)max3(3 * c->hidden, c->ffn_dim, c->word_embed_proj_dim);
-    const size_t per_row = sizeof(psamp_k_row) + sizeof(psamp_k_result) + h * 4 + wide_h * elem +
-                           wide_y * 4 + h * 4 + (size_t)c->vocab_size * 4 +
-                           (size_t)c->ffn_dim * elem;
-    const size_t partial =
-        psamp_attention_partial_floats(rows, c->n_heads, c->hidden / c->n_heads, max_len) * 4;
-    return (size_t)rows * per_row + partial;
+/* The checks every model's engine makes: slots, max_len against the model's positions,
+ * the dtype. */
+static int check_sizes(int32_t n_slots, int32_t max_len, int32_t max_positions,
+                       const psamp_cuda_options *o, psamp_err *err) {
+    if (n_slots < 1) return psamp_fail(err, "cuda engine: n_slots must be >= 1, got %d", n_slots);
+    if (max_len < 1 || max_len > max_positions)
+        return psamp_fail(err, "cuda engine: max_len %d outside [1, %d] (max_position_embeddings)",
+                          max_len, max_positions);
+    if (o->dtype != PSAMP_F16 && o->dtype != PSAMP_BF16 && o->dtype != PSAMP_F32)
+        return psamp_fail(err, "cuda engine: dtype %d is not fp16, bf16 or fp32", (int)o->dtype);
+    /* The attention grid and buffer offsets are 32-bit in places: keep sizes in range. */
+    if ((int64_t)n_slots * max_len > INT32_MAX / 4)
+        return psamp_fail(err, "cuda engine: %d slots x %d tokens is too many positions", n_slots,
+                          max_len);
+    return 0;
 }
 
-static size_t kv_bytes_per_slot(const opt_config *c, size_t elem, int32_t max_len) {
-    return 2 * (size_t)c->n_layers * (size_t)max_len * (size_t)c->hidden * elem;
-}
-
-static int32_t rows_capacity(int32_t n_slots, int32_t max_len) {
-    int32_t prefill = max_len - 1 < PREFILL_ROWS ? max_len - 1 : PREFILL_ROWS;
-    int32_t rows = n_slots > prefill ? n_slots : prefill;
-    return rows > 0 ? rows : 1;
-}
-
-/* Device bytes of an engine of n_slots slots: what its plan allocates, and, for the count
- * that fits, a part that does not grow with the slots and one per slot (its KV and one row
- * of every buffer) whose sum bounds the plan from above. The halves' workspaces
- * (engine_cuda_overlap.c) are counted whether or not they are allocated (only once an
- * overlap variant is chosen), so that choosing one later fits. */
-static size_t memory_need(const opt_config *c, size_t elem, int32_t n_slots, int32_t max_len) {
-    return cuda_weights_bytes(c, elem) + kv_bytes_per_slot(c, elem, max_len) * (size_t)n_slots +
-           buffer_bytes(c, elem, rows_capacity(n_slots, max_len), max_len) +
-           (size_t)n_slots * 3 * sizeof(int32_t) + LANES * BLAS_WORKSPACE_BYTES + MEMORY_MARGIN;
-}
-
-static int32_t slots_that_fit(const opt_config *c, size_t elem, int32_t max_len, size_t free_b) {
-    const size_t fixed = cuda_weights_bytes(c, elem) + LANES * BLAS_WORKSPACE_BYTES + MEMORY_MARGIN +
-                         buffer_bytes(c, elem, rows_capacity(1, max_len), max_len);
-    const size_t per_slot = kv_bytes_per_slot(c, elem, max_len) + buffer_bytes(c, elem, 1, max_len) +
-                            3 * sizeof(int32_t);
-    const size_t fit = free_b > fixed ? (free_b - fixed) / per_slot : 0;
-    return fit > (size_t)(INT32_MAX / 4) ? INT32_MAX / 4 : (int32_t)fit;
-}
-
-/* Fails with the number of slots that would fit when the plan exceeds free memory. */
-static int check_memory(const cuda_engine *e, int32_t n_slots, int32_t max_len, psamp_err *err) {
-    size_t free_b = 0, total_b = 0;
-    CUDA_TRY(err, cudaMemGetInfo(&free_b, &total_b));
-    const opt_config *c = &e->cfg;
-    const size_t need = memory_need(c, e->elem, n_slots, max_len);
-    if (need <= free_b) return 0;
-    return psamp_fail(err,
-                      "cuda engine: %d slots x %d tokens need %.2f GiB on device %d (KV cache "
-                      "%.2f GiB, weights %.2f GiB) but only %.2f GiB of %.2f GiB is free: at "
-                      "most %d slots of %d tokens would fit",
-                      n_slots, max_len, (double)need / 1073741824.0, e->device,
-                      (double)(kv_bytes_per_slot(c, e->elem, max_len) * (size_t)n_slots) / 1073741824.0,
-                      (double)cuda_weights_bytes(c, e->elem) / 1073741824.0,
-                      (double)free_b / 1073741824.0, (double)total_b / 1073741824.0,
-                      slots_that_fit(c, e->elem, max_len, free_b), max_len);
+static int check_device(const psamp_cuda_options *o, psamp_err *err) {
+    const int count = psamp_cuda_device_count();
+    if (o->device < 0 || o->device >= count)
+        return psamp_fail(err, "cuda engine: no CUDA device %d (%d found)", o->device, count);
+    return 0;
 }
 
 static int check_args(const opt_checkpoint *ck, int32_t n_slots, int32_t max_len,
                       const psamp_cuda_options *o, psamp_err *err) {
     const opt_config *c = &ck->cfg;
-    if (n_slots < 1) return psamp_fail(err, "cuda engine: n_slots must be >= 1, got %d", n_slots);
-    if (max_len < 1 || max_len > c->max_positions)
-        return psamp_fail(err, "cuda engine: max_len %d outside [1, %d] (max_position_embeddings)",
-                          max_len, c->max_positions);
-    if (o->dtype != PSAMP_F16 && o->dtype != PSAMP_BF16 && o->dtype != PSAMP_F32)
-        return psamp_fail(err, "cuda engine: dtype %d is not fp16, bf16 or fp32", (int)o->dtype);
+    if (check_sizes(n_slots, max_len, c->max_positions, o, err)) return -1;
     if (c->n_heads < 1 || c->hidden % c->n_heads != 0 ||
         c->hidden / c->n_heads > PSAMP_ATTN_MAX_HEAD_DIM)
         return psamp_fail(err, "cuda engine: head dim %d (hidden %d / %d heads) is not supported "
                           "(at most %d)", c->n_heads > 0 ? c->hidden / c->n_heads : 0, c->hidden,
                           c->n_heads, PSAMP_ATTN_MAX_HEAD_DIM);
-    /* The attention grid and buffer offsets are 32-bit in places: keep sizes in range. */
-    if ((int64_t)n_slots * max_len > INT32_MAX / 4)
-        return psamp_fail(err, "cuda engine: %d slots x %d tokens is too many positions", n_slots,
-                          max_len);
-    const int count = psamp_cuda_device_count();
-    if (o->device < 0 || o->device >= count)
-        return psamp_fail(err, "cuda engine: no CUDA device %d (%d found)", o->device, count);
-    return 0;
+    return check_device(o, err);
 }
 
 static int setup_device(cuda_engine *e, psamp_err *err) {
@@ -172,8 +121,6 @@ static int alloc_state(cuda_engine *e, int32_t n_slots, int32_t max_len, psamp_e
     void *p[10];
     if (cuda_engine_alloc(e, &e->k_cache, e->kv_layer_bytes * (size_t)c->n_layers, "K cache", err) ||
         cuda_engine_alloc(e, &e->v_cache, e->kv_layer_bytes * (size_t)c->n_layers, "V cache", err) ||
-        cuda_engine_alloc(e, &p[0], r * sizeof(psamp_k_row), "rows", err) ||
-        cuda_engine_alloc(e, &p[1], r * sizeof(psamp_k_result), "results", err) ||
         cuda_engine_alloc(e, &p[2], r * h * 4, "residual stream", err) ||
         cuda_engine_alloc(e, &p[3], r * wide_h * e->elem, "GEMM inputs", err) ||
         cuda_engine_alloc(e, &p[4], r * wide_y * 4, "GEMM outputs", err) ||
@@ -183,33 +130,51 @@ static int alloc_state(cuda_engine *e, int32_t n_slots, int32_t max_len, psamp_e
                           psamp_attention_partial_floats(e->rows_cap, c->n_heads, e->head_dim,
                                                          max_len) * 4,
                           "attention splits", err) ||
-        cuda_engine_alloc(e, &p[8], (size_t)n_slots * 3 * sizeof(int32_t), "fork list", err) ||
         cuda_engine_alloc(e, &p[9], r * (size_t)c->ffn_dim * e->elem, "fc1 outputs", err))
         return -1;
-    d->rows = p[0];
-    d->results = p[1];
     d->x = p[2];
     d->h = p[3];
     d->y = p[4];
     d->q = p[5];
     d->logits = p[6];
     d->partial = p[7];
-    d->forks = p[8];
     d->ffn_t = p[9];
-    CUDA_TRY(err, cudaMallocHost((void **)&e->rows_host, r * sizeof(psamp_k_row)));
-    CUDA_TRY(err, cudaMallocHost((void **)&e->results_host, r * sizeof(psamp_k_result)));
-    CUDA_TRY(err, cudaMallocHost((void **)&e->forks_host, (size_t)n_slots * 3 * sizeof(int32_t)));
     /* The uploads and memsets ran on the legacy stream, which the engine's non-blocking
      * stream does not wait for. */
     CUDA_TRY(err, cudaDeviceSynchronize());
     return 0;
 }
 
-/* info.detail = detail_base + the variants' name. */
+/* What every model's ops use: the batch's rows, results and fork triples on the device and
+ * their pinned staging on the host. */
+static int alloc_io(cuda_engine *e, int32_t n_slots, psamp_err *err) {
+    const size_t r = (size_t)e->rows_cap, forks = (size_t)n_slots * 3 * sizeof(int32_t);
+    void *p[3];
+    if (cuda_engine_alloc(e, &p[0], r * sizeof(psamp_k_row), "rows", err) ||
+        cuda_engine_alloc(e, &p[1], r * sizeof(psamp_k_result), "results", err) ||
+        cuda_engine_alloc(e, &p[2], forks, "fork list", err))
+        return -1;
+    e->d.rows = p[0];
+    e->d.results = p[1];
+    e->d.forks = p[2];
+    CUDA_TRY(err, cudaMallocHost((void **)&e->rows_host, r * sizeof(psamp_k_row)));
+    CUDA_TRY(err, cudaMallocHost((void **)&e->results_host, r * sizeof(psamp_k_result)));
+    CUDA_TRY(err, cudaMallocHost((void **)&e->forks_host, forks));
+    CUDA_TRY(err, cudaDeviceSynchronize()); /* the memsets, as above */
+    return 0;
+}
+
+/* info.detail = detail_base + the variants' name (a decoder engine's: its kernels and its
+ * sampler, the one variant it takes). */
 static void cuda_describe_variants(cuda_engine *e) {
+    if (e->dec.fwd) {
+        snprintf(e->base.info.detail, sizeof e->base.info.detail, "%.120s, decoder kernels, sampling %s",
+                 e->detail_base, e->variants.sample == PSAMP_CUDA_SAMPLE_ONEPASS ? "onepass" : "threepass");
+        return;
+    }
     char name[PSAMP_CUDA_VARIANTS_NAME_MAX];
     psamp_cuda_variants_name(&e->variants, name);
-    snprintf(e->base.info.detail, sizeof e->base.info.detail, "%s, kernels %.53s", e->detail_base,
+    snprintf(e->base.info.detail, sizeof e->base.info.detail, "%.96s, kernels %.53s", e->detail_base,
              name);
 }
 
@@ -242,7 +207,7 @@ int psamp_engine_cuda_max_slots(const opt_checkpoint *ck, int32_t max_len,
     if (check_args(ck, 1, max_len, o, err)) return -1;
     CUDA_TRY(err, cudaSetDevice(o->device));
     CUDA_TRY(err, cudaMemGetInfo(&free_b, &total_b));
-    *slots = slots_that_fit(&ck->cfg, o->dtype == PSAMP_F32 ? 4 : 2, max_len, free_b);
+    *slots = cuda_plan_slots(&ck->cfg, o->dtype == PSAMP_F32 ? 4 : 2, max_len, free_b);
     return 0;
 }
 
@@ -261,15 +226,94 @@ int psamp_engine_cuda_create(const opt_checkpoint *ck, int32_t n_slots, int32_t 
     e->elem = o->dtype == PSAMP_F32 ? 4 : 2;
     e->device = o->device;
     e->head_dim = ck->cfg.hidden / ck->cfg.n_heads;
-    e->rows_cap = rows_capacity(n_slots, max_len);
+    e->rows_cap = cuda_plan_rows(n_slots, max_len);
     e->use_graphs = 1;
+    e->eos_ids[0] = ck->cfg.eos_id;
+    e->n_eos = 1;
     if (psamp_cuda_variants_from_env(&e->variants, err) || setup_device(e, err) ||
-        check_memory(e, n_slots, max_len, err) ||
+        cuda_plan_check(e, n_slots, max_len, err) ||
         cuda_weights_upload(e, ck, err) || alloc_state(e, n_slots, max_len, err) ||
+        alloc_io(e, n_slots, err) ||
         psamp_slots_init(&e->slots, "cuda engine", n_slots, max_len, ck->cfg.vocab_size,
                          ck->cfg.eos_id, err) ||
         cuda_buckets_init(e, err) || describe(e, err) ||
         (e->variants.overlap != PSAMP_CUDA_OVERLAP_OFF && cuda_overlap_init(e, err)))
+        goto fail;
+    *out = &e->base;
+    return 0;
+fail:
+    cuda_engine_destroy(&e->base);
+    return -1;
+}
+
+/* ---- Qwen2 / Llama / Phi-3 checkpoints: the same engine over engine_cuda_decoder.h -------- */
+
+static int check_decoder_args(const decoder_checkpoint *ck, int32_t n_slots, int32_t max_len,
+                              const psamp_cuda_options *o, psamp_err *err) {
+    if (check_sizes(n_slots, max_len, ck->cfg.max_positions, o, err) ||
+        cuda_decoder_engine_check(&ck->cfg, o->dtype, err))
+        return -1;
+    return check_device(o, err);
+}
+
+static int describe_decoder(cuda_engine *e, const decoder_config *c, psamp_err *err) {
+    struct cudaDeviceProp prop;
+    CUDA_TRY(err, cudaGetDeviceProperties(&prop, e->device));
+    psamp_engine_info *info = &e->base.info;
+    info->backend = "cuda";
+    snprintf(e->detail_base, sizeof e->detail_base, "%.15s %d layers, hidden %d, %d/%d heads, vocab %d, %s on %.30s (device %d)",
+             e->dec.model_type, c->n_layers, c->hidden, c->n_heads, c->n_kv_heads, c->vocab_size,
+             dtype_name(e->dtype), prop.name, e->device);
+    cuda_describe_variants(e);
+    info->vocab_size = c->vocab_size;
+    info->n_slots = e->slots.n_slots;
+    info->max_len = e->slots.max_len;
+    info->min_prompt = 1;
+    return 0;
+}
+
+int psamp_engine_cuda_decoder_max_slots(const decoder_checkpoint *ck, int32_t max_len,
+                                        const psamp_cuda_options *opts, int32_t *slots,
+                                        psamp_err *err) {
+    const psamp_cuda_options defaults = {PSAMP_F16, 0};
+    const psamp_cuda_options *o = opts ? opts : &defaults;
+    size_t free_b = 0, total_b = 0;
+    *slots = 0;
+    if (check_decoder_args(ck, 1, max_len, o, err)) return -1;
+    CUDA_TRY(err, cudaSetDevice(o->device));
+    CUDA_TRY(err, cudaMemGetInfo(&free_b, &total_b));
+    *slots = cuda_plan_decoder_slots(&ck->cfg, o->dtype, max_len, free_b);
+    return 0;
+}
+
+int psamp_engine_cuda_decoder_create(const decoder_checkpoint *ck, int32_t n_slots, int32_t max_len,
+                                     const psamp_cuda_options *opts, psamp_engine **out,
+                                     psamp_err *err) {
+    *out = NULL;
+    const psamp_cuda_options defaults = {PSAMP_F16, 0};
+    const psamp_cuda_options *o = opts ? opts : &defaults;
+    if (check_decoder_args(ck, n_slots, max_len, o, err)) return -1;
+    const decoder_config *c = &ck->cfg;
+    cuda_engine *e = calloc(1, sizeof *e);
+    if (!e) return psamp_fail(err, "cuda engine: out of host memory");
+    e->base.ops = &cuda_engine_ops;
+    e->dtype = o->dtype;
+    e->elem = o->dtype == PSAMP_F32 ? 4 : 2;
+    e->device = o->device;
+    e->head_dim = c->head_dim;
+    e->rows_cap = cuda_plan_rows(n_slots, max_len);
+    e->use_graphs = 1;
+    e->n_eos = c->n_eos < CUDA_MAX_EOS ? c->n_eos : CUDA_MAX_EOS;
+    for (int32_t i = 0; i < e->n_eos; i++) e->eos_ids[i] = c->eos_ids[i];
+    if (psamp_cuda_variants_from_env(&e->variants, err)) goto fail;
+    /* OPT's schedules: a decoder engine runs its one forward on the main lane */
+    e->variants.overlap = PSAMP_CUDA_OVERLAP_OFF;
+    e->variants.gemm_tune = PSAMP_CUDA_GEMM_TUNE_OFF;
+    if (setup_device(e, err) || cuda_plan_check_decoder(e, c, n_slots, max_len, err) ||
+        cuda_decoder_engine_init(e, ck, n_slots, max_len, err) || alloc_io(e, n_slots, err) ||
+        psamp_slots_init(&e->slots, "cuda engine", n_slots, max_len, c->vocab_size,
+                         e->n_eos > 0 ? e->eos_ids[0] : -1, err) ||
+        cuda_buckets_init(e, err) || describe_decoder(e, c, err))
         goto fail;
     *out = &e->base;
     return 0;
@@ -290,6 +334,9 @@ int psamp_engine_cuda_set_variants(psamp_engine *base, const psamp_cuda_variants
                           (int)v->norm, (int)v->sample, (int)v->kv, (int)v->ffn, (int)v->overlap,
                           (int)v->gemm_tune);
     cuda_engine *e = (cuda_engine *)base;
+    if (e->dec.fwd && v->overlap != PSAMP_CUDA_OVERLAP_OFF)
+        return psamp_fail(err, "cuda engine: the overlapping halves (PSAMP_OVERLAP) run OPT only, not %s",
+                          e->dec.model_type);
     if (v->overlap != PSAMP_CUDA_OVERLAP_OFF && cuda_overlap_init(e, err)) return -1;
     if (memcmp(&e->variants, v, sizeof *v) != 0) {
         e->variants = *v;
@@ -313,6 +360,9 @@ int psamp_engine_cuda_time_gemms(psamp_engine *base, int32_t rows, double *secon
     *seconds = 0.0;
     if (!base || base->ops != &cuda_engine_ops)
         return psamp_fail(err, "cuda engine: time_gemms on an engine that is not a cuda engine");
+    if (((cuda_engine *)base)->dec.fwd)
+        return psamp_fail(err, "cuda engine: time_gemms times OPT's GEMMs, not %s's",
+                          ((cuda_engine *)base)->dec.model_type);
     return cuda_time_gemms((cuda_engine *)base, rows, seconds, err);
 }
 

@@ -1,4 +1,5 @@
-/* The CUDA engine for OPT: host/engine/engine.h on an NVIDIA GPU.
+/* The CUDA engine for OPT (and Qwen2 / Llama / Phi-3, below): host/engine/engine.h on an
+ * NVIDIA GPU.
  *
  * Weights live on the device in fp16 or bf16 (or fp32), GEMMs run on cuBLAS with fp32
  * accumulation, and the KV cache of every slot sits on the device in the weight dtype,
@@ -13,6 +14,7 @@
 
 #include <stdint.h>
 
+#include "decoder_checkpoint.h"
 #include "engine.h"
 #include "engine_cuda_variants.h"
 #include "opt_checkpoint.h"
@@ -34,6 +36,21 @@ int psamp_cuda_device_count(void);
 int psamp_engine_cuda_create(const opt_checkpoint *ck, int32_t n_slots, int32_t max_len,
                              const psamp_cuda_options *opts, psamp_engine **out,
                              psamp_err *err);
+
+/* The same engine for a Qwen2 / Llama / Phi-3 checkpoint (ck may be closed afterwards): its
+ * forward pass is engine_cuda_decoder.h's (RMSNorm, fused RoPE and KV write, GQA attention,
+ * SwiGLU, cuBLAS GEMMs in the dtype with fp32 accumulation), behind the same slots, prefill,
+ * fork, batched step, on-device sampling and step graphs; a sampled token ends its sequence
+ * when it is any of config.json's eos_token_id(s); Phi-3 longrope switches factor sets per
+ * prefix as the CPU engine does (engine_cpu_decoder.h). The kernel variants do not apply
+ * but for sampling's (PSAMP_SAMPLE); the overlapping halves and tuned plans are OPT's only. */
+int psamp_engine_cuda_decoder_create(const decoder_checkpoint *ck, int32_t n_slots, int32_t max_len,
+                                     const psamp_cuda_options *opts, psamp_engine **out,
+                                     psamp_err *err);
+/* psamp_engine_cuda_max_slots for such a checkpoint. */
+int psamp_engine_cuda_decoder_max_slots(const decoder_checkpoint *ck, int32_t max_len,
+                                        const psamp_cuda_options *opts, int32_t *slots,
+                                        psamp_err *err);
 
 /* How many slots of max_len tokens an engine made now with these options would have room
  * for in the device's free memory (the count psamp_engine_cuda_create's out-of-memory error

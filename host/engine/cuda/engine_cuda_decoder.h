@@ -9,9 +9,10 @@
  * accumulation and fp32 outputs, the residual stream in fp32. Every CUDA and cuBLAS call is
  * checked; a failure names the call, the file and the line.
  *
- * Not here (the engine's part, not built yet): slots, prefill chunking, sampling, forks,
- * graphs, and Phi-3's longrope cache rebuild on crossing the original context (rows carry
- * the factor set the caller gives, as decoder_forward_cpu.c's rebuild does). */
+ * Not here (the engine's part: engine_cuda_decoder_setup.c and engine_cuda_decoder_rows.c):
+ * slots, prefill chunking, sampling, forks, graphs, and Phi-3's longrope cache rebuild on
+ * crossing the original context (rows carry the factor set the caller gives, as
+ * decoder_forward_cpu.c's rebuild does). */
 #ifndef PSAMP_ENGINE_CUDA_DECODER_H
 #define PSAMP_ENGINE_CUDA_DECODER_H
 
@@ -30,13 +31,14 @@ typedef struct {
     float *attn_norm, *mlp_norm;            /* fp32 [hidden] */
 } cuda_decoder_layer;
 
-typedef struct {
+typedef struct cuda_decoder {
     decoder_config cfg;
     psamp_dtype dtype;
     int32_t n_slots, max_len, max_rows;
     int32_t q_dim, kv_dim, qkv_dim;
     cudaStream_t stream;
     cublasHandle_t blas;
+    int borrowed;                           /* stream and blas are the caller's (not destroyed) */
     /* weights */
     cuda_decoder_layer *layers;
     void *embed, *lm_head;                  /* dtype [vocab, hidden]; lm_head == embed when tied */
@@ -86,7 +88,18 @@ size_t cuda_decoder_kv_bytes_per_slot(const decoder_config *c, psamp_dtype dtype
  * cuda_decoder_randomize. */
 int cuda_decoder_create(cuda_decoder *d, const decoder_config *c, psamp_dtype dtype, int32_t n_slots,
                         int32_t max_len, int32_t max_rows, psamp_err *err);
+/* The same on the caller's stream and cuBLAS handle (a CUDA engine's lane, whose fixed
+ * workspace lets its steps be captured into graphs); destroy leaves them to the caller. */
+int cuda_decoder_create_on(cuda_decoder *d, const decoder_config *c, psamp_dtype dtype, int32_t n_slots,
+                           int32_t max_len, int32_t max_rows, cudaStream_t stream, cublasHandle_t blas,
+                           psamp_err *err);
 void cuda_decoder_destroy(cuda_decoder *d);
+
+/* Device bytes cuda_decoder_create allocates for c in dtype: the part that does not grow with
+ * slots or rows (weights, RoPE tables), one slot's KV cache, and one row's buffers; an
+ * engine of n_slots and max_rows allocates fixed + n_slots * per_slot + max_rows * per_row. */
+void cuda_decoder_plan(const decoder_config *c, psamp_dtype dtype, int32_t max_len, size_t *fixed,
+                       size_t *per_slot, size_t *per_row);
 
 /* Copies ck's weights to the device in d's dtype (q rows and bias pre-scaled by head_dim^-0.5,
  * q|k|v and gate|up fused, as decoder_weights_cpu.c does). */
@@ -103,5 +116,11 @@ int cuda_decoder_randomize(cuda_decoder *d, uint64_t seed, psamp_err *err);
  * does not wait. */
 int cuda_decoder_forward(cuda_decoder *d, const psamp_k_row *rows, int32_t n, const uint8_t *sets,
                          int want_logits, psamp_err *err);
+
+/* The same pass over rows already in device memory (rows_dev[0..n), unchecked: the caller's
+ * rows are valid) with their factor sets already in d->row_sets[0..n): kernels and GEMMs only,
+ * no copy and no host work, so that a CUDA graph may capture it. */
+int cuda_decoder_forward_device(cuda_decoder *d, const psamp_k_row *rows_dev, int32_t n, int want_logits,
+                                psamp_err *err);
 
 #endif

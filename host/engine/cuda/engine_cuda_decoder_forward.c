@@ -43,8 +43,8 @@ void cuda_decoder_destroy(cuda_decoder *d) {
     if (!d) return;
     if (d->stream) (void)cudaStreamSynchronize(d->stream);
     for (int32_t i = 0; i < d->n_allocs; i++) (void)cudaFree(d->allocs[i]);
-    if (d->blas) (void)cublasDestroy(d->blas);
-    if (d->stream) (void)cudaStreamDestroy(d->stream);
+    if (d->blas && !d->borrowed) (void)cublasDestroy(d->blas);
+    if (d->stream && !d->borrowed) (void)cudaStreamDestroy(d->stream);
     (void)cudaGetLastError();
     free(d->allocs);
     free(d->layers);
@@ -70,9 +70,32 @@ static int upload_rope(cuda_decoder *d, psamp_err *err) {
     return 0;
 }
 
+void cuda_decoder_plan(const decoder_config *c, psamp_dtype dtype, int32_t max_len, size_t *fixed,
+                       size_t *per_slot, size_t *per_row) {
+    const size_t es = dtype_size(dtype), h = (size_t)c->hidden, ffn = (size_t)c->ffn_dim;
+    const size_t vocab = (size_t)c->vocab_size, hd = (size_t)c->head_dim;
+    const size_t q_dim = (size_t)c->n_heads * hd, qkv_dim = q_dim + 2 * (size_t)c->n_kv_heads * hd;
+    const size_t layer = qkv_dim * h * es + (c->qkv_bias ? qkv_dim * 4 : 0) + h * q_dim * es +
+                         3 * ffn * h * es + 2 * h * 4;
+    const size_t sets = c->rope.type == ROPE_LONGROPE ? 2 : 1;
+    *fixed = (size_t)c->n_layers * layer + vocab * h * es * (c->tie_word_embeddings ? 1 : 2) + h * 4 +
+             2 * sets * (size_t)max_len * (hd / 2) * sizeof(float);
+    *per_slot = cuda_decoder_kv_bytes_per_slot(c, dtype, max_len);
+    *per_row = sizeof(psamp_k_row) + 1 + h * 4 + h * es + qkv_dim * 4 + q_dim * 4 + q_dim * es +
+               2 * ffn * 4 + ffn * es + vocab * 4;
+}
+
 int cuda_decoder_create(cuda_decoder *d, const decoder_config *c, psamp_dtype dtype, int32_t n_slots,
                         int32_t max_len, int32_t max_rows, psamp_err *err) {
+    return cuda_decoder_create_on(d, c, dtype, n_slots, max_len, max_rows, NULL, NULL, err);
+}
+
+int cuda_decoder_create_on(cuda_decoder *d, const decoder_config *c, psamp_dtype dtype, int32_t n_slots,
+                           int32_t max_len, int32_t max_rows, cudaStream_t stream, cublasHandle_t blas,
+                           psamp_err *err) {
     memset(d, 0, sizeof *d);
+    if ((stream == NULL) != (blas == NULL))
+        return psamp_fail(err, "cuda decoder: give both a stream and a cuBLAS handle, or neither");
     if (dtype != PSAMP_F32 && dtype != PSAMP_F16 && dtype != PSAMP_BF16)
         return psamp_fail(err, "cuda decoder: dtype must be fp32, fp16 or bf16");
     if (n_slots < 1 || max_len < 2 || max_rows < 1)
@@ -98,7 +121,11 @@ int cuda_decoder_create(cuda_decoder *d, const decoder_config *c, psamp_dtype dt
         }                                                                                     \
     } while (0)
 #define ALLOC(ptr, bytes, what) TRY(cuda_decoder_alloc(d, (void **)&(ptr), (bytes), (what), err))
-    {
+    if (stream) {
+        d->stream = stream;
+        d->blas = blas;
+        d->borrowed = 1;
+    } else {
         cudaError_t rc = cudaStreamCreateWithFlags(&d->stream, cudaStreamNonBlocking);
         if (rc != cudaSuccess) {
             cuda_decoder_destroy(d);
@@ -156,7 +183,7 @@ static int linear(cuda_decoder *d, const void *x, const void *w, float *y, int32
     return 0;
 }
 
-static int layer(cuda_decoder *d, int32_t l, int32_t n, psamp_err *err) {
+static int layer(cuda_decoder *d, const psamp_k_row *rows, int32_t l, int32_t n, psamp_err *err) {
     const decoder_config *c = &d->cfg;
     const cuda_decoder_layer *L = &d->layers[l];
     const int32_t h = c->hidden, ffn = c->ffn_dim;
@@ -166,9 +193,9 @@ static int layer(cuda_decoder *d, int32_t l, int32_t n, psamp_err *err) {
     if (linear(d, d->xn, L->qkv_w, d->qkv, n, d->qkv_dim, h, 0.0f, err) != 0) return -1;
     /* q's rows and bias carry head_dim^-0.5 already (q_scale 1) */
     DEC_CUDA(psamp_k_decoder_rope_append(d->qkv, L->qkv_b, d->rope_cos, d->rope_sin, d->row_sets, d->q, k_l, v_l,
-                                         d->rows, n, c->n_heads, c->n_kv_heads, c->head_dim, d->max_len, 1.0f,
+                                         rows, n, c->n_heads, c->n_kv_heads, c->head_dim, d->max_len, 1.0f,
                                          d->dtype, d->stream));
-    DEC_CUDA(psamp_k_decoder_attention(d->q, k_l, v_l, d->attn, d->rows, n, c->n_heads, c->n_kv_heads, c->head_dim,
+    DEC_CUDA(psamp_k_decoder_attention(d->q, k_l, v_l, d->attn, rows, n, c->n_heads, c->n_kv_heads, c->head_dim,
                                        d->max_len, d->dtype, d->stream));
     if (linear(d, d->attn, L->o_w, d->x, n, h, d->q_dim, 1.0f, err) != 0) return -1;
     DEC_CUDA(psamp_k_rmsnorm(d->x, L->mlp_norm, d->xn, n, h, (float)c->rms_eps, d->dtype, d->stream));
@@ -192,9 +219,16 @@ int cuda_decoder_forward(cuda_decoder *d, const psamp_k_row *rows, int32_t n, co
     }
     DEC_CUDA(cudaMemcpyAsync(d->rows, rows, (size_t)n * sizeof *rows, cudaMemcpyHostToDevice, d->stream));
     DEC_CUDA(cudaMemcpyAsync(d->row_sets, d->sets_host, (size_t)n, cudaMemcpyHostToDevice, d->stream));
-    DEC_CUDA(psamp_k_decoder_embed(d->x, d->rows, n, d->embed, c->hidden, d->dtype, d->stream));
+    return cuda_decoder_forward_device(d, d->rows, n, want_logits, err);
+}
+
+int cuda_decoder_forward_device(cuda_decoder *d, const psamp_k_row *rows_dev, int32_t n, int want_logits,
+                                psamp_err *err) {
+    const decoder_config *c = &d->cfg;
+    if (n < 1 || n > d->max_rows) return psamp_fail(err, "cuda decoder: %d rows (1..%d)", n, d->max_rows);
+    DEC_CUDA(psamp_k_decoder_embed(d->x, rows_dev, n, d->embed, c->hidden, d->dtype, d->stream));
     for (int32_t l = 0; l < c->n_layers; l++)
-        if (layer(d, l, n, err) != 0) return -1;
+        if (layer(d, rows_dev, l, n, err) != 0) return -1;
     if (!want_logits) return 0;
     DEC_CUDA(psamp_k_rmsnorm(d->x, d->final_norm, d->xn, n, c->hidden, (float)c->rms_eps, d->dtype, d->stream));
     return linear(d, d->xn, d->lm_head, d->logits, n, c->vocab_size, c->hidden, 0.0f, err);

@@ -1,6 +1,7 @@
 /* One OPT forward pass on the GPU over a batch of rows (host/engine/engine.h's tokens, each of its
  * own slot at its own position), enqueued without synchronising, so that a step can be
- * captured into a CUDA graph. With engine_cuda_gemm.c, the only caller of kernels/.
+ * captured into a CUDA graph. With engine_cuda_gemm.c, OPT's only caller of kernels/ (the
+ * decoders' forward is engine_cuda_decoder_forward.c).
  *
  * Buffers (engine_cuda_state.h), per batch from its first row: x is the fp32 residual
  * stream; h holds every GEMM's input in the weight dtype (layer-norm output, attention

@@ -5,10 +5,15 @@
  * the graph of a batch-size bucket is captured after that bucket's first step, which runs
  * eagerly so that every kernel and cuBLAS heuristic is loaded before capture (and the GEMM
  * plans are tuned, PSAMP_GEMM_TUNE=on). Prefill chunks never tune: they use a step's plan of
- * the same row count where one exists, else the untuned path. */
+ * the same row count where one exists, else the untuned path.
+ * The model's forward is chosen here: OPT's (engine_cuda_forward.c, or its overlapping halves)
+ * or, in an engine made for a Qwen2 / Llama / Phi-3 checkpoint (e->dec.fwd set), the decoder
+ * forward (engine_cuda_decoder_rows.c), whose host work (RoPE factor sets, longrope rebuilds)
+ * runs before the step's graph. */
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine_cuda_decoder_rows.h"
 #include "engine_cuda_forward.h"
 #include "engine_cuda_ops.h"
 #include "engine_cuda_overlap.h"
@@ -72,6 +77,7 @@ static cuda_bucket *bucket_for(cuda_engine *e, int32_t n) {
 /* A step's forward pass of n rows with logits: two overlapping halves where the variants
  * ask for them (engine_cuda_overlap.c), else the one-stream pass (engine_cuda_forward.c). */
 static int step_forward(cuda_engine *e, int32_t n, psamp_err *err) {
+    if (e->dec.fwd) return cuda_decoder_run(e, n, 1, err);
     if (cuda_overlap_applies(e, n)) return cuda_overlap_forward(e, n, err);
     return cuda_forward(e, n, 1, 1, err);
 }
@@ -110,8 +116,9 @@ int cuda_prefill(psamp_engine *base, int32_t slot, const int32_t *tokens, int32_
     /* The slot's KV is rewritten from position 0: until done it holds nothing valid. */
     e->slots.length[slot] = 0;
     /* Rows are positions 0..n-2 (the last token stays pending), a chunk at a time. */
-    for (int32_t start = 0; start < n - 1; start += e->rows_cap) {
-        const int32_t rows = n - 1 - start < e->rows_cap ? n - 1 - start : e->rows_cap;
+    for (int32_t start = 0, rows = 0; start < n - 1; start += rows) {
+        rows = n - 1 - start < e->rows_cap ? n - 1 - start : e->rows_cap;
+        if (e->dec.fwd) rows = cuda_decoder_chunk_rows(e, start, rows);
         for (int32_t r = 0; r < rows; r++) {
             psamp_k_row *row = &e->rows_host[r];
             memset(row, 0, sizeof *row);
@@ -123,7 +130,10 @@ int cuda_prefill(psamp_engine *base, int32_t slot, const int32_t *tokens, int32_
         }
         CUDA_TRY(err, cudaMemcpyAsync(e->d.rows, e->rows_host, (size_t)rows * sizeof(psamp_k_row),
                                       cudaMemcpyHostToDevice, e->stream));
-        if (cuda_forward(e, rows, logp != NULL, 0, err)) return -1;
+        if (e->dec.fwd ? cuda_decoder_prepare(e, rows, slot, tokens, err) ||
+                             cuda_decoder_run(e, rows, logp != NULL, err)
+                       : cuda_forward(e, rows, logp != NULL, 0, err))
+            return -1;
         if (logp)
             CUDA_TRY(err, cudaMemcpyAsync(e->results_host, e->d.results,
                                           (size_t)rows * sizeof(psamp_k_result),
@@ -154,7 +164,9 @@ int cuda_fork(psamp_engine *base, const psamp_fork_request *forks, int32_t n, ps
         CUDA_TRY(err, cudaSetDevice(e->device));
         CUDA_TRY(err, cudaMemcpyAsync(e->d.forks, e->forks_host, (size_t)copies * 3 * sizeof(int32_t),
                                       cudaMemcpyHostToDevice, e->stream));
-        if (cuda_forward_forks(e, copies, max_pos, err)) return -1;
+        if (e->dec.fwd ? cuda_decoder_forks(e, forks, n, copies, max_pos, err)
+                       : cuda_forward_forks(e, copies, max_pos, err))
+            return -1;
         CUDA_TRY(err, cudaStreamSynchronize(e->stream));
     }
     psamp_slots_apply_forks(&e->slots, forks, n);
@@ -196,6 +208,7 @@ int cuda_step(psamp_engine *base, const psamp_step_request *reqs, int32_t n,
     stage_step_rows(e, reqs, n, rows);
     CUDA_TRY(err, cudaMemcpyAsync(e->d.rows, e->rows_host, (size_t)rows * sizeof(psamp_k_row),
                                   cudaMemcpyHostToDevice, e->stream));
+    if (e->dec.fwd && cuda_decoder_prepare(e, rows, -1, NULL, err)) return -1;
     if (b && b->exec) {
         CUDA_TRY(err, cudaGraphLaunch(b->exec, e->stream));
     } else {
@@ -217,6 +230,7 @@ int cuda_step(psamp_engine *base, const psamp_step_request *reqs, int32_t n,
         out[i].logp = r->logp;
         out[i].logq = r->logq;
         out[i].ended = psamp_slots_append(&e->slots, reqs[i].slot, r->token);
+        for (int32_t k = 1; k < e->n_eos; k++) out[i].ended |= r->token == e->eos_ids[k];
     }
     return 0;
 }

@@ -144,9 +144,27 @@ typedef struct {
     int ready;                 /* all of the above made (once an overlap variant is chosen) */
 } cuda_overlap;
 
+/* The Qwen2 / Llama / Phi-3 forward pass (engine_cuda_decoder.h). */
+struct cuda_decoder;
+
+/* Most EOS ids a model may name (Llama-3 lists three). */
+#define CUDA_MAX_EOS 8
+
+/* What an engine for a Qwen2 / Llama / Phi-3 checkpoint adds (engine_cuda_decoder_setup.c):
+ * its forward pass, which runs on the engine's main lane and reads the rows from d.rows, and
+ * Phi-3 longrope's bookkeeping (engine_cuda_decoder_rows.c). fwd is NULL in an OPT engine. */
+typedef struct {
+    struct cuda_decoder *fwd;
+    uint8_t *slot_set;        /* [n_slots] the RoPE factor set each slot's cached keys carry */
+    uint8_t *sets_host;       /* pinned [rows_cap]: the batch's factor sets, staged */
+    psamp_k_row *rebuild;     /* [rows_cap] host: a chunk of a longrope cache rebuild */
+    uint8_t *rebuild_sets;    /* [rows_cap] */
+    char model_type[16];      /* "qwen2", "llama", "phi3" */
+} cuda_decoder_part;
+
 typedef struct {
     psamp_engine base;
-    opt_config cfg;
+    opt_config cfg;           /* OPT's config; zero in a decoder engine (see dec) */
     psamp_dtype dtype;
     size_t elem;              /* bytes per dtype element */
     int device;
@@ -175,7 +193,10 @@ typedef struct {
     cuda_bucket *buckets;
     int32_t n_buckets;
     psamp_slot_table slots;
-    char detail_base[96];     /* info.detail before the variants' name */
+    int32_t eos_ids[CUDA_MAX_EOS]; /* a sampled one ends its sequence (eos_ids[0] is slots') */
+    int32_t n_eos;
+    cuda_decoder_part dec;    /* Qwen2 / Llama / Phi-3 only (dec.fwd NULL for OPT) */
+    char detail_base[160];    /* info.detail before the variants' name */
     void **allocs;            /* every device allocation, freed by destroy */
     int32_t n_allocs, cap_allocs;
 } cuda_engine;
