@@ -20,7 +20,7 @@ case "$size" in
 esac
 configs=$root/experiments/arith/$size
 out=${2:-$root/out/arith-$size}
-psamp=$root/build/psamp
+psamp=${PSAMP:-$root/build/psamp}  # PSAMP names another binary
 [ -x "$psamp" ] || { echo "run.sh: $psamp is not built (cmake -S . -B build && cmake --build build)" >&2; exit 1; }
 if [ "$size" = gpu ]; then
   hardware=${PSAMP_HARDWARE:-$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -n 1)}
