@@ -367,7 +367,7 @@ static void test_configs(psamp_test_state *t) {
     experiment_config_free(&c);
 
     const char *bad[][2] = {
-        {"{\"model\": \"m\", \"bogus\": 1}", "c.json: unknown key 'bogus' (known: model, worlds, tasks, prompt_template, samples, k,"},
+        {"{\"model\": \"m\", \"bogus\": 1}", "c.json: unknown key 'bogus' (known: model, worlds, tasks, max_tasks, prompt_template, samples, k,"},
         {"{\"samples\": 0}", "c.json: samples: 0 must be >= 1"},
         {"{\"samples\": 2.5}", "c.json: samples: 2.5 is not an integer"},
         {"{\"samples\": \"8\"}", "c.json: samples must be a number"},
