@@ -25,7 +25,7 @@ if(CUDAToolkit_FOUND)
     ${CMAKE_SOURCE_DIR}/kernels ${CMAKE_CURRENT_SOURCE_DIR}/cuda_mock
     ${CMAKE_CURRENT_SOURCE_DIR}/cuda_emu)
   target_include_directories(psamp_cuda_emu SYSTEM PUBLIC ${CUDAToolkit_INCLUDE_DIRS})
-  target_compile_definitions(psamp_cuda_emu PRIVATE PSAMP_KERNEL_EMU PSAMP_MOCK_EMULATED_KERNELS)
+  target_compile_definitions(psamp_cuda_emu PRIVATE PSAMP_KERNEL_EMU PSAMP_MOCK_EMULATED_KERNELS EMBED_CHUNK_ROWS=37)
   target_compile_options(psamp_cuda_emu PRIVATE $<$<COMPILE_LANGUAGE:C>:${PSAMP_C_WARNINGS}>
     $<$<COMPILE_LANGUAGE:CXX>:${PSAMP_CXX_WARNINGS}>)
   target_link_libraries(psamp_cuda_emu PUBLIC psamp_portable)

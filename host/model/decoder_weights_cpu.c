@@ -22,6 +22,7 @@ static void put(float *dst, const psamp_tensor *t) {
     if (dst) psamp_tensor_to_f32(t, dst);
 }
 
+/* Lays out one layer in the arena and, when filling, converts L into it (L unused while counting). */
 static void convert_layer(arena_cursor *a, const decoder_config *c, const decoder_layer *L, decoder_layer_f32 *out) {
     const size_t h = (size_t)c->hidden, hd = (size_t)c->head_dim, ffn = (size_t)c->ffn_dim;
     const size_t q = (size_t)c->n_heads * hd, kv = (size_t)c->n_kv_heads * hd;
@@ -68,6 +69,18 @@ static void convert_all(arena_cursor *a, const decoder_checkpoint *ck, decoder_w
     put(w->final_norm, &ck->final_norm);
     if (!c->tie_word_embeddings) put(w->lm_head, &ck->lm_head);
     for (int32_t i = 0; i < c->n_layers; i++) convert_layer(a, c, &ck->layers[i], &w->layers[i]);
+}
+
+size_t decoder_layer_f32_floats(const decoder_config *c) {
+    arena_cursor count = {NULL, 0};
+    decoder_layer_f32 unused;
+    convert_layer(&count, c, NULL, &unused);
+    return count.used;
+}
+
+void decoder_layer_f32_convert(const decoder_config *c, const decoder_layer *layer, float *buf, decoder_layer_f32 *out) {
+    arena_cursor fill = {buf, 0};
+    convert_layer(&fill, c, layer, out);
 }
 
 void decoder_weights_f32_free(decoder_weights_f32 *w) {

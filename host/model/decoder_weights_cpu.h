@@ -29,4 +29,10 @@ typedef struct {
 int decoder_weights_f32_load(decoder_weights_f32 *w, const decoder_checkpoint *ck, psamp_err *err);
 void decoder_weights_f32_free(decoder_weights_f32 *w);
 
+/* One layer at a time, for engines that copy the weights elsewhere and should not hold the
+ * whole fp32 model on the host: the floats one layer takes, and that layer converted into
+ * buf (which must hold decoder_layer_f32_floats(c) floats; out's pointers point into it). */
+size_t decoder_layer_f32_floats(const decoder_config *c);
+void decoder_layer_f32_convert(const decoder_config *c, const decoder_layer *layer, float *buf, decoder_layer_f32 *out);
+
 #endif
