@@ -172,6 +172,67 @@ static void check_index_errors(psamp_test_state *t, const char *dir) {
     CHECK(t, rc == -1 && strstr(err.msg, "model.safetensors.index.json") != NULL, "no weights at all: '%s'", err.msg);
 }
 
+/* generation_config.json: its eos_token_id replaces config.json's (as generate() does); absent,
+ * null or no file keeps config.json's; a bad one is refused naming the file and the field. */
+static void check_generation_config(psamp_test_state *t, const char *dir) {
+    char path[4096];
+    decoder_config c;
+    psamp_err err = {{0}};
+    expect_accept(t, dir, "qwen2-tiny-gqa", "{}", &c);
+    test_path(path, dir, "generation_config.json");
+    CHECK(t, hf_generation_config_load(&c, path, &err) == 0 && c.n_eos == 1 && c.eos_ids[0] == 1000,
+          "no generation_config.json: config.json's eos stays (%s)", err.msg);
+    test_write_text(path, "{\"eos_token_id\": [1001, 1005, 1000], \"do_sample\": true}");
+    CHECK(t, hf_generation_config_load(&c, path, &err) == 0 && c.n_eos == 3 && c.eos_ids[0] == 1001 &&
+                 c.eos_ids[1] == 1005 && c.eos_ids[2] == 1000,
+          "generation_config.json's eos list replaces config.json's (%s)", err.msg);
+    expect_accept(t, dir, "qwen2-tiny-gqa", "{}", &c);
+    test_write_text(path, "{\"eos_token_id\": null, \"bos_token_id\": 1000}");
+    CHECK(t, hf_generation_config_load(&c, path, &err) == 0 && c.n_eos == 1 && c.eos_ids[0] == 1000,
+          "null eos in generation_config.json keeps config.json's (%s)", err.msg);
+    const char *bad[][2] = {{"{\"eos_token_id\": 4096}", "eos_token_id"},
+                            {"{\"eos_token_id\": [1001, \"x\"]}", "eos_token_id"},
+                            {"{\"eos_token_id\": 1.5}", "eos_token_id"},
+                            {"[1001]", "not a JSON object"},
+                            {"{\"eos_token_id\": ", "malformed JSON"}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        expect_accept(t, dir, "qwen2-tiny-gqa", "{}", &c);
+        test_write_text(path, bad[i][0]);
+        err.msg[0] = '\0';
+        int rc = hf_generation_config_load(&c, path, &err);
+        CHECK(t, rc == -1 && strstr(err.msg, bad[i][1]) && strstr(err.msg, "generation_config.json") &&
+                     !strchr(err.msg, '\n') && c.n_eos == 1 && c.eos_ids[0] == 1000,
+              "generation_config.json %s: rc %d, '%s' (config unchanged?)", bad[i][0], rc, err.msg);
+    }
+    remove(path);
+}
+
+/* The checkpoint loader applies generation_config.json: a copy of the qwen2 fixture whose
+ * generation config lists two ids ends sequences at both. */
+static void check_generation_config_open(psamp_test_state *t, const char *dir) {
+    char path[4096], src[512];
+    size_t len;
+    const char *files[] = {"config.json", "model.safetensors"};
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(src, sizeof src, "%s/qwen2-tiny-gqa/%s", PSAMP_FIXTURES, files[i]);
+        char *bytes = psamp_test_read_file(src, &len);
+        test_write_bytes(test_path(path, dir, files[i]), bytes, len);
+        free(bytes);
+    }
+    test_write_text(test_path(path, dir, "generation_config.json"), "{\"eos_token_id\": [1000, 7]}");
+    decoder_checkpoint ck;
+    psamp_err err = {{0}};
+    int rc = decoder_checkpoint_open(&ck, dir, &err);
+    CHECK(t, rc == 0 && ck.cfg.n_eos == 2 && ck.cfg.eos_ids[0] == 1000 && ck.cfg.eos_ids[1] == 7,
+          "checkpoint with generation_config.json: rc %d, %d eos ids (%s)", rc, rc == 0 ? ck.cfg.n_eos : -1, err.msg);
+    if (rc == 0) decoder_checkpoint_close(&ck);
+    test_write_text(test_path(path, dir, "generation_config.json"), "{\"eos_token_id\": [1000, 99999]}");
+    rc = decoder_checkpoint_open(&ck, dir, &err);
+    CHECK(t, rc == -1 && strstr(err.msg, "generation_config.json") && strstr(err.msg, "eos_token_id"),
+          "bad generation_config.json refused at open: '%s'", err.msg);
+    printf("  refused: %s\n", err.msg);
+}
+
 int main(void) {
     psamp_test_state t = {0, 0};
     char *dir = test_dir_create();
@@ -181,6 +242,10 @@ int main(void) {
     }
     check_fixture_configs(&t, dir);
     check_refusals(&t, dir);
+    check_generation_config(&t, dir);
+    test_dir_remove(dir);
+    dir = test_dir_create();
+    check_generation_config_open(&t, dir);
     test_dir_remove(dir);
     dir = test_dir_create();
     check_index_errors(&t, dir);

@@ -77,6 +77,9 @@ int decoder_checkpoint_open(decoder_checkpoint *ck, const char *dir, psamp_err *
     if (snprintf(path, sizeof path, "%s/config.json", dir) >= (int)sizeof path)
         return psamp_fail(err, "%s: checkpoint path too long", dir);
     if (hf_config_load(&ck->cfg, path, err) != 0) return -1;
+    if (snprintf(path, sizeof path, "%s/generation_config.json", dir) >= (int)sizeof path)
+        return psamp_fail(err, "%s: checkpoint path too long", dir);
+    if (hf_generation_config_load(&ck->cfg, path, err) != 0) return -1;
     const decoder_config *c = &ck->cfg;
     psamp_st_set *set = calloc(1, sizeof *set);
     ck->layers = calloc((size_t)c->n_layers, sizeof *ck->layers);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "file_read.h"
 
@@ -302,21 +303,41 @@ static int read_fields(const cJSON *root, const char *path, decoder_config *c, p
     return read_rope(root, path, c, err) || check_unsupported(root, path, c, err) ? -1 : 0;
 }
 
-int hf_config_load(decoder_config *cfg, const char *path, psamp_err *err) {
-    memset(cfg, 0, sizeof *cfg);
+/* The JSON object in the file at path (NULL with err filled otherwise). */
+static cJSON *read_object(const char *path, psamp_err *err) {
     char *text;
     size_t len;
-    if (psamp_read_file(path, CONFIG_MAX_BYTES, NULL, &text, &len, err) != 0) return -1;
+    if (psamp_read_file(path, CONFIG_MAX_BYTES, NULL, &text, &len, err) != 0) return NULL;
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
-    int rc;
     if (!root)
-        rc = psamp_fail(err, "%s: malformed JSON (near byte %lld)", path, (long long)(end ? end - text : 0));
-    else if (!cJSON_IsObject(root))
-        rc = psamp_fail(err, "%s: not a JSON object", path);
-    else
-        rc = read_fields(root, path, cfg, err);
-    cJSON_Delete(root);
+        psamp_fail(err, "%s: malformed JSON (near byte %lld)", path, (long long)(end ? end - text : 0));
+    else if (!cJSON_IsObject(root)) {
+        psamp_fail(err, "%s: not a JSON object", path);
+        cJSON_Delete(root);
+        root = NULL;
+    }
     free(text);
+    return root;
+}
+
+int hf_config_load(decoder_config *cfg, const char *path, psamp_err *err) {
+    memset(cfg, 0, sizeof *cfg);
+    cJSON *root = read_object(path, err);
+    int rc = root ? read_fields(root, path, cfg, err) : -1;
+    cJSON_Delete(root);
+    return rc;
+}
+
+int hf_generation_config_load(decoder_config *cfg, const char *path, psamp_err *err) {
+    struct stat st;
+    if (stat(path, &st) != 0) return 0;
+    cJSON *root = read_object(path, err);
+    if (!root) return -1;
+    decoder_config gen = *cfg;
+    int rc = is_present(field(root, "eos_token_id")) ? read_eos(root, path, &gen, err) : 0;
+    if (rc == 0) rc = hf_config_check(&gen, path, err);
+    if (rc == 0) *cfg = gen;
+    cJSON_Delete(root);
     return rc;
 }

@@ -56,6 +56,12 @@ typedef struct {
 /* Fills cfg from the JSON file at path. */
 int hf_config_load(decoder_config *cfg, const char *path, psamp_err *err);
 
+/* generation_config.json at path, when that file exists: its eos_token_id (a number or a list)
+ * replaces config.json's, as transformers' generate() uses it (Phi-3.5-mini-instruct ends turns
+ * with <|end|>, listed only there). Absent or null there: config.json's ids stay. A missing file
+ * is no error; a malformed one is, naming the file and the field. */
+int hf_generation_config_load(decoder_config *cfg, const char *path, psamp_err *err);
+
 /* Whether model_type names an architecture hf_config_load reads. */
 int hf_config_is_decoder_type(const char *model_type);
 
