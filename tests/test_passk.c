@@ -295,6 +295,13 @@ static void test_method_specs(psamp_test_state *t) {
     CHECK(t, method_spec_config(&m, 8, 1, 0, &cfg, &err) == -1 && strstr(err.msg, "method 'big'") &&
                  strstr(err.msg, "block-size 9 is larger"),
           "block size > T names the method: %s", err.msg);
+    err.msg[0] = '\0';
+    method_spec_from_text("power:blocks=9,label=many", &m, &err);
+    CHECK(t, method_spec_config(&m, 8, 1, 0, &cfg, &err) == -1 && strstr(err.msg, "method 'many'") &&
+                 strstr(err.msg, "blocks"),
+          "blocks given > T is refused, not shrunk: %s", err.msg);
+    method_spec_from_text("power:blocks=8,label=fits", &m, &err);
+    CHECK(t, method_spec_config(&m, 8, 1, 0, &cfg, &err) == 0 && cfg.n_blocks == 8, "blocks = T kept: %s", err.msg);
 
     cJSON *arr = cJSON_Parse("[{\"method\":\"power\",\"alpha\":3,\"block_size\":2},{\"method\":\"temp\",\"label\":\"t\"}]");
     CHECK(t, method_list_from_json(arr, "c.json: methods", &l, &err) == 0 && l.n == 2 && l.items[0].cfg.alpha == 3 &&

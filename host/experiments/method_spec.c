@@ -77,6 +77,7 @@ static int set_number(method_spec *m, const spec_key *k, double v, const char *w
     if (strcmp(k->name, "mcmc_steps") != 0 && v < 1)
         return psamp_fail(err, "%s: %s must be positive (got %g)", where, k->name, v);
     *int_field(&m->cfg, k->name) = (int32_t)v;
+    if (strcmp(k->name, "blocks") == 0) m->blocks_given = 1;
     return 0;
 }
 
@@ -222,8 +223,8 @@ int method_spec_config(const method_spec *m, int32_t max_new_tokens, int32_t n_c
     out->n_chains = n_chains;
     out->seed = seed;
     out->first_chain = 0;
-    /* As psamp generate: the default 4 blocks shrink to fit a short T. */
-    if (out->block_size == 0 && out->n_blocks > max_new_tokens) out->n_blocks = max_new_tokens;
+    /* As psamp generate: the default 4 blocks shrink to fit a short T; blocks given are kept. */
+    if (out->block_size == 0 && out->n_blocks > max_new_tokens && !m->blocks_given) out->n_blocks = max_new_tokens;
     if (psamp_sampler_validate(out, err) != 0) return psamp_fail_context(err, "method '%s'", m->label);
     return 0;
 }

@@ -28,6 +28,7 @@ struct cJSON;
 typedef struct {
     char label[METHOD_LABEL_MAX];
     psamp_sampler_config cfg; /* max_new_tokens, n_chains and seed are set per run */
+    int32_t blocks_given;     /* "blocks" was given: checked as is, never shrunk to fit T */
 } method_spec;
 
 typedef struct {
