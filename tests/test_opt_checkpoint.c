@@ -144,8 +144,9 @@ static void check_config_errors(psamp_test_state *t, const char *dir) {
     opt_test_write_config(dir, &c, "\"activation_function\": \"relu\\u0000gelu\"", NULL);
     expect_error(t, dir, "NUL in a value", "config.json", "U+0000");
     /* Another architecture's config is refused by name, not read as OPT. */
-    opt_test_write_config(dir, &c, "\"model_type\": \"llama\"", NULL);
-    expect_error(t, dir, "model_type llama", "field 'model_type' is 'llama'", "supported: \"opt\"");
+    opt_test_write_config(dir, &c, "\"model_type\": \"gpt2\"", NULL);
+    expect_error(t, dir, "model_type gpt2", "field 'model_type' is 'gpt2'",
+                 "supported: \"opt\", \"qwen2\", \"llama\", \"phi3\"");
     opt_test_write_config(dir, &c, "\"model_type\": 7", NULL);
     expect_error(t, dir, "model_type not a string", "'model_type' is not a string", "supported");
     opt_test_write_config(dir, &c, "\"model_type\": \"opt\"", NULL);

@@ -275,7 +275,7 @@ int hf_config_check(const decoder_config *c, const char *where, psamp_err *err) 
 static int read_fields(const cJSON *root, const char *path, decoder_config *c, psamp_err *err) {
     const cJSON *mt = field(root, "model_type");
     if (!cJSON_IsString(mt) || !hf_config_is_decoder_type(mt->valuestring))
-        return psamp_fail(err, "%s: field 'model_type' must be \"qwen2\", \"llama\" or \"phi3\"", path);
+        return psamp_fail(err, "%s: field 'model_type' must be one of " HF_CONFIG_DECODER_TYPES, path);
     c->arch = strcmp(mt->valuestring, "qwen2") == 0 ? DECODER_QWEN2
               : strcmp(mt->valuestring, "llama") == 0 ? DECODER_LLAMA : DECODER_PHI3;
     c->model_type = c->arch == DECODER_QWEN2 ? "qwen2" : c->arch == DECODER_LLAMA ? "llama" : "phi3";

@@ -62,6 +62,9 @@ int hf_config_load(decoder_config *cfg, const char *path, psamp_err *err);
  * is no error; a malformed one is, naming the file and the field. */
 int hf_generation_config_load(decoder_config *cfg, const char *path, psamp_err *err);
 
+/* The model_type values hf_config_load reads, as error messages list them. */
+#define HF_CONFIG_DECODER_TYPES "\"qwen2\", \"llama\", \"phi3\""
+
 /* Whether model_type names an architecture hf_config_load reads. */
 int hf_config_is_decoder_type(const char *model_type);
 

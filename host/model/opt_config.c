@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hf_config.h"
 #include "file_read.h"
 #include "json_check.h"
 
@@ -99,8 +100,9 @@ static int read_bool(const cJSON *root, const char *path, const char *key, int32
     return 0;
 }
 
-/* The config.json model_type values psamp loads: the one list to extend with a new
- * architecture. A config without model_type (hand-written) is read as OPT. */
+/* The config.json model_type values this loader reads. A config without model_type
+ * (hand-written) is read as OPT; the decoder architectures have their own loader
+ * (hf_config.h), and the refusal lists them too, since psamp loads those as well. */
 static const char *const SUPPORTED_MODEL_TYPES[] = {"opt"};
 
 static int check_model_type(const cJSON *root, const char *path, psamp_err *err) {
@@ -113,7 +115,7 @@ static int check_model_type(const cJSON *root, const char *path, psamp_err *err)
     for (size_t i = 0, at = 0; i < n && at < sizeof supported; i++)
         at += (size_t)snprintf(supported + at, sizeof supported - at, "%s\"%s\"", i ? ", " : "",
                                SUPPORTED_MODEL_TYPES[i]);
-    return psamp_fail(err, "%s: field 'model_type' is %s; supported: %s", path,
+    return psamp_fail(err, "%s: field 'model_type' is %s; supported: %s, " HF_CONFIG_DECODER_TYPES, path,
                       cJSON_IsString(v) ? psamp_quote(q, sizeof q, v->valuestring) : "not a string",
                       supported);
 }
