@@ -30,10 +30,17 @@ done
 
 # h2 lists generate's run options less the outputs it refuses or has no use for.
 expect_ok h2 --help
-for o in --trace --samples-out --json; do
+for o in --trace --samples-out --json --temperature --best-of; do
   checks=$((checks + 1))
-  ! grep -q -- "^  $o " "$tmp/out" || fail "psamp h2 --help lists $o, which h2 does not take"
+  ! grep -q -- "^  $o " "$tmp/out" || fail "psamp h2 --help lists $o, which h2 does not take or use"
 done
+# ... and only the methods h2 takes (those that make MH steps).
+for m in greedy temp bestofn; do
+  checks=$((checks + 1))
+  ! grep -q -- "^  $m  " "$tmp/out" || fail "psamp h2 --help lists method $m, which h2 refuses"
+done
+checks=$((checks + 1))
+grep -q -- "--method NAME  *power | maxswap" "$tmp/out" || fail "psamp h2 --help: --method should list power | maxswap"
 for o in --model --alpha --mcmc-steps --from-trace --bins; do
   checks=$((checks + 1))
   grep -q -- "^  $o " "$tmp/out" || fail "psamp h2 --help lacks $o"

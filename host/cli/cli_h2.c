@@ -221,10 +221,11 @@ int cli_cmd_h2(int argc, char **argv) {
     cli_run_options o;
     if (help) {
         printf(H2_HELP, H2_SUMMARY);
-        /* h2 writes its own report: generate's outputs are not among its options */
+        /* h2 writes its own report (generate's outputs are not among its options) and
+         * tracks MH steps (only power and maxswap make them). */
         static const char *const not_h2[] = {"samples-out", "trace", "json"};
-        printf("run options (those of psamp generate):\n");
-        cli_run_print_options(stdout, not_h2, 3);
+        printf("run options (those of psamp generate that h2 uses):\n");
+        cli_run_print_options(stdout, not_h2, 3, 1);
         free(rest);
         return 0;
     }

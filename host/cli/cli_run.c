@@ -9,17 +9,21 @@
 #include "model_opt.h"
 #include "prompt_template.h"
 
-static const char RUN_DETAILS[] =
-    "methods:\n"
-    "  greedy   argmax at every step\n"
-    "  temp     sampling from softmax(logits / --temperature)\n"
-    "  power    Algorithm 1 of Karan & Du: p(x)^alpha by Metropolis-Hastings over blocks, exact\n"
-    "           acceptance (alpha * delta log p, reverse/forward log q over each sequence's own\n"
-    "           suffix, and the index term when EOS makes lengths differ)\n"
+#define METHOD_POWER_MAXSWAP \
+    "  power    Algorithm 1 of Karan & Du: p(x)^alpha by Metropolis-Hastings over blocks, exact\n" \
+    "           acceptance (alpha * delta log p, reverse/forward log q over each sequence's own\n" \
+    "           suffix, and the index term when EOS makes lengths differ)\n" \
     "  maxswap  the alpha -> infinity limit: accept a proposal iff its suffix log p is higher\n"
-    "  bestofn  the most likely of --best-of temperature samples\n"
-    "--model takes a toy-world spec (.json) or a checkpoint directory: OPT, Qwen2, Llama or Phi-3\n"
-    "(text through the folder's tokenizer; see the README's models section).";
+#define MODEL_DETAILS \
+    "--model takes a toy-world spec (.json) or a checkpoint directory: OPT, Qwen2, Llama or Phi-3\n" \
+    "(text through the folder's tokenizer; see the README's models section)."
+
+static const char RUN_DETAILS[] = "methods:\n"
+                                  "  greedy   argmax at every step\n"
+                                  "  temp     sampling from softmax(logits / --temperature)\n" METHOD_POWER_MAXSWAP
+                                  "  bestofn  the most likely of --best-of temperature samples\n" MODEL_DETAILS;
+/* For commands that take only the methods that make MH steps (h2). */
+static const char MH_RUN_DETAILS[] = "methods:\n" METHOD_POWER_MAXSWAP MODEL_DETAILS;
 
 /* The run options of every sampling command, into opts (RUN_MAX_OPTIONS long); returns
  * how many. One table for parsing and for help that lists only some of them. */
@@ -101,17 +105,21 @@ int cli_run_parse(cli_run_options *o, const char *name, const char *summary, int
     return psamp_sampler_validate(&probe, err);
 }
 
-void cli_run_print_options(FILE *f, const char *const *omit, int n_omit) {
+void cli_run_print_options(FILE *f, const char *const *omit, int n_omit, int mh_only) {
     cli_run_options o;
     memset(&o, 0, sizeof o);
     cli_option opts[RUN_MAX_OPTIONS];
     const int n_opts = run_option_table(&o, opts);
+    /* Without the non-MH methods, their own options go too. */
+    static const char *const non_mh[] = {"temperature", "best-of"};
     for (int i = 0; i < n_opts; i++) {
         int omitted = 0;
         for (int k = 0; k < n_omit; k++) omitted |= strcmp(opts[i].name, omit[k]) == 0;
+        for (int k = 0; mh_only && k < 2; k++) omitted |= strcmp(opts[i].name, non_mh[k]) == 0;
+        if (mh_only && strcmp(opts[i].name, "method") == 0) opts[i].help = "power | maxswap (default power)";
         if (!omitted) cli_print_option(f, &opts[i]);
     }
-    fprintf(f, "\n%s\n", RUN_DETAILS);
+    fprintf(f, "\n%s\n", mh_only ? MH_RUN_DETAILS : RUN_DETAILS);
 }
 
 int cli_backend_options(const char *backend, const char *dtype, int threads,

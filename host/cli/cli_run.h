@@ -34,7 +34,7 @@ int cli_run_parse(cli_run_options *o, const char *name, const char *summary, int
                   char **argv, psamp_err *err);
 /* Prints the run options' help lines but those named in omit (for commands that take the
  * run options less a few), then the methods paragraph. */
-void cli_run_print_options(FILE *f, const char *const *omit, int n_omit);
+void cli_run_print_options(FILE *f, const char *const *omit, int n_omit, int mh_only);
 /* Opens the model and encodes the prompt; fills max_new_tokens when not given. */
 int cli_run_open(cli_run_options *o, psamp_model **m, int32_t **prompt, int32_t *n_prompt,
                  psamp_err *err);
