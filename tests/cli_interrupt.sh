@@ -86,6 +86,26 @@ interrupt_generate TERM 143 SIGTERM --trace "$tmp/gen_TERM/t.jsonl"
 # The trace holds every MH step made before the stop, each a whole line.
 json_check "$tmp/gen_TERM/t.jsonl" 'len(d) > 0 and all(0 <= x["idx"] < x["len_current"] for x in d)'
 
+# Stopped before any chain finished: an earlier --samples-out is left as it was, not emptied.
+mkdir -p "$tmp/gen_none"
+echo '{"earlier": "run"}' >"$tmp/gen_none/s.jsonl"
+PSAMP_PROGRESS=1 PSAMP_PROGRESS_EVERY=0.1 start_bg "$tmp/gen_none/out" "$tmp/gen_none/err" generate \
+  --model "$trap_world" --method power --alpha 4 --block-size 2 --mcmc-steps 100000000 --chains 1 --seed 5 \
+  --samples-out "$tmp/gen_none/s.jsonl"
+checks=$((checks + 1))
+wait_for 240 grep -q '%' "$tmp/gen_none/err" || fail "generate (none finished): no progress in 240 s"
+kill -s INT "$pid"
+wait "$pid"
+rc=$?
+checks=$((checks + 1))
+[ "$rc" -eq 130 ] || fail "generate (none finished): exit $rc, expected 130: $(tail -c 300 "$tmp/gen_none/err")"
+checks=$((checks + 1))
+[ "$(cat "$tmp/gen_none/s.jsonl")" = '{"earlier": "run"}' ] || fail "generate (none finished): the earlier samples file was replaced"
+checks=$((checks + 1))
+grep -q "^psamp generate: interrupted by SIGINT: 0 of 1 chains had finished; '$tmp/gen_none/s.jsonl' left as it was\$" \
+  "$tmp/gen_none/err" || fail "generate (none finished): stderr: $(grep -v '%' "$tmp/gen_none/err")"
+no_temporaries "$tmp/gen_none" "generate (none finished)"
+
 # ---- sweep: SIGINT mid-point, then resume ----------------------------------------------
 cat >"$tmp/slow.json" <<JSON
 {"model": "$trap_world", "alpha": 4, "block_size": 2, "mcmc_steps": 30, "chains": 2000,

@@ -177,14 +177,18 @@ static void print_summary(const cli_run_options *o, const psamp_engine *e, const
 }
 
 /* After SIGINT / SIGTERM: the finished chains go to --samples-out, the MH steps made so far
- * stay in --trace, both committed whole; one line on stderr says what was written. */
+ * stay in --trace, both committed whole; one line on stderr says what was written. With no
+ * chain finished, --samples-out is left as it was (an earlier run's file is not emptied). */
 static int stopped(const cli_run_options *o, const psamp_model *m, const psamp_run_result *res,
                    psamp_atomic_file *samples, psamp_atomic_file *trace, psamp_err *err) {
-    if (samples->f && (cli_run_write_samples(samples->f, m, res, "--samples-out", err) != 0 ||
-                       psamp_atomic_commit(samples, err) != 0))
+    if (samples->f && res->n_chains > 0 &&
+        (cli_run_write_samples(samples->f, m, res, "--samples-out", err) != 0 || psamp_atomic_commit(samples, err) != 0))
         return 1;
     if (trace->f && psamp_atomic_commit(trace, err) != 0) return 1;
-    if (o->samples_out)
+    if (o->samples_out && res->n_chains == 0)
+        fprintf(stderr, "psamp generate: interrupted by %s: 0 of %d chains had finished; '%s' left as it was\n",
+                cli_stop_name(), res->n_planned, o->samples_out);
+    else if (o->samples_out)
         fprintf(stderr, "psamp generate: interrupted by %s: wrote %d of %d chains to '%s'\n", cli_stop_name(),
                 res->n_chains, res->n_planned, o->samples_out);
     else
