@@ -30,6 +30,7 @@ def main():
     ap.add_argument("--temperature", type=float, default=1.0)
     ap.add_argument("--threads", type=int, default=2, help="intra_threads (the compute threads)")
     ap.add_argument("--compute-type", default="float32", help="CTranslate2 compute type (default float32)")
+    ap.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="CTranslate2 device (default cpu)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", help="also write the JSON here")
     a = ap.parse_args()
@@ -44,7 +45,7 @@ def main():
     eos = cfg["eos_token_id"]
     prompt = [vocab[i] for i in prompt_ids(a.prompt_len, cfg["bos_token_id"], len(vocab))]
     ctranslate2.set_random_seed(a.seed)
-    gen = ctranslate2.Generator(a.ct2_model, device="cpu", compute_type=a.compute_type,
+    gen = ctranslate2.Generator(a.ct2_model, device=a.device, compute_type=a.compute_type,
                                 intra_threads=a.threads, inter_threads=1)
     opts = dict(sampling_topk=0, sampling_temperature=a.temperature, include_prompt_in_result=False,
                 end_token=vocab[eos], return_end_token=True, max_batch_size=0)
@@ -54,7 +55,7 @@ def main():
     wall = time.perf_counter() - t0
     tokens = generated_tokens((r.sequences_ids[0] for r in res), eos, a.new_tokens)
     report({"peer": "ctranslate2", "version": ctranslate2.__version__, "compute_type": gen.compute_type,
-            "cpu": cpu_name(), "threads": a.threads, "batch": a.batch, "prompt_tokens": a.prompt_len,
+            "device": a.device, "cpu": cpu_name(), "threads": a.threads, "batch": a.batch, "prompt_tokens": a.prompt_len,
             "new_tokens": a.new_tokens, "temperature": a.temperature, "tokens": tokens,
             "wall_seconds": wall, "tokens_per_second": tokens / wall}, a.out)
 
