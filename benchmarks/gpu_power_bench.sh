@@ -4,10 +4,17 @@
 # B 64, N 4, 256 new tokens, 1..4096 chains), then the peer comparison on the same GPU
 # (Hugging Face generate, batch 1, a fresh generate per MH step) on one random checkpoint
 # that both read. Then the chain queue: QUEUE_CHAINS chains through QUEUE_ACTIVE lanes
-# (--max-active), against the same number of chains all at once from the first run.
-# Writes JSON under $OUT and prints a short table last.
+# (--max-active), against the same number of chains all at once from the first run. Last,
+# plain temperature sampling against Hugging Face transformers' batched generate with its
+# static KV cache on the same GPU (gpu_temp_peers.sh: batches 1, 64, 256, 1024, 64 new
+# tokens, prompt 32, fp16, up to 2 interleaved rounds), in whatever is left of the device
+# call's time: PSAMP_RUN_T0 (epoch seconds; device_run.sh sets it, else this script's start)
+# plus PSAMP_RUN_BUDGET (540 s) less 20 s, at most TEMP_PEER_TIMEOUT (330 s); under 90 s
+# left it is skipped. SKIP_PEER=1 skips the authors'-loop peer, SKIP_TEMP_PEER=1 this one.
+# Writes JSON under $OUT and prints the short tables last.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+T0=${PSAMP_RUN_T0:-$(date +%s)}
 OUT=${OUT:-$PWD/out/gpu-bench}
 mkdir -p "$OUT"
 PSAMP=${PSAMP:-build-gpu-check/psamp}
@@ -34,6 +41,31 @@ MODEL=/tmp/opt-125m-random PSAMP=$PSAMP BACKEND=cuda B=64 N=4 T=256 PROMPT_LEN=3
   { echo "peer comparison failed: $(tail -3 "$OUT/peer.log")"; status=1; }
 fi
 
+if [ "${SKIP_TEMP_PEER:-0}" = 1 ]; then
+  echo "temperature-sampling peer comparison skipped (SKIP_TEMP_PEER=1)" > "$OUT/temp_peer_table.txt"
+else
+  left=$(( T0 + ${PSAMP_RUN_BUDGET:-540} - 20 - $(date +%s) ))
+  limit=$(( left < ${TEMP_PEER_TIMEOUT:-330} ? left : ${TEMP_PEER_TIMEOUT:-330} ))
+  if [ $limit -lt 90 ]; then
+    echo "temperature-sampling peer comparison skipped: ${left} s left of the device call's budget" \
+      > "$OUT/temp_peer_table.txt"
+  else
+    echo "== temperature sampling vs transformers batched generate (cuda), ${limit} s at most" >&2
+    # a pair (psamp + a transformers run with its compile) takes up to ~60 s: none starts in the last 75
+    MODEL=/tmp/opt-125m-random PSAMP=$PSAMP DEADLINE=$(( limit > 150 ? limit - 75 : limit / 2 )) \
+      timeout -k 15 $limit benchmarks/gpu_temp_peers.sh "$OUT/temp_peer" > "$OUT/temp_peer_table.txt" \
+      2> "$OUT/temp_peer.log"
+    rc=$?
+    case $rc in
+      0) ;;
+      3|124) echo "(the time budget cut the rounds short: the pairs column says how many each batch got)" \
+               >> "$OUT/temp_peer_table.txt" ;;
+      *) echo "temperature-sampling peer comparison: rc $rc (failed runs are listed under its table below;" \
+              "logs in temp_peer/, temp_peer.log: $(tail -1 "$OUT/temp_peer.log"))"; status=1 ;;
+    esac
+  fi
+fi
+
 python3 - "$OUT/psamp_bench_cuda.json" "$OUT/psamp_bench_queue.json" <<'PY'
 import json, sys
 runs = []
@@ -52,4 +84,7 @@ for r in runs:
           f"{r['proposals_per_second']:.1f} | {100 * r['host_fraction']:.2f}% |")
 PY
 cat "$OUT/peer_table.txt" 2>/dev/null
+echo
+echo "==== plain temperature sampling: psamp vs transformers' batched generate (static KV cache), same GPU ===="
+cat "$OUT/temp_peer_table.txt" 2>/dev/null
 exit $status

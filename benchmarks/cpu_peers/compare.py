@@ -27,8 +27,8 @@ second one), so a --deadline still leaves one pair per batch.
 --keep-going: a run that fails or times out leaves its cell empty (the table says how many
 pairs each point got) instead of stopping everything. --deadline S: no pair starts later than
 S seconds after the start; SIGTERM (from `timeout`) also stops the runs: either way the
-tables are still printed from the runs finished by then, and the exit status is 1 (as it is
-when a run failed). --dry-run prints the commands only.
+tables are still printed from the runs finished by then, and the exit status is 3 (1 when a
+run failed). --dry-run prints the commands only.
 """
 import argparse
 import json
@@ -249,7 +249,7 @@ def temp_lines(a, records, peers):
     eager = any("eager_tokens_per_second" in r for r in hf)
     cuda = a.device == "cuda"
     rows = []
-    for batch in a.batches:
+    for batch in sorted(a.batches):
         rounds = range(a.rounds)
         col = {who: [rate[batch, r, who] for r in rounds if (batch, r, who) in rate] for who in ["psamp"] + [p for p, _ in peers]}
         ratio = {p: [rate[batch, r, "psamp"] / rate[batch, r, p] for r in rounds
@@ -481,7 +481,7 @@ def main():
         f.write(text)
     print(text, end="")
     if failed or stopped:
-        sys.exit(1)
+        sys.exit(1 if failed else 3)
 
 
 if __name__ == "__main__":
