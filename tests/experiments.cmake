@@ -7,3 +7,5 @@ psamp_cli_test(NAME cli_h1 SCRIPT cli_h1.sh LABELS experiments)
 psamp_cli_test(NAME cli_h2 SCRIPT cli_h2.sh LABELS experiments)
 psamp_cli_test(NAME cli_toyexp SCRIPT cli_toyexp.sh LABELS experiments toy)
 psamp_cli_test(NAME plots_experiments SCRIPT plots_experiments.sh LABELS experiments)
+# The arithmetic comparison's report (table and figures) from the committed CPU results.
+psamp_cli_test(NAME plots_arith SCRIPT plots_arith.sh LABELS experiments)

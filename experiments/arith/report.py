@@ -20,6 +20,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from plotlib import clean, display_name, plt, save_figure  # noqa: E402
 
 FAMILIES = ["add", "expr", "mod"]
+# The methods drawn with their 95 % band (all bands at once hide the lines); the table has every interval.
+BANDED = ["base T=1", "power a=4", "RL T=1"]
 
 
 def load_family(results, family):
@@ -70,14 +72,17 @@ def passk_figure(results, families, hardware, stem):
             style = dict(color="black", linestyle="--", linewidth=1.8) if is_base else dict(linewidth=1.2)
             line, = ax.plot(base["k"], clean(m["pass_at_k"]), marker="o", markersize=3,
                             label=f"{m['label']} ({m['model']})", **style)
-            ax.fill_between(base["k"], clean(m["pass_at_k_lo"]), clean(m["pass_at_k_hi"]),
-                            color=line.get_color(), alpha=0.12, linewidth=0)
+            if m["label"] in BANDED:
+                ax.fill_between(base["k"], clean(m["pass_at_k_lo"]), clean(m["pass_at_k_hi"]),
+                                color=line.get_color(), alpha=0.15, linewidth=0)
         ax.set_xscale("log", base=2)
+        ax.set_xticks(base["k"])
+        ax.set_xticklabels([str(k) for k in base["k"]])
         ax.set_ylim(-0.02, 1.02)
         ax.set_xlabel("k")
         ax.set_title(f"{family}: {len(base['problems'])} test problems, n={base['samples']}", fontsize=9)
         ax.grid(alpha=0.3)
-    axes[0][0].set_ylabel("pass@k (unbiased; bands: 95% interval)", fontsize=8)
+    axes[0][0].set_ylabel(f"pass@k (unbiased; bands: 95% interval of {', '.join(BANDED)})", fontsize=7)
     axes[0][-1].legend(fontsize=6.5, loc="lower right")
     fig.suptitle(f"pass@k on the arithmetic tasks: {', '.join(sorted(models))}; {hardware}", fontsize=10)
     fig.tight_layout()
@@ -134,6 +139,50 @@ def hyper_figure(d, hardware, stem):
     save_figure(fig, stem, dpi=120)
 
 
+# Paired comparisons: (method A, method B, which k: 1 or the largest), A - B per problem.
+PAIRS = [("power a=4", "base T=1", "1"), ("power a=4", "T=1/4", "1"), ("power a=4", "best of 8", "1"),
+         ("power a=4", "RL T=1", "1"), ("power a=4", "base T=1", "max"), ("power a=4", "RL T=1", "max")]
+
+
+def pass_at_k_one(c, n, k):
+    """The unbiased estimator for one problem: 1 - C(n - c, k) / C(n, k), as a product."""
+    if n - c < k:
+        return 1.0
+    p = 1.0
+    for i in range(n - c + 1, n + 1):
+        p *= 1.0 - k / i
+    return 1.0 - p
+
+
+def paired_table(results, families):
+    """Differences between two methods on the same problems: the mean over problems of
+    pass@k(A) - pass@k(B) with a 95 % normal interval of the paired differences (tighter
+    than comparing the two methods' own intervals, which ignore that the problems are shared)."""
+    lines = ["| difference (A - B) | k | " + " | ".join(families) + " |",
+             "|---|---|" + "---|" * len(families)]
+    cells = {}
+    for family in families:
+        base, methods = load_family(results, family)
+        by_label = {m["label"]: m for m in methods}
+        n, k_max = base["samples"], base["k"][-1]
+        for a, b, which in PAIRS:
+            if a not in by_label or b not in by_label:
+                continue
+            k = 1 if which == "1" else k_max
+            d = [pass_at_k_one(x, n, k) - pass_at_k_one(y, n, k)
+                 for x, y in zip(by_label[a]["correct"], by_label[b]["correct"])]
+            mean = sum(d) / len(d)
+            sd = (sum((x - mean) ** 2 for x in d) / (len(d) - 1)) ** 0.5 if len(d) > 1 else 0.0
+            half = 1.96 * sd / len(d) ** 0.5
+            cells[(a, b, which, family)] = f"{100 * mean:+.1f} [{100 * (mean - half):+.1f}, {100 * (mean + half):+.1f}]"
+            cells[(a, b, which, "k")] = str(k)
+    for a, b, which in PAIRS:
+        if (a, b, which, "k") in cells:
+            row = [cells.get((a, b, which, f), "") for f in families]
+            lines.append(f"| {a} − {b} | {cells[(a, b, which, 'k')]} | " + " | ".join(row) + " |")
+    return lines + [""]
+
+
 def hyper_table(d):
     lines = [f"| α | block size | MH steps | proposal temp | pass@1 (%, 95 % interval) | tokens per problem |",
              "|---|---|---|---|---|---|"]
@@ -154,12 +203,15 @@ def main():
         sys.exit(f"{args.results}: no FAMILY_base.json (run experiments/arith/run.sh first)")
     os.makedirs(args.outdir, exist_ok=True)
     lines = [f"Hardware: {args.hardware}.", ""] + passk_table(args.results, families)
+    lines += ["**Paired differences** (pass@k points, A − B over the same problems; 95 % interval)", ""]
+    lines += paired_table(args.results, families)
     passk_figure(args.results, families, args.hardware, os.path.join(args.outdir, "arith_passk"))
     hyper_path = os.path.join(args.results, "hyper.json")
     if os.path.exists(hyper_path):
         d = json.load(open(hyper_path))
         hyper_figure(d, args.hardware, os.path.join(args.outdir, "arith_hyper"))
-        lines += ["**Hyperparameters** (power sampling, `mod`)", ""] + hyper_table(d)
+        lines += [f"**Hyperparameters** (power sampling, `mod`: {len(d['problems'])} test problems, "
+                  f"n = {d['samples']} samples each)", ""] + hyper_table(d)
     with open(os.path.join(args.outdir, "arith_table.md"), "w") as f:
         f.write("\n".join(lines))
     print("\n".join(lines))

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The arithmetic comparison (experiments/arith/PLAN.md), one command per size:
 #
-#     experiments/arith/run.sh cpu  [OUT_DIR]   # 50 problems per family, n = 8, + hyperparameter axes
+#     experiments/arith/run.sh cpu  [OUT_DIR]   # 100 problems per family, n = 16, + hyperparameter axes
 #     experiments/arith/run.sh demo [OUT_DIR]   # 10 problems per family, n = 4 (./run-demo.sh)
 #     experiments/arith/run.sh gpu  [OUT_DIR]   # 500 problems per family, n = 256, + axes (one GPU)
 #
