@@ -373,7 +373,7 @@ int main(int argc, char **argv) {
         return 1;
     }
     psamp_engine *e = NULL;
-    const psamp_cuda_options opts = {dt, 0};
+    const psamp_cuda_options opts = {.dtype = dt};
     const double t0 = psamp_now_seconds();
     const int created = psamp_engine_cuda_create(&ck, max_n + 1, MAX_LEN, &opts, &e, &err) == 0;
     opt_checkpoint_close(&ck);

@@ -23,7 +23,12 @@
  * read the cache's positions 0..pos-1 only, and the first warp of each (row, head) starts
  * its softmax state (before the loop) with position pos from the projection (rounded to
  * the dtype, as the cache will hold it) and writes it into the cache, so kv_append.cu's
- * launch and its pass over the projection go away. */
+ * launch and its pass over the projection go away.
+ * fp8 cache (kernels.h psamp_k_kv_fp8; S = uint8_t, T the output's dtype): the same kernel
+ * with VEC = 16 bytes per lane and each position's K and V scale for the head loaded beside
+ * its bytes; a score is the dot product with the decoded bytes times the K scale, a value's
+ * weight is multiplied by the V scale. The fused append finds the head's max |x| by shuffles
+ * within the group and stores bytes and scales as kv_append.cu does. */
 #include "common.cuh"
 
 namespace {
@@ -31,6 +36,12 @@ namespace {
 constexpr int kWarps = 8;
 constexpr int kThreads = kWarps * 32;
 constexpr int kUnroll = 4;
+/* Positions per group per iteration for cache element S: kUnroll, but 2 for fp8, whose lanes
+ * hold 16 dims each (registers for 4 would spill under the launch bounds; the warp still
+ * covers as many positions per iteration, G being twice as large). */
+template <typename S> __host__ __device__ constexpr int unroll_of() {
+    return sizeof(S) == 1 ? 2 : kUnroll;
+}
 /* Blocks per SM: 4 (32 warps) caps registers at 64, room for the 8 loads in flight per
  * lane (without a bound ptxas picked 48 and spilled); sm_80's ptxas needs a few more, and
  * so does the fused append (sm_90 spilled ~36 bytes at 64): 3 blocks, 24 warps, still
@@ -42,6 +53,10 @@ constexpr int kMinBlocksAppend = 3;
 constexpr int kMinBlocks = 4;
 constexpr int kMinBlocksAppend = 3;
 #endif
+/* fp8 (16 dims per lane, their decode, the scales) spilled 36-52 bytes under 4 blocks on
+ * sm_90 and takes up to 111 registers without spills under 2: 16 warps, 32 KB of loads in
+ * flight per SM (4 x 16 B per lane). Not yet timed on a GPU. */
+constexpr int kMinBlocksFp8 = 2;
 /* Enough warps for ~4 waves of a 132-SM card at 32 resident warps per SM, so the ragged
  * lengths of a batch even out; fewer (row, head) units get more warps each. */
 constexpr int64_t kTargetWarps = 16384;
@@ -60,26 +75,47 @@ __device__ __forceinline__ void merge(float &m, float &l, float (&acc)[N], float
     m = mx;
 }
 
-/* Positions of one loop iteration of a warp: G groups x kUnroll. */
-template <typename T, int HD> constexpr int step_positions() {
-    return 32 / (HD / psamp::vec16<T>::n) * kUnroll;
+/* Positions of one loop iteration of a warp: G groups x kUnroll (S: a cache element). */
+template <typename S, int HD> constexpr int step_positions() {
+    return 32 / (HD / psamp::vec16<S>::n) * unroll_of<S>();
 }
+
+/* A 16-byte vector of cache elements as fp32: S is the model dtype, or an fp8 byte (then
+ * still to be multiplied by the position's scale). */
+template <typename S>
+__device__ __forceinline__ void unpack_kv(uint4 raw, float (&out)[psamp::vec16<S>::n]) {
+    if constexpr (sizeof(S) == 1)
+        psamp::fp8_unpack(raw, out);
+    else
+        psamp::unpack_f32<S>(raw, out);
+}
+
+/* The fp8 scales of one layer (unused otherwise). */
+struct kv_scales {
+    const float *k, *v; /* read */
+    float *k_store, *v_store; /* the fused append's destination (the same arrays) */
+};
 
 /* kAppend: q is the QKV projection [rows, 3 * hidden] (q | k | v) with bias [3 * hidden]
  * (nullable) still to add, and position pos is appended to the cache through k_store /
  * v_store (the caches themselves; never read at pos here). Else q is [rows, hidden] and
- * bias, k_store, v_store are unused. */
-template <typename T, int HD, bool kAppend>
-__global__ void __launch_bounds__(kThreads, kAppend ? kMinBlocksAppend : kMinBlocks)
+ * bias, k_store, v_store are unused. T: out's dtype; S: a cache element (T, or uint8_t for
+ * fp8 with its scales in sc). */
+template <typename T, typename S, int HD, bool kAppend>
+__global__ void __launch_bounds__(kThreads, sizeof(S) == 1 ? kMinBlocksFp8
+                                           : kAppend      ? kMinBlocksAppend
+                                                          : kMinBlocks)
     attention_warp_kernel(const float *__restrict__ q, const float *__restrict__ bias,
-                          const T *__restrict__ k_cache, const T *__restrict__ v_cache,
-                          T *k_store, T *v_store, T *__restrict__ out,
+                          const S *__restrict__ k_cache, const S *__restrict__ v_cache,
+                          S *k_store, S *v_store, kv_scales sc, T *__restrict__ out,
                           const psamp_k_row *__restrict__ rows, int32_t n_rows, int32_t n_heads,
                           int32_t max_len, int32_t warps_per_unit) {
-    constexpr int VEC = psamp::vec16<T>::n;
+    constexpr bool kFp8 = sizeof(S) == 1;
+    constexpr int VEC = psamp::vec16<S>::n;
     constexpr int LPP = HD / VEC; /* lanes per position */
     constexpr int G = 32 / LPP;   /* positions per warp load */
-    constexpr int STEP = G * kUnroll;
+    constexpr int UNROLL = unroll_of<S>();
+    constexpr int STEP = G * UNROLL;
     static_assert(HD % VEC == 0 && LPP >= 1 && LPP <= 32 && 32 % LPP == 0,
                   "a position's head slice must fill a power-of-two number of lanes");
     const int lane = (int)threadIdx.x & 31, warp = (int)threadIdx.x >> 5;
@@ -125,54 +161,97 @@ __global__ void __launch_bounds__(kThreads, kAppend ? kMinBlocksAppend : kMinBlo
             kf[i] = bias ? kr[i] + bias[hidden + dim0 + i] : kr[i];
             vf[i] = bias ? vr[i] + bias[2 * hidden + dim0 + i] : vr[i];
         }
-        const uint4 k_new = psamp::pack_f32<T>(kf), v_new = psamp::pack_f32<T>(vf);
-        psamp::unpack_f32<T>(k_new, kf);
+        uint4 k_new, v_new;
+        float ks = 1.0f, vs = 1.0f;
+        if constexpr (kFp8) { /* the head's max |x|: its LPP lanes are this group */
+            float k_max = 0.0f, v_max = 0.0f;
+#pragma unroll
+            for (int i = 0; i < VEC; i++) {
+                k_max = fmaxf(k_max, fabsf(kf[i]));
+                v_max = fmaxf(v_max, fabsf(vf[i]));
+            }
+#pragma unroll
+            for (int o = LPP / 2; o > 0; o >>= 1) {
+                k_max = fmaxf(k_max, __shfl_xor_sync(0xffffffffu, k_max, o));
+                v_max = fmaxf(v_max, __shfl_xor_sync(0xffffffffu, v_max, o));
+            }
+            ks = psamp::fp8_scale(k_max);
+            vs = psamp::fp8_scale(v_max);
+            k_new = psamp::fp8_pack(kf, ks);
+            v_new = psamp::fp8_pack(vf, vs);
+        } else {
+            k_new = psamp::pack_f32<S>(kf);
+            v_new = psamp::pack_f32<S>(vf);
+        }
+        unpack_kv<S>(k_new, kf);
         float d = 0.0f;
 #pragma unroll
         for (int i = 0; i < VEC; i++) d = fmaf(qv[i], kf[i], d);
 #pragma unroll
         for (int o = LPP / 2; o > 0; o >>= 1) d += __shfl_xor_sync(0xffffffffu, d, o);
+        if constexpr (kFp8) d *= ks;
         if (group == 0) { /* weight exp2(d - m) = 1 at m = d */
             m = d;
             l = 1.0f;
-            psamp::unpack_f32<T>(v_new, acc);
+            unpack_kv<S>(v_new, acc);
+            if constexpr (kFp8) {
+#pragma unroll
+                for (int i = 0; i < VEC; i++) acc[i] *= vs;
+            }
             const int64_t at = ((int64_t)slot * max_len + pos) * hidden + dim0;
             psamp::store16(k_store + at, k_new);
             psamp::store16(v_store + at, v_new);
+            if (kFp8 && sub == 0) {
+                const int64_t at_s = ((int64_t)slot * max_len + pos) * n_heads + h;
+                sc.k_store[at_s] = ks;
+                sc.v_store[at_s] = vs;
+            }
         }
     }
 
     /* This lane's slice of its group's first position; a group's next position is G
-     * positions on, an iteration's next kUnroll * G. */
+     * positions on, an iteration's next UNROLL * G. */
     const int64_t first = ((int64_t)max(slot, 0) * max_len + begin + group) * hidden +
                           (int64_t)h * HD + sub * VEC;
-    const T *kp = k_cache + first, *vp = v_cache + first;
+    const S *kp = k_cache + first, *vp = v_cache + first;
     const int32_t group_stride = G * hidden;
+    /* fp8: this group's first position's scales, a group's next G positions on */
+    const int64_t first_s = ((int64_t)max(slot, 0) * max_len + begin + group) * n_heads + h;
+    const float *ksp = kFp8 ? sc.k + first_s : nullptr, *vsp = kFp8 ? sc.v + first_s : nullptr;
+    const int32_t group_stride_s = G * n_heads;
 
     /* begin/end are the same for the whole warp: every lane takes every shuffle. Positions
      * past end load position end - 1 instead (a line the warp reads anyway) and score
      * -inf, so the loads need no branch. */
     for (int32_t p0 = begin; p0 < end;
-         p0 += STEP, kp += kUnroll * group_stride, vp += kUnroll * group_stride) {
-        uint4 kr[kUnroll], vr[kUnroll];
+         p0 += STEP, kp += UNROLL * group_stride, vp += UNROLL * group_stride) {
+        uint4 kr[UNROLL], vr[UNROLL];
+        float ksc[UNROLL], vsc[UNROLL];
 #pragma unroll
-        for (int u = 0; u < kUnroll; u++) {
+        for (int u = 0; u < UNROLL; u++) {
             const int32_t p = p0 + u * G + group;
             const int32_t back = p < end ? 0 : (p - end + 1) * hidden; /* to position end - 1 */
             kr[u] = psamp::load16(kp + (u * group_stride - back));
             vr[u] = psamp::load16(vp + (u * group_stride - back));
+            if constexpr (kFp8) {
+                const int64_t at_s = (int64_t)(p0 - begin) * n_heads + u * group_stride_s -
+                                     (p < end ? 0 : (int64_t)(p - end + 1) * n_heads);
+                ksc[u] = ksp[at_s];
+                vsc[u] = vsp[at_s];
+            }
         }
-        float s[kUnroll];
+        float s[UNROLL];
         float s_max = -INFINITY;
 #pragma unroll
-        for (int u = 0; u < kUnroll; u++) {
+        for (int u = 0; u < UNROLL; u++) {
             float kf[VEC];
-            psamp::unpack_f32<T>(kr[u], kf);
+            unpack_kv<S>(kr[u], kf);
             float d = 0.0f;
 #pragma unroll
             for (int i = 0; i < VEC; i++) d = fmaf(qv[i], kf[i], d);
 #pragma unroll
             for (int o = LPP / 2; o > 0; o >>= 1) d += __shfl_xor_sync(0xffffffffu, d, o);
+            if constexpr (kFp8) d *= ksc[u];
             s[u] = p0 + u * G + group < end ? d : -INFINITY;
             s_max = fmaxf(s_max, s[u]);
         }
@@ -185,13 +264,14 @@ __global__ void __launch_bounds__(kThreads, kAppend ? kMinBlocksAppend : kMinBlo
 #pragma unroll
         for (int i = 0; i < VEC; i++) acc[i] *= scale;
 #pragma unroll
-        for (int u = 0; u < kUnroll; u++) {
+        for (int u = 0; u < UNROLL; u++) {
             const float w = exp2f(s[u] - ref); /* 0 for positions past end */
             float vf[VEC];
-            psamp::unpack_f32<T>(vr[u], vf);
+            unpack_kv<S>(vr[u], vf);
             l += w;
+            const float wv = kFp8 ? w * vsc[u] : w;
 #pragma unroll
-            for (int i = 0; i < VEC; i++) acc[i] = fmaf(w, vf[i], acc[i]);
+            for (int i = 0; i < VEC; i++) acc[i] = fmaf(wv, vf[i], acc[i]);
         }
         m = mx;
     }
@@ -235,7 +315,7 @@ __global__ void __launch_bounds__(kThreads, kAppend ? kMinBlocksAppend : kMinBlo
     float o[VEC];
 #pragma unroll
     for (int i = 0; i < VEC; i++) o[i] = slot >= 0 ? acc[i] / l : 0.0f;
-    psamp::store16(out + r * hidden + dim0, psamp::pack_f32<T>(o));
+    psamp::store_f32<T, VEC>(out + r * hidden + dim0, o);
 }
 
 template <typename T> constexpr int step_for(int head_dim) {
@@ -258,46 +338,47 @@ int32_t pick_warps(int32_t n_rows, int32_t n_heads, int32_t max_len, int32_t ste
     return w;
 }
 
-/* The kernel's arguments besides the cache pointers' types. */
+/* The kernel's arguments besides the element types. */
 struct attention_args {
     const float *q, *bias;
+    const void *k, *v;
+    kv_scales sc; /* fp8 only */
     void *out;
     const psamp_k_row *rows;
     int32_t n_rows, n_heads, head_dim, max_len, warps;
     bool append;
 };
 
-template <typename T, int HD, bool kAppend>
-cudaError_t launch_hd(const attention_args &a, const T *k, const T *v, cudaStream_t stream) {
+template <typename T, typename S, int HD, bool kAppend>
+cudaError_t launch_hd(const attention_args &a, cudaStream_t stream) {
     const int32_t w = a.warps;
     const unsigned blocks = (unsigned)psamp::ceil_div((int64_t)a.n_rows * a.n_heads, kWarps / w);
     const size_t smem = w > 1 ? (size_t)kWarps * (HD + 2) * sizeof(float) : 0;
+    const S *k = static_cast<const S *>(a.k), *v = static_cast<const S *>(a.v);
     /* The caches double as the append's destination (kAppend only). */
-    T *k_store = const_cast<T *>(k), *v_store = const_cast<T *>(v);
-    PSAMP_LAUNCH(blocks, kThreads, smem, stream, attention_warp_kernel<T, HD, kAppend>)(
-        a.q, a.bias, k, v, k_store, v_store, static_cast<T *>(a.out), a.rows, a.n_rows, a.n_heads,
-        a.max_len, w);
+    S *k_store = const_cast<S *>(k), *v_store = const_cast<S *>(v);
+    PSAMP_LAUNCH(blocks, kThreads, smem, stream, attention_warp_kernel<T, S, HD, kAppend>)(
+        a.q, a.bias, k, v, k_store, v_store, a.sc, static_cast<T *>(a.out), a.rows, a.n_rows,
+        a.n_heads, a.max_len, w);
     return cudaGetLastError();
 }
 
-template <typename T, int HD>
-cudaError_t launch_mode(const attention_args &a, const T *k, const T *v, cudaStream_t stream) {
-    return a.append ? launch_hd<T, HD, true>(a, k, v, stream)
-                    : launch_hd<T, HD, false>(a, k, v, stream);
+template <typename T, typename S, int HD>
+cudaError_t launch_mode(const attention_args &a, cudaStream_t stream) {
+    return a.append ? launch_hd<T, S, HD, true>(a, stream) : launch_hd<T, S, HD, false>(a, stream);
 }
 
-template <typename T>
-cudaError_t launch(attention_args a, const T *k, const T *v, cudaStream_t stream) {
-    if (a.warps == 0) a.warps = pick_warps(a.n_rows, a.n_heads, a.max_len, step_for<T>(a.head_dim));
+template <typename T, typename S> cudaError_t launch(attention_args a, cudaStream_t stream) {
+    if (a.warps == 0) a.warps = pick_warps(a.n_rows, a.n_heads, a.max_len, step_for<S>(a.head_dim));
     switch (a.head_dim) {
     case 16:
-        return launch_mode<T, 16>(a, k, v, stream);
+        return launch_mode<T, S, 16>(a, stream);
     case 32:
-        return launch_mode<T, 32>(a, k, v, stream);
+        return launch_mode<T, S, 32>(a, stream);
     case 64:
-        return launch_mode<T, 64>(a, k, v, stream);
+        return launch_mode<T, S, 64>(a, stream);
     default:
-        return launch_mode<T, 128>(a, k, v, stream);
+        return launch_mode<T, S, 128>(a, stream);
     }
 }
 
@@ -327,11 +408,10 @@ extern "C" cudaError_t psamp_k_attention_warp(const float *q, const void *k_cach
         return psamp_k_attention(q, k_cache, v_cache, out, partial, rows, n_rows, n_heads,
                                  head_dim, max_len, dtype, stream);
     if (n_heads <= 0 || max_len <= 0) return cudaErrorInvalidValue;
-    const attention_args a = {q, nullptr, out, rows, n_rows, n_heads, head_dim, max_len,
-                              warps_per_row, false};
-    PSAMP_DISPATCH_DTYPE(dtype, T,
-                         return launch<T>(a, static_cast<const T *>(k_cache),
-                                          static_cast<const T *>(v_cache), stream));
+    const attention_args a = {q,    nullptr, k_cache, v_cache, kv_scales{}, out,
+                              rows, n_rows,  n_heads, head_dim, max_len, warps_per_row,
+                              false};
+    PSAMP_DISPATCH_DTYPE(dtype, T, return launch<T, T>(a, stream));
     return cudaSuccess;
 }
 
@@ -353,10 +433,52 @@ extern "C" cudaError_t psamp_k_attention_warp_append(const float *qkv, const flo
                                  head_dim, max_len, dtype, stream);
     }
     if (n_heads <= 0 || max_len <= 0) return cudaErrorInvalidValue;
-    const attention_args a = {qkv, bias, out, rows, n_rows, n_heads, head_dim, max_len,
-                              warps_per_row, true};
-    PSAMP_DISPATCH_DTYPE(dtype, T,
-                         return launch<T>(a, static_cast<const T *>(k_cache),
-                                          static_cast<const T *>(v_cache), stream));
+    const attention_args a = {qkv,  bias,   k_cache, v_cache,  kv_scales{}, out,
+                              rows, n_rows, n_heads, head_dim, max_len,     warps_per_row,
+                              true};
+    PSAMP_DISPATCH_DTYPE(dtype, T, return launch<T, T>(a, stream));
     return cudaSuccess;
+}
+
+/* The fp8 cache's launchers: out in fp16 or bf16, no fallback. */
+static cudaError_t attention_fp8(const attention_args &a, psamp_dtype out_dtype,
+                                 cudaStream_t stream) {
+    if (a.n_rows <= 0) return cudaSuccess;
+    if (!valid_warps(a.warps) || !warp_head_dim(a.head_dim) || a.n_heads <= 0 || a.max_len <= 0 ||
+        !aligned16(a.k) || !aligned16(a.v) || !aligned16(a.out) || !a.sc.k || !a.sc.v)
+        return cudaErrorInvalidValue;
+    switch (out_dtype) {
+    case PSAMP_F16:
+        return launch<__half, uint8_t>(a, stream);
+    case PSAMP_BF16:
+        return launch<__nv_bfloat16, uint8_t>(a, stream);
+    default:
+        return cudaErrorInvalidValue;
+    }
+}
+
+extern "C" cudaError_t psamp_k_attention_warp_fp8(const float *q, psamp_k_kv_fp8 kv, void *out,
+                                                  const psamp_k_row *rows, int32_t n_rows,
+                                                  int32_t n_heads, int32_t head_dim,
+                                                  int32_t max_len, int32_t warps_per_row,
+                                                  psamp_dtype out_dtype, cudaStream_t stream) {
+    const kv_scales sc = {kv.k_scale, kv.v_scale, kv.k_scale, kv.v_scale};
+    const attention_args a = {q,    nullptr, kv.k,    kv.v,    sc,           out,
+                              rows, n_rows,  n_heads, head_dim, max_len,     warps_per_row,
+                              false};
+    return attention_fp8(a, out_dtype, stream);
+}
+
+extern "C" cudaError_t psamp_k_attention_warp_append_fp8(const float *qkv, const float *bias,
+                                                         psamp_k_kv_fp8 kv, void *out,
+                                                         const psamp_k_row *rows, int32_t n_rows,
+                                                         int32_t n_heads, int32_t head_dim,
+                                                         int32_t max_len, int32_t warps_per_row,
+                                                         psamp_dtype out_dtype,
+                                                         cudaStream_t stream) {
+    const kv_scales sc = {kv.k_scale, kv.v_scale, kv.k_scale, kv.v_scale};
+    const attention_args a = {qkv,  bias,   kv.k,    kv.v,     sc,      out,
+                              rows, n_rows, n_heads, head_dim, max_len, warps_per_row,
+                              true};
+    return attention_fp8(a, out_dtype, stream);
 }

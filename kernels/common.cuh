@@ -11,6 +11,7 @@
 
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
+#include <cuda_fp8.h>
 #include <stdint.h>
 
 #include "kernels.h"
@@ -90,6 +91,51 @@ __device__ __forceinline__ void load_f32(const T *p, float (&out)[N]) {
 #pragma unroll
         for (int i = 0; i < N; i++) out[i] = to_f32(p[i]);
     }
+}
+
+/* Stores N fp32 values at p as T, N a multiple of vec16<T>::n, p 16-byte aligned. */
+template <typename T, int N> __device__ __forceinline__ void store_f32(T *p, const float (&in)[N]) {
+    constexpr int V = vec16<T>::n;
+    static_assert(N % V == 0, "whole 16-byte vectors");
+#pragma unroll
+    for (int c = 0; c < N; c += V) {
+        float part[V];
+#pragma unroll
+        for (int i = 0; i < V; i++) part[i] = in[c + i];
+        store16(p + c, pack_f32<T>(part));
+    }
+}
+
+/* The fp8 KV cache (kernels.h, PSAMP_KV_FP8): e4m3 bytes, each vector of one head at one
+ * position stored as x / s with s = max|x| / 448 (its largest value maps to e4m3's largest,
+ * 448), rounded to nearest even; s is kept in fp32 beside the bytes. Every writer uses these
+ * helpers, so the fused append and kv_append.cu store the same bytes and scales. */
+constexpr float kFp8Max = 448.0f;
+__device__ __forceinline__ float fp8_scale(float amax) { return amax > 0.0f ? amax / kFp8Max : 1.0f; }
+__device__ __forceinline__ uint8_t fp8_encode(float x, float scale) {
+    return (uint8_t)__nv_cvt_float_to_fp8(x / scale, __NV_SATFINITE, __NV_E4M3);
+}
+__device__ __forceinline__ float fp8_decode(uint8_t b) {
+    return __half2float(__half(__nv_cvt_fp8_to_halfraw((__nv_fp8_storage_t)b, __NV_E4M3)));
+}
+/* The 16 bytes of a vector, decoded (not yet multiplied by the scale). */
+__device__ __forceinline__ void fp8_unpack(uint4 raw, float (&out)[16]) {
+    union {
+        uint4 raw;
+        uint8_t b[16];
+    } u;
+    u.raw = raw;
+#pragma unroll
+    for (int i = 0; i < 16; i++) out[i] = fp8_decode(u.b[i]);
+}
+__device__ __forceinline__ uint4 fp8_pack(const float (&in)[16], float scale) {
+    union {
+        uint4 raw;
+        uint8_t b[16];
+    } u;
+#pragma unroll
+    for (int i = 0; i < 16; i++) u.b[i] = fp8_encode(in[i], scale);
+    return u.raw;
 }
 
 __host__ __device__ __forceinline__ int64_t ceil_div(int64_t a, int64_t b) {

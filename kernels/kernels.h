@@ -93,6 +93,24 @@ cudaError_t psamp_k_kv_append(const float *qkv, const float *bias, float *q, voi
                               int32_t hidden, int32_t max_len, float q_scale,
                               psamp_dtype dtype, cudaStream_t stream);
 
+/* The fp8 KV cache of one layer (psamp_cuda_options.kv_fp8): K and V as e4m3 bytes
+ * [n_slots][max_len][hidden], and beside them one fp32 scale per (slot, position, head),
+ * [n_slots][max_len][n_heads]: byte b of head h at position p stands for e4m3(b) * scale.
+ * Each head's vector is stored as x / s with s = max|x| / 448 (1 for an all-zero vector),
+ * rounded to nearest even (kernels/common.cuh), so no value saturates and small heads keep
+ * their precision. Only the warp attention kernels read it (head_dim 16/32/64/128). */
+typedef struct {
+    void *k, *v;
+    float *k_scale, *v_scale;
+} psamp_k_kv_fp8;
+
+/* kv_append.cu: psamp_k_kv_append with the K and V written into an fp8 cache;
+ * head_dim <= 128. */
+cudaError_t psamp_k_kv_append_fp8(const float *qkv, const float *bias, float *q, psamp_k_kv_fp8 kv,
+                                  const psamp_k_row *rows, int32_t n_rows, int32_t n_heads,
+                                  int32_t head_dim, int32_t max_len, float q_scale,
+                                  cudaStream_t stream);
+
 /* attention.cu: causal attention of each row's query over its slot's KV positions
  * 0..pos (the row's own KV already appended), split over the sequence in chunks of
  * PSAMP_ATTN_CHUNK positions (flash-decoding), then combined. Serves decode (one row per
@@ -131,6 +149,21 @@ cudaError_t psamp_k_attention_warp_append(const float *qkv, const float *bias, f
                                           int32_t n_rows, int32_t n_heads, int32_t head_dim,
                                           int32_t max_len, int32_t warps_per_row,
                                           psamp_dtype dtype, cudaStream_t stream);
+/* attention_warp.cu: psamp_k_attention_warp and psamp_k_attention_warp_append over an fp8
+ * cache (the append stores the row's K and V as psamp_k_kv_append_fp8 does, bit for bit),
+ * out in out_dtype PSAMP_F16 or PSAMP_BF16. No split fallback: head dims other than
+ * 16/32/64/128, caches or out not 16-byte aligned, or another out_dtype give
+ * cudaErrorInvalidValue. */
+cudaError_t psamp_k_attention_warp_fp8(const float *q, psamp_k_kv_fp8 kv, void *out,
+                                       const psamp_k_row *rows, int32_t n_rows, int32_t n_heads,
+                                       int32_t head_dim, int32_t max_len, int32_t warps_per_row,
+                                       psamp_dtype out_dtype, cudaStream_t stream);
+cudaError_t psamp_k_attention_warp_append_fp8(const float *qkv, const float *bias,
+                                              psamp_k_kv_fp8 kv, void *out,
+                                              const psamp_k_row *rows, int32_t n_rows,
+                                              int32_t n_heads, int32_t head_dim, int32_t max_len,
+                                              int32_t warps_per_row, psamp_dtype out_dtype,
+                                              cudaStream_t stream);
 /* The warps per (row, head) psamp_k_attention_warp picks for these sizes (0: it falls back
  * to psamp_k_attention). */
 int32_t psamp_attention_warps_per_row(int32_t n_rows, int32_t n_heads, int32_t head_dim,
@@ -169,6 +202,13 @@ cudaError_t psamp_k_kv_fork(void *k_cache, void *v_cache, const int32_t *pairs,
                             int32_t n_forks, int32_t max_pos, int32_t n_layers,
                             int32_t n_slots, int32_t max_len, int32_t hidden,
                             psamp_dtype dtype, cudaStream_t stream);
+
+/* kv_fork.cu: psamp_k_kv_fork for caches of row_bytes bytes per position (an fp8 cache's
+ * bytes, hidden, and its scales, 4 * n_heads, are forked by two calls). */
+cudaError_t psamp_k_kv_fork_bytes(void *k_cache, void *v_cache, const int32_t *pairs,
+                                  int32_t n_forks, int32_t max_pos, int32_t n_layers,
+                                  int32_t n_slots, int32_t max_len, int64_t row_bytes,
+                                  cudaStream_t stream);
 
 /* curand_check.cu (tests only): out[i] = curand() after curand_init(seed, stream,
  * 4 * counter[i]), and out_psamp[i] = psamp_philox_u32(seed, stream, counter[i]) computed on

@@ -3,7 +3,7 @@
  * Layout: caches [n_layers][n_slots][max_len][hidden] (a slot's prefix in one layer is one
  * contiguous range); pairs [n_forks][3] int32 (dst, src, n) in device memory.
  * Launch: grid (x: blocks sharing one range, y: 2 * n_layers ranges, z: forks), 256
- * threads copying 16-byte units when a position's row allows it (else 4 or 2 bytes). */
+ * threads copying 16-byte units when a position's row allows it (else 4, 2 or 1 bytes). */
 #include "common.cuh"
 
 namespace {
@@ -52,12 +52,31 @@ cudaError_t launch(void *k_cache, void *v_cache, const int32_t *pairs, int32_t n
 
 } // namespace
 
+extern "C" cudaError_t psamp_k_kv_fork_bytes(void *k_cache, void *v_cache, const int32_t *pairs,
+                                             int32_t n_forks, int32_t max_pos, int32_t n_layers,
+                                             int32_t n_slots, int32_t max_len, int64_t row_bytes,
+                                             cudaStream_t stream) {
+    if (n_forks <= 0 || max_pos <= 0) return cudaSuccess;
+    if (n_layers <= 0 || 2 * n_layers > 65535 || row_bytes <= 0) return cudaErrorInvalidValue;
+    const bool aligned16 = (uintptr_t)k_cache % 16 == 0 && (uintptr_t)v_cache % 16 == 0;
+    const bool aligned4 = (uintptr_t)k_cache % 4 == 0 && (uintptr_t)v_cache % 4 == 0;
+    if (row_bytes % 16 == 0 && aligned16)
+        return launch<uint4>(k_cache, v_cache, pairs, n_forks, max_pos, n_layers, n_slots,
+                             max_len, row_bytes, stream);
+    if (row_bytes % 4 == 0 && aligned4)
+        return launch<uint32_t>(k_cache, v_cache, pairs, n_forks, max_pos, n_layers, n_slots,
+                                max_len, row_bytes, stream);
+    if (row_bytes % 2 == 0 && (uintptr_t)k_cache % 2 == 0 && (uintptr_t)v_cache % 2 == 0)
+        return launch<uint16_t>(k_cache, v_cache, pairs, n_forks, max_pos, n_layers, n_slots,
+                                max_len, row_bytes, stream);
+    return launch<uint8_t>(k_cache, v_cache, pairs, n_forks, max_pos, n_layers, n_slots, max_len,
+                           row_bytes, stream);
+}
+
 extern "C" cudaError_t psamp_k_kv_fork(void *k_cache, void *v_cache, const int32_t *pairs,
                                        int32_t n_forks, int32_t max_pos, int32_t n_layers,
                                        int32_t n_slots, int32_t max_len, int32_t hidden,
                                        psamp_dtype dtype, cudaStream_t stream) {
-    if (n_forks <= 0 || max_pos <= 0) return cudaSuccess;
-    if (n_layers <= 0 || 2 * n_layers > 65535) return cudaErrorInvalidValue;
     int64_t elem = 0;
     switch (dtype) {
     case PSAMP_F32: elem = 4; break;
@@ -65,14 +84,6 @@ extern "C" cudaError_t psamp_k_kv_fork(void *k_cache, void *v_cache, const int32
     case PSAMP_BF16: elem = 2; break;
     default: return cudaErrorInvalidValue;
     }
-    const int64_t row_bytes = elem * hidden;
-    const bool aligned16 = (uintptr_t)k_cache % 16 == 0 && (uintptr_t)v_cache % 16 == 0;
-    if (row_bytes % 16 == 0 && aligned16)
-        return launch<uint4>(k_cache, v_cache, pairs, n_forks, max_pos, n_layers, n_slots,
-                             max_len, row_bytes, stream);
-    if (row_bytes % 4 == 0)
-        return launch<uint32_t>(k_cache, v_cache, pairs, n_forks, max_pos, n_layers, n_slots,
-                                max_len, row_bytes, stream);
-    return launch<uint16_t>(k_cache, v_cache, pairs, n_forks, max_pos, n_layers, n_slots,
-                            max_len, row_bytes, stream);
+    return psamp_k_kv_fork_bytes(k_cache, v_cache, pairs, n_forks, max_pos, n_layers, n_slots,
+                                 max_len, elem * hidden, stream);
 }

@@ -176,4 +176,11 @@ checks=$((checks + 1))
   >"$tmp/out" 2>"$tmp/err") && fail "a failed write was reported as success"
 grep -q "samples-out: .*write" "$tmp/err" || fail "failed write: $(cat "$tmp/err")"
 [ -z "$(ls "$tmp" | grep big)" ] || fail "a failed write left a file behind: $(ls "$tmp")"
+# --kv-cache: fp8 is the CUDA engine's (OPT only); a name it does not know, the CPU engine and
+# a toy world are refused by name.
+expect_error 1 "unknown cache 'fp9' (dtype, fp8)" -- generate --model "$opt" --kv-cache fp9 --max-new-tokens 2
+expect_error 1 "kv-cache fp8: only the CUDA engine has it" -- generate --model "$opt" --backend cpu --kv-cache fp8 --max-new-tokens 2
+expect_error 1 "kv-cache fp8: a toy world has no KV cache" -- generate --model "$trap_world" --kv-cache fp8
+expect_ok generate --model "$opt" --backend cpu --kv-cache dtype --max-new-tokens 2 --json
+
 finish

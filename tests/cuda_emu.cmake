@@ -1,6 +1,6 @@
 # The real sources of the kernels that keep to kernel_emu.h's subset (kernels/attention_warp.cu,
-# kernels/gemv.cu, kernels/layernorm_rows.cu, kernels/sample_onepass.cu and the decoders'
-# kernels/decoder_*.cu), compiled as host C++ and run on a CPU emulator of thread blocks under the
+# kernels/kv_append.cu, kernels/gemv.cu, kernels/layernorm_rows.cu, kernels/sample_onepass.cu
+# and the decoders' kernels/decoder_*.cu), compiled as host C++ and run on a CPU emulator of thread blocks under the
 # GPU tests' own checks, the rest of CUDA coming from the mock (label emu): the kernels'
 # indexing, shuffles, merges and launch choices are checked here, without a GPU, before the
 # first GPU run. Needs the CUDA headers, like the mock.
@@ -18,7 +18,7 @@ if(CUDAToolkit_FOUND)
     cuda_emu/kernel_emu.cpp cuda_emu/emu_attention_warp.cpp cuda_emu/emu_gemv.cpp
     cuda_emu/emu_layernorm_rows.cpp cuda_emu/emu_sample_onepass.cpp
     cuda_emu/emu_decoder_rmsnorm.cpp cuda_emu/emu_decoder_rope.cpp cuda_emu/emu_decoder_swiglu.cpp
-    cuda_emu/emu_decoder_attention.cpp cuda_emu/emu_decoder_embed.cpp
+    cuda_emu/emu_decoder_attention.cpp cuda_emu/emu_decoder_embed.cpp cuda_emu/emu_kv_append.cpp
     cuda_mock/mock_runtime.c cuda_mock/mock_blas.c cuda_mock/mock_kernels.c)
   set_target_properties(psamp_cuda_emu PROPERTIES CXX_STANDARD 17 CXX_STANDARD_REQUIRED ON)
   target_include_directories(psamp_cuda_emu PUBLIC ${CMAKE_SOURCE_DIR}/host/engine/cuda
@@ -68,6 +68,21 @@ if(CUDAToolkit_FOUND)
           add_test(NAME emu_${name}_${variant} COMMAND emu_${name} --quick --variant ${variant})
           set_tests_properties(emu_${name}_${variant} PROPERTIES TIMEOUT ${emu_timeout} LABELS "emu")
         endif()
+      endforeach()
+      # The fp8 KV cache through the whole engine, fp16 and bf16 weights, against the CPU
+      # engine and the dtype's own cache: the fused append (default), the separate append
+      # under split-attention variants (first: fp8 still runs the warp kernels) and the
+      # overlapping halves. 16-35 s of CPU each in Release; under the sanitizers only first.
+      set(fp8_runs "first:opt-tiny-pre")
+      if(NOT PSAMP_SANITIZE)
+        list(APPEND fp8_runs "default:opt-tiny-pre-bf16" "halves:opt-tiny-post")
+      endif()
+      foreach(run ${fp8_runs})
+        string(REPLACE ":" ";" parts ${run})
+        list(GET parts 0 variant)
+        list(GET parts 1 model)
+        add_test(NAME emu_${name}_kv_fp8_${variant} COMMAND emu_${name} --kv fp8 --variant ${variant} --model ${model})
+        set_tests_properties(emu_${name}_kv_fp8_${variant} PROPERTIES TIMEOUT ${emu_timeout} LABELS "emu")
       endforeach()
       continue()
     endif()

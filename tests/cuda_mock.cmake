@@ -20,7 +20,7 @@ if(CUDAToolkit_FOUND)
     add_executable(mock_${name} gpu/${name}.c gpu/gpu_test.c)
     target_compile_options(mock_${name} PRIVATE ${PSAMP_C_WARNINGS})
     target_link_libraries(mock_${name} PRIVATE psamp_testlib psamp_cuda_mock)
-    target_compile_definitions(mock_${name} PRIVATE PSAMP_FIXTURES="${PSAMP_FIXTURES}")
+    target_compile_definitions(mock_${name} PRIVATE PSAMP_FIXTURES="${PSAMP_FIXTURES}" PSAMP_GPU_TEST_MOCK)
     if(name STREQUAL "test_gpu_engine")
       # One test per fixture model (each with every dtype and variant set): whole, it took
       # 85-266 s under the sanitizers at load against a 300 s timeout; each model takes 4 s

@@ -153,6 +153,8 @@ int psamp_model_max_slots(psamp_model *m, const psamp_backend_options *opts, int
 
 int psamp_model_engine(psamp_model *m, const psamp_backend_options *opts, int32_t n_slots,
                        int32_t max_len, psamp_engine **out, psamp_err *err) {
+    if (m->toy && opts->kv_fp8)
+        return psamp_fail(err, "--kv-cache fp8: a toy world has no KV cache");
     if (m->toy) return psamp_engine_toy_create(m->toy, n_slots, max_len, out, err);
     if (m->dec) return psamp_decoder_model_engine(m->dec, opts, n_slots, max_len, out, err);
     return psamp_opt_model_engine(m->opt, opts, n_slots, max_len, out, err);

@@ -20,6 +20,7 @@ typedef struct {
     const char *backend; /* "auto" (cuda when a GPU is present, else cpu), "cpu", "cuda" */
     psamp_dtype dtype;   /* cuda weights: PSAMP_F16 or PSAMP_BF16 */
     int n_threads;       /* cpu: BLAS threads (0 = library default) */
+    int kv_fp8;          /* cuda, OPT: the KV cache in fp8 (psamp_cuda_options.kv_fp8) */
 } psamp_backend_options;
 
 int psamp_model_open(psamp_model **out, const char *path, psamp_err *err);

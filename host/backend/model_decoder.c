@@ -135,10 +135,11 @@ int psamp_decoder_model_engine(psamp_decoder_model *m, const psamp_backend_optio
     if (wants_cuda(opts, &cuda, err) != 0) return -1;
 #ifdef PSAMP_HAVE_CUDA
     if (cuda) {
-        psamp_cuda_options co = {opts->dtype, 0};
+        psamp_cuda_options co = {.dtype = opts->dtype, .kv_fp8 = opts->kv_fp8};
         return psamp_engine_cuda_decoder_create(&m->ck, n_slots, max_len, &co, out, err);
     }
 #endif
+    if (opts->kv_fp8) return psamp_fail(err, "--kv-cache fp8: only the CUDA engine has it (--backend cuda)");
     psamp_cpu_options co = {opts->n_threads};
     return psamp_engine_cpu_decoder_create(&m->ck, n_slots, max_len, &co, out, err);
 }
@@ -149,9 +150,10 @@ int psamp_decoder_model_max_slots(psamp_decoder_model *m, const psamp_backend_op
     if (wants_cuda(opts, &cuda, err) != 0) return -1;
 #ifdef PSAMP_HAVE_CUDA
     if (cuda) {
-        psamp_cuda_options co = {opts->dtype, 0};
+        psamp_cuda_options co = {.dtype = opts->dtype, .kv_fp8 = opts->kv_fp8};
         return psamp_engine_cuda_decoder_max_slots(&m->ck, max_len, &co, slots, err);
     }
 #endif
+    if (opts->kv_fp8) return psamp_fail(err, "--kv-cache fp8: only the CUDA engine has it (--backend cuda)");
     return psamp_engine_cpu_decoder_max_slots(&m->ck, max_len, slots, err);
 }

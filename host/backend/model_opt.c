@@ -202,10 +202,11 @@ int psamp_opt_checkpoint_engine(const opt_checkpoint *ck, const psamp_backend_op
     if (wants_cuda(opts, &cuda, err) != 0) return -1;
 #ifdef PSAMP_HAVE_CUDA
     if (cuda) {
-        psamp_cuda_options co = {opts->dtype, 0};
+        psamp_cuda_options co = {.dtype = opts->dtype, .kv_fp8 = opts->kv_fp8};
         return psamp_engine_cuda_create(ck, n_slots, max_len, &co, out, err);
     }
 #endif
+    if (opts->kv_fp8) return psamp_fail(err, "--kv-cache fp8: only the CUDA engine has it (--backend cuda)");
     psamp_cpu_options co = {opts->n_threads};
     return psamp_engine_cpu_create(ck, n_slots, max_len, &co, out, err);
 }
@@ -216,10 +217,11 @@ int psamp_opt_checkpoint_max_slots(const opt_checkpoint *ck, const psamp_backend
     if (wants_cuda(opts, &cuda, err) != 0) return -1;
 #ifdef PSAMP_HAVE_CUDA
     if (cuda) {
-        psamp_cuda_options co = {opts->dtype, 0};
+        psamp_cuda_options co = {.dtype = opts->dtype, .kv_fp8 = opts->kv_fp8};
         return psamp_engine_cuda_max_slots(ck, max_len, &co, slots, err);
     }
 #endif
+    if (opts->kv_fp8) return psamp_fail(err, "--kv-cache fp8: only the CUDA engine has it (--backend cuda)");
     return psamp_engine_cpu_max_slots(ck, max_len, slots, err);
 }
 

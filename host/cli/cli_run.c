@@ -50,6 +50,7 @@ static int run_option_table(cli_run_options *o, cli_option *opts) {
         {"seed", CLI_U64, &s->seed, "S", "random seed (default 0)", 0},
         {"backend", CLI_STRING, &o->backend, "NAME", "auto | cpu | cuda (default auto: cuda for OPT when a GPU is present, else cpu)", 0},
         {"dtype", CLI_STRING, &o->dtype, "NAME", "cuda weights: fp16 | bf16 (default fp16)", 0},
+        {"kv-cache", CLI_STRING, &o->kv_cache, "NAME", "cuda, OPT: dtype | fp8 (e4m3, a scale per position and head: half the KV bytes, log p moves slightly; default dtype)", 0},
         {"threads", CLI_INT, &o->threads, "N", "cpu: BLAS threads (default: all cores)", 0},
         {"samples-out", CLI_STRING, &o->samples_out, "FILE", "write one JSON line per chain", 0},
         {"trace", CLI_STRING, &o->trace, "FILE", "write one JSON line per MH step (correction tracker)", 0},
@@ -72,6 +73,7 @@ int cli_run_parse(cli_run_options *o, const char *name, const char *summary, int
     o->method = "power";
     o->backend = "auto";
     o->dtype = "fp16";
+    o->kv_cache = "dtype";
     o->acceptance = "exact";
     psamp_sampler_config *s = &o->sampler;
     cli_option opts[RUN_MAX_OPTIONS];
@@ -120,6 +122,13 @@ void cli_run_print_options(FILE *f, const char *const *omit, int n_omit, int mh_
         if (!omitted) cli_print_option(f, &opts[i]);
     }
     fprintf(f, "\n%s\n", mh_only ? MH_RUN_DETAILS : RUN_DETAILS);
+}
+
+int cli_kv_cache_option(const char *kv_cache, psamp_backend_options *bo, psamp_err *err) {
+    if (strcmp(kv_cache, "dtype") == 0) bo->kv_fp8 = 0;
+    else if (strcmp(kv_cache, "fp8") == 0) bo->kv_fp8 = 1;
+    else return psamp_fail(err, "--kv-cache: unknown cache '%s' (dtype, fp8)", kv_cache);
+    return 0;
 }
 
 int cli_backend_options(const char *backend, const char *dtype, int threads,
@@ -209,6 +218,7 @@ int cli_run_engine(cli_run_options *o, psamp_model *m, int32_t n_prompt, psamp_e
     psamp_backend_options bo;
     int32_t room, max_len = n_prompt + o->sampler.max_new_tokens;
     if (cli_backend_options(o->backend, o->dtype, o->threads, &bo, err) != 0 ||
+        cli_kv_cache_option(o->kv_cache, &bo, err) != 0 ||
         cli_engine_room(m, NULL, &bo, max_len, &room, err) != 0 ||
         cli_fit_chains(room, max_len, &o->sampler, "psamp", err) != 0)
         return -1;

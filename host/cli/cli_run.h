@@ -11,7 +11,7 @@
 #include "sampler.h"
 
 typedef struct {
-    const char *model, *prompt, *prompt_template, *method, *backend, *dtype, *acceptance;
+    const char *model, *prompt, *prompt_template, *method, *backend, *dtype, *kv_cache, *acceptance;
     const char *samples_out, *trace;
     int json, threads;
     int blocks_given; /* --blocks was given: never shrunk to fit --max-new-tokens */
@@ -51,6 +51,8 @@ int cli_fit_chains(int32_t room, int32_t max_len, psamp_sampler_config *s, const
 /* Makes the engine a run of o->sampler needs, queueing chains when they do not all fit. */
 int cli_run_engine(cli_run_options *o, psamp_model *m, int32_t n_prompt, psamp_engine **e,
                    psamp_err *err);
+/* --kv-cache NAME ("dtype" or "fp8") into bo->kv_fp8. */
+int cli_kv_cache_option(const char *kv_cache, psamp_backend_options *bo, psamp_err *err);
 /* Parses --backend/--dtype/--threads into engine options. */
 int cli_backend_options(const char *backend, const char *dtype, int threads,
                         psamp_backend_options *out, psamp_err *err);

@@ -180,6 +180,7 @@ cudaError_t psamp_k_bias_residual(float *x, const float *y, const float *bias, i
 }
 
 /* ---- KV append, attention, fork ----------------------------------------------------- */
+#ifndef PSAMP_MOCK_EMULATED_KERNELS /* tests/cuda_emu runs kernels/kv_append.cu itself */
 typedef struct {
     const float *qkv, *bias;
     float *q;
@@ -220,6 +221,7 @@ cudaError_t psamp_k_kv_append(const float *qkv, const float *bias, float *q, voi
     kv_append_args a = {qkv, bias, q, k_cache, v_cache, rows, n_rows, hidden, max_len, q_scale, dtype};
     return SUBMIT(stream, run_kv_append, a);
 }
+#endif
 
 size_t psamp_attention_partial_floats(int32_t n_rows, int32_t n_heads, int32_t head_dim,
                                       int32_t max_len) {
@@ -323,13 +325,13 @@ int32_t psamp_attention_warps_per_row(int32_t n_rows, int32_t n_heads, int32_t h
 typedef struct {
     void *k, *v;
     const int32_t *pairs;
-    int32_t n_forks, n_layers, n_slots, max_len, hidden;
-    size_t es;
+    int32_t n_forks, n_layers, n_slots, max_len;
+    size_t pos_bytes;
 } fork_args;
 
 static void run_fork(const void *p) {
     const fork_args *a = p;
-    const size_t pos_bytes = (size_t)a->hidden * a->es, slot_bytes = pos_bytes * a->max_len;
+    const size_t pos_bytes = a->pos_bytes, slot_bytes = pos_bytes * a->max_len;
     for (int32_t f = 0; f < a->n_forks; f++) {
         const int32_t dst = a->pairs[3 * f], src = a->pairs[3 * f + 1], n = a->pairs[3 * f + 2];
         if (dst == src || n <= 0) continue;
@@ -342,14 +344,23 @@ static void run_fork(const void *p) {
     }
 }
 
+cudaError_t psamp_k_kv_fork_bytes(void *k_cache, void *v_cache, const int32_t *pairs,
+                                  int32_t n_forks, int32_t max_pos, int32_t n_layers,
+                                  int32_t n_slots, int32_t max_len, int64_t row_bytes,
+                                  cudaStream_t stream) {
+    (void)max_pos;
+    if (row_bytes <= 0) return cudaErrorInvalidValue;
+    fork_args a = {k_cache, v_cache, pairs, n_forks, n_layers, n_slots, max_len, (size_t)row_bytes};
+    return SUBMIT(stream, run_fork, a);
+}
+
 cudaError_t psamp_k_kv_fork(void *k_cache, void *v_cache, const int32_t *pairs,
                             int32_t n_forks, int32_t max_pos, int32_t n_layers,
                             int32_t n_slots, int32_t max_len, int32_t hidden,
                             psamp_dtype dtype, cudaStream_t stream) {
-    (void)max_pos;
-    fork_args a = {k_cache, v_cache, pairs, n_forks, n_layers, n_slots, max_len, hidden,
-                   dtype == PSAMP_F32 ? (size_t)4 : (size_t)2};
-    return SUBMIT(stream, run_fork, a);
+    const int64_t es = dtype == PSAMP_F32 ? 4 : 2;
+    return psamp_k_kv_fork_bytes(k_cache, v_cache, pairs, n_forks, max_pos, n_layers, n_slots,
+                                 max_len, es * hidden, stream);
 }
 
 /* ---- GEMV ------------------------------------------------------------------------- */
@@ -491,6 +502,39 @@ cudaError_t psamp_k_decoder_attention(const float *q, const void *k_cache, const
                                       int32_t max_len, psamp_dtype dtype, cudaStream_t stream) {
     (void)q, (void)k_cache, (void)v_cache, (void)out, (void)rows, (void)n_rows, (void)n_heads;
     (void)n_kv_heads, (void)head_dim, (void)max_len, (void)dtype, (void)stream;
+    return cudaErrorNotSupported;
+}
+#endif
+
+#ifndef PSAMP_MOCK_EMULATED_KERNELS /* tests/cuda_emu runs kernels/kv_append.cu, attention_warp.cu */
+/* The fp8 KV cache's kernels have no plain-C mock either: the block emulator and a GPU check
+ * them. In the mock build an fp8 engine fails at its first forward. */
+cudaError_t psamp_k_kv_append_fp8(const float *qkv, const float *bias, float *q, psamp_k_kv_fp8 kv,
+                                  const psamp_k_row *rows, int32_t n_rows, int32_t n_heads,
+                                  int32_t head_dim, int32_t max_len, float q_scale,
+                                  cudaStream_t stream) {
+    (void)qkv, (void)bias, (void)q, (void)kv, (void)rows, (void)n_rows, (void)n_heads;
+    (void)head_dim, (void)max_len, (void)q_scale, (void)stream;
+    return cudaErrorNotSupported;
+}
+
+cudaError_t psamp_k_attention_warp_fp8(const float *q, psamp_k_kv_fp8 kv, void *out,
+                                       const psamp_k_row *rows, int32_t n_rows, int32_t n_heads,
+                                       int32_t head_dim, int32_t max_len, int32_t warps_per_row,
+                                       psamp_dtype out_dtype, cudaStream_t stream) {
+    (void)q, (void)kv, (void)out, (void)rows, (void)n_rows, (void)n_heads, (void)head_dim;
+    (void)max_len, (void)warps_per_row, (void)out_dtype, (void)stream;
+    return cudaErrorNotSupported;
+}
+
+cudaError_t psamp_k_attention_warp_append_fp8(const float *qkv, const float *bias,
+                                              psamp_k_kv_fp8 kv, void *out,
+                                              const psamp_k_row *rows, int32_t n_rows,
+                                              int32_t n_heads, int32_t head_dim, int32_t max_len,
+                                              int32_t warps_per_row, psamp_dtype out_dtype,
+                                              cudaStream_t stream) {
+    (void)qkv, (void)bias, (void)kv, (void)out, (void)rows, (void)n_rows, (void)n_heads;
+    (void)head_dim, (void)max_len, (void)warps_per_row, (void)out_dtype, (void)stream;
     return cudaErrorNotSupported;
 }
 #endif

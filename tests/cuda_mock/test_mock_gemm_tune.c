@@ -43,7 +43,7 @@ static mock_lt_counts since(const mock_lt_counts *before) {
 }
 
 static psamp_engine *make(psamp_test_state *t, const opt_checkpoint *ck, int tune) {
-    psamp_cuda_options o = {PSAMP_F32, 0};
+    psamp_cuda_options o = {.dtype = PSAMP_F32};
     psamp_engine *e = NULL;
     psamp_err err = {{0}};
     psamp_cuda_variants v;

@@ -14,7 +14,7 @@
 #define MB ((size_t)1 << 20)
 
 static int32_t max_slots(psamp_test_state *t, const opt_checkpoint *ck, int32_t max_len, psamp_dtype dt) {
-    psamp_cuda_options o = {dt, 0};
+    psamp_cuda_options o = {.dtype = dt};
     psamp_err err = {{0}};
     int32_t n = -1;
     CHECK(t, psamp_engine_cuda_max_slots(ck, max_len, &o, &n, &err) == 0, "max_slots: %s", err.msg);
@@ -35,7 +35,7 @@ int main(void) {
     CHECK(&t, n > 100, "room for %d slots in 700 MiB of the tiny model", n);
 
     /* That many slots can be made ... */
-    psamp_cuda_options o = {PSAMP_F16, 0};
+    psamp_cuda_options o = {.dtype = PSAMP_F16};
     psamp_engine *e = NULL;
     CHECK(&t, psamp_engine_cuda_create(&ck, n, 128, &o, &e, &err) == 0, "create %d slots: %s", n, err.msg);
     psamp_engine_destroy(e);

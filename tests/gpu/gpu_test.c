@@ -59,6 +59,41 @@ static void widen(const void *bits, size_t n, psamp_dtype dt, float *out) {
     psamp_tensor_to_f32(&view, out);
 }
 
+uint8_t fp8_e4m3_encode(float x) {
+    if (isnan(x)) return 0x7f;
+    const uint8_t sign = signbit(x) ? 0x80 : 0x00;
+    const float a = fabsf(x);
+    if (a >= 448.0f) return sign | 0x7e; /* saturate (448 itself is 0x7e) */
+    if (a < 0x1p-6f) /* subnormal: multiples of 2^-9; 8 of them round up to 2^-6, 0x08 */
+        return sign | (uint8_t)nearbyintf(a * 512.0f);
+    int e2;
+    (void)frexpf(a, &e2); /* a in [2^(e2-1), 2^e2) */
+    int e = e2 - 1;       /* -6 .. 8 */
+    int m = (int)nearbyintf(ldexpf(a, 3 - e)); /* 8 .. 16 with the implicit bit */
+    if (m == 16) m = 8, e++;
+    return sign | (uint8_t)(((e + 7) << 3) | (m - 8));
+}
+
+float fp8_e4m3_decode(uint8_t b) {
+    const int e = (b >> 3) & 15, m = b & 7;
+    float v;
+    if (e == 15 && m == 7)
+        v = NAN;
+    else if (e == 0)
+        v = ldexpf((float)m, -9);
+    else
+        v = ldexpf((float)(8 + m), e - 10);
+    return (b & 0x80) ? -v : v;
+}
+
+float fp8_quantize(const float *x, int n, uint8_t *bytes) {
+    float amax = 0.0f;
+    for (int i = 0; i < n; i++) amax = fmaxf(amax, fabsf(x[i]));
+    const float s = amax > 0.0f ? amax / 448.0f : 1.0f;
+    for (int i = 0; i < n; i++) bytes[i] = fp8_e4m3_encode(x[i] / s);
+    return s;
+}
+
 void round_to_dtype(float *x, size_t n, psamp_dtype dt) {
     for (size_t i = 0; i < n && dt != PSAMP_F32; i++) {
         uint16_t bits = dt == PSAMP_F16 ? psamp_f32_to_f16_bits(x[i]) : psamp_f32_to_bf16_bits(x[i]);

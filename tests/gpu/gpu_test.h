@@ -42,6 +42,14 @@ const char *dtype_label(psamp_dtype dt);
 /* x = the value x takes once stored in dt (what the device will read). */
 void round_to_dtype(float *x, size_t n, psamp_dtype dt);
 
+/* The fp8 KV cache's rule (kernels.h psamp_k_kv_fp8) in plain C, for the references:
+ * e4m3 (bias 7, no infinities, 0x7f NaN) with round to nearest even and saturation to
+ * +-448; a head's vector stored as x / s, s = max|x| / 448 (1 when all are 0). */
+uint8_t fp8_e4m3_encode(float x);
+float fp8_e4m3_decode(uint8_t b);
+/* x[n] -> bytes[n] as the cache stores them; returns the scale. */
+float fp8_quantize(const float *x, int n, uint8_t *bytes);
+
 /* cudaMalloc filled with 0xff bytes: NaN in fp32/fp16/bf16, -1 in int32. NULL on failure. */
 void *gpu_alloc_poisoned(size_t bytes);
 cudaError_t gpu_poison(void *dev, size_t bytes);

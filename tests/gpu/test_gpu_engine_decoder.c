@@ -240,7 +240,7 @@ static void check_fork(pair *p) {
 }
 
 static psamp_engine *make_gpu(psamp_test_state *t, const decoder_checkpoint *ck, int32_t n_slots, psamp_dtype dt) {
-    psamp_cuda_options o = {dt, 0};
+    psamp_cuda_options o = {.dtype = dt};
     psamp_engine *e = NULL;
     psamp_err err = {{0}};
     CHECK(t, psamp_engine_cuda_decoder_create(ck, n_slots, MAX_LEN, &o, &e, &err) == 0, "cuda engine (%s): %s",
@@ -327,7 +327,7 @@ static void check_eos_and_errors(psamp_test_state *t) {
         CHECK(t, again.token == r.token && again.ended == 1, "the second eos_token_id ends the sequence");
         psamp_engine_destroy(b);
     }
-    psamp_cuda_options o = {PSAMP_F16, 0};
+    psamp_cuda_options o = {.dtype = PSAMP_F16};
     psamp_engine *e = NULL;
     int32_t fit = 0;
     CHECK(t, psamp_engine_cuda_decoder_max_slots(&ck, MAX_LEN, &o, &fit, &err) == 0 && fit > 0, "max slots: %s (%d)",
@@ -336,10 +336,14 @@ static void check_eos_and_errors(psamp_test_state *t) {
                      "huge KV cache", "would fit");
     o.dtype = (psamp_dtype)7;
     test_expect_fail(t, psamp_engine_cuda_decoder_create(&ck, 2, 16, &o, &e, &err), &err, "bad dtype", "dtype");
-    o = (psamp_cuda_options){PSAMP_F16, 999};
+    o = (psamp_cuda_options){.dtype = PSAMP_F16, .device = 999};
     test_expect_fail(t, psamp_engine_cuda_decoder_create(&ck, 2, 16, &o, &e, &err), &err, "bad device",
                      "device 999");
     o.device = 0;
+    o.kv_fp8 = 1;
+    test_expect_fail(t, psamp_engine_cuda_decoder_create(&ck, 2, 16, &o, &e, &err), &err, "fp8 KV",
+                     "fp8 KV cache is for OPT models only");
+    o.kv_fp8 = 0;
     test_expect_fail(t, psamp_engine_cuda_decoder_create(&ck, 2, 100000, &o, &e, &err), &err, "max_len",
                      "max_position_embeddings");
     CHECK(t, e == NULL, "no engine on failure");

@@ -342,6 +342,49 @@ static void check_kv_fork(psamp_test_state *t, test_rng *rng, psamp_dtype dt, in
     cudaFree(k_d), cudaFree(v_d), cudaFree(f_d);
 }
 
+/* psamp_k_kv_fork_bytes at row sizes that take each copy unit (an fp8 cache's scales of 12
+ * heads: 48 bytes, 16-byte units; 12: 4-byte; 6: 2-byte; 7: bytes), on random bytes with
+ * check_kv_fork's forks. */
+static void check_kv_fork_bytes(psamp_test_state *t, test_rng *rng, int row_bytes) {
+    enum { L = 3, SLOTS = 7, LEN = 17, N_FORKS = 3 };
+    const size_t n = (size_t)L * SLOTS * LEN * (size_t)row_bytes;
+    const int32_t forks[N_FORKS * 3] = {1, 0, LEN, 2, 0, 5, 5, 6, 1};
+    unsigned char *k = malloc(n), *v = malloc(n), *k_ref = malloc(n), *v_ref = malloc(n);
+    CHECK(t, k && v && k_ref && v_ref, "kv_fork_bytes: host memory");
+    if (!(k && v && k_ref && v_ref)) return;
+    for (size_t i = 0; i < n; i++) {
+        k[i] = (unsigned char)(test_uniform(rng) * 256);
+        v[i] = (unsigned char)(test_uniform(rng) * 256);
+    }
+    memcpy(k_ref, k, n), memcpy(v_ref, v, n);
+    for (int f = 0; f < N_FORKS; f++)
+        for (int l = 0; l < L; l++) {
+            const int dst = forks[3 * f], src = forks[3 * f + 1], cnt = forks[3 * f + 2];
+            const size_t d0 = ((size_t)l * SLOTS + (size_t)dst) * LEN * (size_t)row_bytes;
+            const size_t s0 = ((size_t)l * SLOTS + (size_t)src) * LEN * (size_t)row_bytes;
+            memcpy(k_ref + d0, k + s0, (size_t)cnt * (size_t)row_bytes);
+            memcpy(v_ref + d0, v + s0, (size_t)cnt * (size_t)row_bytes);
+        }
+    void *k_d = gpu_alloc_poisoned(n), *v_d = gpu_alloc_poisoned(n);
+    void *f_d = gpu_alloc_poisoned(sizeof forks);
+    CHECK(t, k_d && v_d && f_d, "kv_fork_bytes: cudaMalloc");
+    if (!(k_d && v_d && f_d)) return;
+    GPU_OK(t, cudaMemcpy(k_d, k, n, cudaMemcpyHostToDevice));
+    GPU_OK(t, cudaMemcpy(v_d, v, n, cudaMemcpyHostToDevice));
+    GPU_OK(t, cudaMemcpy(f_d, forks, sizeof forks, cudaMemcpyHostToDevice));
+    GPU_OK(t, psamp_k_kv_fork_bytes(k_d, v_d, f_d, N_FORKS, LEN, L, SLOTS, LEN, row_bytes, 0));
+    GPU_OK(t, cudaDeviceSynchronize());
+    GPU_OK(t, cudaMemcpy(k, k_d, n, cudaMemcpyDeviceToHost));
+    GPU_OK(t, cudaMemcpy(v, v_d, n, cudaMemcpyDeviceToHost));
+    size_t wrong = 0;
+    for (size_t i = 0; i < n; i++) wrong += k[i] != k_ref[i] || v[i] != v_ref[i];
+    char name[40];
+    snprintf(name, sizeof name, "kv_fork_bytes row=%d", row_bytes);
+    report_row(t, name, "bytes", "wrong_bytes", (double)wrong, 0.0);
+    cudaFree(k_d), cudaFree(v_d), cudaFree(f_d);
+    free(k), free(v), free(k_ref), free(v_ref);
+}
+
 /* Counters below 2^62: cuRAND's offset 4 * counter must not wrap 64 bits. */
 static void check_curand(psamp_test_state *t, test_rng *rng) {
     enum { N = 64 };
@@ -394,6 +437,9 @@ int main(void) {
         check_kv_fork(&t, &rng, dt, 36);
         check_kv_fork(&t, &rng, dt, 35);
     }
+    const int fork_rows[] = {48, 12, 6, 7};
+    for (size_t i = 0; i < sizeof fork_rows / sizeof fork_rows[0]; i++)
+        check_kv_fork_bytes(&t, &rng, fork_rows[i]);
     check_curand(&t, &rng);
     free_host_arrays();
     return psamp_test_finish(&t, "test_gpu_kernels");

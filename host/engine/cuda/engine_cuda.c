@@ -95,6 +95,14 @@ static int check_args(const opt_checkpoint *ck, int32_t n_slots, int32_t max_len
         return psamp_fail(err, "cuda engine: head dim %d (hidden %d / %d heads) is not supported "
                           "(at most %d)", c->n_heads > 0 ? c->hidden / c->n_heads : 0, c->hidden,
                           c->n_heads, PSAMP_ATTN_MAX_HEAD_DIM);
+    if (o->kv_fp8) {
+        const int32_t hd = c->hidden / c->n_heads;
+        if (o->dtype == PSAMP_F32)
+            return psamp_fail(err, "cuda engine: the fp8 KV cache needs dtype fp16 or bf16, not fp32");
+        if (hd != 16 && hd != 32 && hd != 64 && hd != 128)
+            return psamp_fail(err, "cuda engine: the fp8 KV cache needs head dim 16, 32, 64 or 128, "
+                              "not %d", hd);
+    }
     return check_device(o, err);
 }
 
@@ -116,11 +124,15 @@ static int alloc_state(cuda_engine *e, int32_t n_slots, int32_t max_len, psamp_e
     const size_t wide_y = (size_t)max3(3 * c->hidden, c->ffn_dim, c->word_embed_proj_dim);
     e->wide_h = wide_h;
     e->wide_y = wide_y;
-    e->kv_layer_bytes = (size_t)n_slots * (size_t)max_len * h * e->elem;
+    e->kv_layer_bytes = (size_t)n_slots * (size_t)max_len * h * (e->kv_fp8 ? 1 : e->elem);
+    e->kv_scale_layer_floats = e->kv_fp8 ? (size_t)n_slots * (size_t)max_len * (size_t)c->n_heads : 0;
+    const size_t scale_bytes = e->kv_scale_layer_floats * (size_t)c->n_layers * sizeof(float);
     cuda_buffers *d = &e->d;
     void *p[10];
     if (cuda_engine_alloc(e, &e->k_cache, e->kv_layer_bytes * (size_t)c->n_layers, "K cache", err) ||
         cuda_engine_alloc(e, &e->v_cache, e->kv_layer_bytes * (size_t)c->n_layers, "V cache", err) ||
+        (e->kv_fp8 && (cuda_engine_alloc(e, (void **)&e->k_scale, scale_bytes, "K scales", err) ||
+                       cuda_engine_alloc(e, (void **)&e->v_scale, scale_bytes, "V scales", err))) ||
         cuda_engine_alloc(e, &p[2], r * h * 4, "residual stream", err) ||
         cuda_engine_alloc(e, &p[3], r * wide_h * e->elem, "GEMM inputs", err) ||
         cuda_engine_alloc(e, &p[4], r * wide_y * 4, "GEMM outputs", err) ||
@@ -185,8 +197,9 @@ static int describe(cuda_engine *e, psamp_err *err) {
     psamp_engine_info *info = &e->base.info;
     info->backend = "cuda";
     snprintf(e->detail_base, sizeof e->detail_base,
-             "OPT %d layers, hidden %d, vocab %d, %s on %.40s (device %d)", c->n_layers,
-             c->hidden, c->vocab_size, dtype_name(e->dtype), prop.name, e->device);
+             "OPT %d layers, hidden %d, vocab %d, %s%s on %.40s (device %d)", c->n_layers,
+             c->hidden, c->vocab_size, dtype_name(e->dtype), e->kv_fp8 ? ", KV fp8" : "",
+             prop.name, e->device);
     cuda_describe_variants(e);
     info->vocab_size = c->vocab_size;
     info->n_slots = e->slots.n_slots;
@@ -200,14 +213,14 @@ static const psamp_engine_ops cuda_engine_ops = {cuda_engine_destroy, cuda_prefi
 
 int psamp_engine_cuda_max_slots(const opt_checkpoint *ck, int32_t max_len,
                                 const psamp_cuda_options *opts, int32_t *slots, psamp_err *err) {
-    const psamp_cuda_options defaults = {PSAMP_F16, 0};
+    const psamp_cuda_options defaults = {.dtype = PSAMP_F16};
     const psamp_cuda_options *o = opts ? opts : &defaults;
     size_t free_b = 0, total_b = 0;
     *slots = 0;
     if (check_args(ck, 1, max_len, o, err)) return -1;
     CUDA_TRY(err, cudaSetDevice(o->device));
     CUDA_TRY(err, cudaMemGetInfo(&free_b, &total_b));
-    *slots = cuda_plan_slots(&ck->cfg, o->dtype == PSAMP_F32 ? 4 : 2, max_len, free_b);
+    *slots = cuda_plan_slots(&ck->cfg, o->dtype == PSAMP_F32 ? 4 : 2, o->kv_fp8, max_len, free_b);
     return 0;
 }
 
@@ -215,7 +228,7 @@ int psamp_engine_cuda_create(const opt_checkpoint *ck, int32_t n_slots, int32_t 
                              const psamp_cuda_options *opts, psamp_engine **out,
                              psamp_err *err) {
     *out = NULL;
-    const psamp_cuda_options defaults = {PSAMP_F16, 0};
+    const psamp_cuda_options defaults = {.dtype = PSAMP_F16};
     const psamp_cuda_options *o = opts ? opts : &defaults;
     if (check_args(ck, n_slots, max_len, o, err)) return -1;
     cuda_engine *e = calloc(1, sizeof *e);
@@ -224,6 +237,7 @@ int psamp_engine_cuda_create(const opt_checkpoint *ck, int32_t n_slots, int32_t 
     e->cfg = ck->cfg;
     e->dtype = o->dtype;
     e->elem = o->dtype == PSAMP_F32 ? 4 : 2;
+    e->kv_fp8 = o->kv_fp8 != 0;
     e->device = o->device;
     e->head_dim = ck->cfg.hidden / ck->cfg.n_heads;
     e->rows_cap = cuda_plan_rows(n_slots, max_len);
@@ -253,6 +267,9 @@ static int check_decoder_args(const decoder_checkpoint *ck, int32_t n_slots, int
     if (check_sizes(n_slots, max_len, ck->cfg.max_positions, o, err) ||
         cuda_decoder_engine_check(&ck->cfg, o->dtype, err))
         return -1;
+    if (o->kv_fp8)
+        return psamp_fail(err, "cuda engine: the fp8 KV cache is for OPT models only so far, not %s",
+                          ck->cfg.model_type);
     return check_device(o, err);
 }
 
@@ -275,7 +292,7 @@ static int describe_decoder(cuda_engine *e, const decoder_config *c, psamp_err *
 int psamp_engine_cuda_decoder_max_slots(const decoder_checkpoint *ck, int32_t max_len,
                                         const psamp_cuda_options *opts, int32_t *slots,
                                         psamp_err *err) {
-    const psamp_cuda_options defaults = {PSAMP_F16, 0};
+    const psamp_cuda_options defaults = {.dtype = PSAMP_F16};
     const psamp_cuda_options *o = opts ? opts : &defaults;
     size_t free_b = 0, total_b = 0;
     *slots = 0;
@@ -290,7 +307,7 @@ int psamp_engine_cuda_decoder_create(const decoder_checkpoint *ck, int32_t n_slo
                                      const psamp_cuda_options *opts, psamp_engine **out,
                                      psamp_err *err) {
     *out = NULL;
-    const psamp_cuda_options defaults = {PSAMP_F16, 0};
+    const psamp_cuda_options defaults = {.dtype = PSAMP_F16};
     const psamp_cuda_options *o = opts ? opts : &defaults;
     if (check_decoder_args(ck, n_slots, max_len, o, err)) return -1;
     const decoder_config *c = &ck->cfg;

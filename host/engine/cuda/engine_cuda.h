@@ -26,6 +26,12 @@ extern "C" {
 typedef struct {
     psamp_dtype dtype; /* PSAMP_F16, PSAMP_BF16 or PSAMP_F32 */
     int device;        /* CUDA device ordinal */
+    /* 1: the KV cache in fp8 e4m3 with a scale per (position, head) (kernels.h
+     * psamp_k_kv_fp8): about half the bytes of fp16, so twice the slots and less time per
+     * decode step where reading the cache dominates; log p moves (docs: the measured
+     * difference). OPT engines with dtype fp16 or bf16 and head dim 16/32/64/128 only;
+     * attention then always runs the warp kernels. 0: the cache in dtype. */
+    int kv_fp8;
 } psamp_cuda_options;
 
 /* CUDA devices usable by this process; 0 when there is no driver or no GPU (never fails). */

@@ -37,9 +37,10 @@ cuda_batch cuda_batch_of(cuda_engine *e, int32_t r0, int32_t n, const cuda_lane 
 }
 
 /* The K/V append runs inside the warp attention kernel (a step only: rows of distinct slots). */
+/* The fp8 cache runs the warp kernels whatever the attention variant says. */
 static int kv_fused(const cuda_engine *e, const cuda_batch *b) {
     return b->decode && e->variants.kv == PSAMP_CUDA_KV_FUSED &&
-           e->variants.attention == PSAMP_CUDA_ATTN_WARP;
+           (e->kv_fp8 || e->variants.attention == PSAMP_CUDA_ATTN_WARP);
 }
 
 static int gemm(cuda_engine *e, const cuda_batch *b, const void *x, const void *w, float *y,
@@ -89,6 +90,14 @@ static void *layer_cache(const cuda_engine *e, void *cache, int32_t l) {
     return (char *)cache + (size_t)l * e->kv_layer_bytes;
 }
 
+/* Layer l of the fp8 cache: its bytes and scales. */
+static psamp_k_kv_fp8 layer_fp8(const cuda_engine *e, int32_t l) {
+    const size_t s = (size_t)l * e->kv_scale_layer_floats;
+    const psamp_k_kv_fp8 kv = {layer_cache(e, e->k_cache, l), layer_cache(e, e->v_cache, l),
+                               e->k_scale + s, e->v_scale + s};
+    return kv;
+}
+
 /* Self-attention's input: norm (pre-LN), the fused QKV projection into y, and the row's K
  * and V appended to its slot's cache (unless attention appends them). */
 int cuda_forward_pre_attention(cuda_engine *e, cuda_batch *b, int32_t l, psamp_err *err) {
@@ -100,6 +109,12 @@ int cuda_forward_pre_attention(cuda_engine *e, cuda_batch *b, int32_t l, psamp_e
     if (gemm(e, b, d->h, w->qkv_w, d->y, 3 * h, h, err)) return -1;
     if (kv_fused(e, b)) return 0;
     /* q's scaling is folded into the weights (engine_cuda_weights.c). */
+    if (e->kv_fp8) {
+        K_TRY(err, psamp_k_kv_append_fp8(d->y, w->qkv_b, d->q, layer_fp8(e, l), d->rows, b->n,
+                                         c->n_heads, e->head_dim, e->slots.max_len, 1.0f,
+                                         b->lane->stream));
+        return 0;
+    }
     K_TRY(err, psamp_k_kv_append(d->y, w->qkv_b, d->q, layer_cache(e, e->k_cache, l),
                                  layer_cache(e, e->v_cache, l), d->rows, b->n, h,
                                  e->slots.max_len, 1.0f, e->dtype, b->lane->stream));
@@ -113,7 +128,15 @@ int cuda_forward_attention(cuda_engine *e, cuda_batch *b, int32_t l, cudaStream_
     cuda_buffers *d = &b->d;
     void *k = layer_cache(e, e->k_cache, l), *v = layer_cache(e, e->v_cache, l);
     const int32_t max_len = e->slots.max_len;
-    if (kv_fused(e, b))
+    if (e->kv_fp8 && kv_fused(e, b))
+        K_TRY(err, psamp_k_attention_warp_append_fp8(d->y, e->w.layers[l].qkv_b, layer_fp8(e, l),
+                                                     d->h, d->rows, b->n, c->n_heads, e->head_dim,
+                                                     max_len, 0, e->dtype, stream));
+    else if (e->kv_fp8) /* fp8 has only the warp kernels */
+        K_TRY(err, psamp_k_attention_warp_fp8(d->q, layer_fp8(e, l), d->h, d->rows, b->n,
+                                              c->n_heads, e->head_dim, max_len, 0, e->dtype,
+                                              stream));
+    else if (kv_fused(e, b))
         K_TRY(err, psamp_k_attention_warp_append(d->y, e->w.layers[l].qkv_b, d->q, k, v, d->h,
                                                  d->partial, d->rows, b->n, c->n_heads,
                                                  e->head_dim, max_len, 0, e->dtype, stream));
@@ -204,6 +227,16 @@ int cuda_forward(cuda_engine *e, int32_t n, int want_logits, int decode, psamp_e
 }
 
 int cuda_forward_forks(cuda_engine *e, int32_t n, int32_t max_pos, psamp_err *err) {
+    if (e->kv_fp8) { /* the bytes, then the scales */
+        const opt_config *c = &e->cfg;
+        K_TRY(err, psamp_k_kv_fork_bytes(e->k_cache, e->v_cache, e->d.forks, n, max_pos,
+                                         c->n_layers, e->slots.n_slots, e->slots.max_len,
+                                         c->hidden, e->stream));
+        K_TRY(err, psamp_k_kv_fork_bytes(e->k_scale, e->v_scale, e->d.forks, n, max_pos,
+                                         c->n_layers, e->slots.n_slots, e->slots.max_len,
+                                         4 * (int64_t)c->n_heads, e->stream));
+        return 0;
+    }
     K_TRY(err, psamp_k_kv_fork(e->k_cache, e->v_cache, e->d.forks, n, max_pos, e->cfg.n_layers,
                                e->slots.n_slots, e->slots.max_len, e->cfg.hidden, e->dtype,
                                e->stream));

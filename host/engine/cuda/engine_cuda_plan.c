@@ -32,8 +32,11 @@ static size_t buffer_bytes(const opt_config *c, size_t elem, int32_t rows, int32
     return (size_t)rows * per_row + partial;
 }
 
-static size_t kv_bytes_per_slot(const opt_config *c, size_t elem, int32_t max_len) {
-    return 2 * (size_t)c->n_layers * (size_t)max_len * (size_t)c->hidden * elem;
+/* K and V of one slot: per position and layer, hidden elements, or with the fp8 cache
+ * hidden bytes and a 4-byte scale per head. */
+static size_t kv_bytes_per_slot(const opt_config *c, size_t elem, int kv_fp8, int32_t max_len) {
+    const size_t pos = kv_fp8 ? (size_t)c->hidden + 4 * (size_t)c->n_heads : (size_t)c->hidden * elem;
+    return 2 * (size_t)c->n_layers * (size_t)max_len * pos;
 }
 
 int32_t cuda_plan_rows(int32_t n_slots, int32_t max_len) {
@@ -47,16 +50,18 @@ int32_t cuda_plan_rows(int32_t n_slots, int32_t max_len) {
  * of every buffer) whose sum bounds the plan from above. The halves' workspaces
  * (engine_cuda_overlap.c) are counted whether or not they are allocated (only once an
  * overlap variant is chosen), so that choosing one later fits. */
-static size_t memory_need(const opt_config *c, size_t elem, int32_t n_slots, int32_t max_len) {
-    return cuda_weights_bytes(c, elem) + kv_bytes_per_slot(c, elem, max_len) * (size_t)n_slots +
+static size_t memory_need(const opt_config *c, size_t elem, int kv_fp8, int32_t n_slots,
+                          int32_t max_len) {
+    return cuda_weights_bytes(c, elem) + kv_bytes_per_slot(c, elem, kv_fp8, max_len) * (size_t)n_slots +
            buffer_bytes(c, elem, cuda_plan_rows(n_slots, max_len), max_len) +
            (size_t)n_slots * 3 * sizeof(int32_t) + LANES * BLAS_WORKSPACE_BYTES + MEMORY_MARGIN;
 }
 
-int32_t cuda_plan_slots(const opt_config *c, size_t elem, int32_t max_len, size_t free_b) {
+int32_t cuda_plan_slots(const opt_config *c, size_t elem, int kv_fp8, int32_t max_len,
+                        size_t free_b) {
     const size_t fixed = cuda_weights_bytes(c, elem) + LANES * BLAS_WORKSPACE_BYTES + MEMORY_MARGIN +
                          buffer_bytes(c, elem, cuda_plan_rows(1, max_len), max_len);
-    const size_t per_slot = kv_bytes_per_slot(c, elem, max_len) + buffer_bytes(c, elem, 1, max_len) +
+    const size_t per_slot = kv_bytes_per_slot(c, elem, kv_fp8, max_len) + buffer_bytes(c, elem, 1, max_len) +
                             3 * sizeof(int32_t);
     const size_t fit = free_b > fixed ? (free_b - fixed) / per_slot : 0;
     return fit > (size_t)(INT32_MAX / 4) ? INT32_MAX / 4 : (int32_t)fit;
@@ -67,17 +72,17 @@ int cuda_plan_check(const cuda_engine *e, int32_t n_slots, int32_t max_len, psam
     size_t free_b = 0, total_b = 0;
     CUDA_TRY(err, cudaMemGetInfo(&free_b, &total_b));
     const opt_config *c = &e->cfg;
-    const size_t need = memory_need(c, e->elem, n_slots, max_len);
+    const size_t need = memory_need(c, e->elem, e->kv_fp8, n_slots, max_len);
     if (need <= free_b) return 0;
     return psamp_fail(err,
                       "cuda engine: %d slots x %d tokens need %.2f GiB on device %d (KV cache "
                       "%.2f GiB, weights %.2f GiB) but only %.2f GiB of %.2f GiB is free: at "
                       "most %d slots of %d tokens would fit",
                       n_slots, max_len, (double)need / 1073741824.0, e->device,
-                      (double)(kv_bytes_per_slot(c, e->elem, max_len) * (size_t)n_slots) / 1073741824.0,
+                      (double)(kv_bytes_per_slot(c, e->elem, e->kv_fp8, max_len) * (size_t)n_slots) / 1073741824.0,
                       (double)cuda_weights_bytes(c, e->elem) / 1073741824.0,
                       (double)free_b / 1073741824.0, (double)total_b / 1073741824.0,
-                      cuda_plan_slots(c, e->elem, max_len, free_b), max_len);
+                      cuda_plan_slots(c, e->elem, e->kv_fp8, max_len, free_b), max_len);
 }
 
 /* The decoder's plan (engine_cuda_decoder_setup.c) plus the main lane's workspace and the

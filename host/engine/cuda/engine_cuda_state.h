@@ -184,8 +184,11 @@ typedef struct {
     int tune_pass;            /* set around a bucket's eager step (before its capture): GEMMs
                                * without a plan may tune one now */
     cuda_weights w;
-    void *k_cache, *v_cache;  /* [n_layers][n_slots][max_len][h] dtype */
+    void *k_cache, *v_cache;  /* [n_layers][n_slots][max_len][h] dtype, or fp8 bytes */
     size_t kv_layer_bytes;    /* one layer of one cache */
+    int kv_fp8;               /* the caches hold fp8 bytes, scaled by k_scale / v_scale */
+    float *k_scale, *v_scale; /* fp8: [n_layers][n_slots][max_len][n_heads] */
+    size_t kv_scale_layer_floats;
     cuda_buffers d;
     psamp_k_row *rows_host;   /* pinned staging for the rows */
     psamp_k_result *results_host;
