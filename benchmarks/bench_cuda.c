@@ -27,8 +27,11 @@
  * own GEMMs with its tuned plans (psamp_engine_cuda_time_gemms), and a "BENCH tune" line
  * gives the same engine's GEMMs untuned, the plan count and the tuning time.
  *
- * usage: bench_cuda [--dtype fp16|bf16|fp32] [--steps N] [--profile ROLE] [slots ...]
+ * usage: bench_cuda [--dtype fp16|bf16|fp32] [--kv fp8] [--steps N] [--profile ROLE] [slots ...]
  *        (default 1 64 256 1024 4096)
+ * --kv fp8: the engine keeps its KV cache in fp8 (psamp_cuda_options.kv_fp8); the floor's
+ * KV bytes are then hidden + 4 * heads per position, layer and cache, and only the default
+ * role is timed (as --profile default: the attention variants do not apply to fp8).
  * --profile ROLE times only that role and nothing alone, and wraps the last timed step of
  * each size in the NVTX range "psamp_step", so that a profiler sees exactly one whole step
  * (tests/gpu/check.sh: ncu --nvtx --nvtx-include "psamp_step/" --graph-profiling node).
@@ -254,9 +257,9 @@ static int tuned_gemms(psamp_engine *e, int n, const psamp_cuda_variants *var, d
 
 /* Slot lengths drawn once for size n, then the same steps timed with each variant: one
  * table row per variant, and one layer's attention alone in both variants. */
-static int run_size(psamp_engine *e, const opt_config *c, psamp_dtype dt, int n, int steps,
-                    const char *profile_role, int32_t template_slot, const ceilings *m,
-                    uint64_t *rng) {
+static int run_size(psamp_engine *e, const opt_config *c, psamp_dtype dt, int kv_fp8, int n,
+                    int steps, const char *profile_role, int32_t template_slot,
+                    const ceilings *m, uint64_t *rng) {
     int *keep = malloc((size_t)n * sizeof *keep), *len = malloc((size_t)n * sizeof *len);
     if (!keep || !len) {
         free(keep), free(len);
@@ -272,9 +275,11 @@ static int run_size(psamp_engine *e, const opt_config *c, psamp_dtype dt, int n,
         len[i] = keep[i] + WARMUP + steps / 2; /* a middle timed step's length */
     }
     const size_t es = dt == PSAMP_F32 ? 4 : 2;
+    /* one position of one layer's K (or V) cache */
+    const double pos_bytes = kv_fp8 ? c->hidden + 4.0 * c->n_heads : (double)c->hidden * (double)es;
     const double kv_per_step = kv_positions / steps; /* summed over slots */
     const double flops = m->gemm_flops_per_row * n + 4.0 * c->hidden * c->n_layers * kv_per_step;
-    const double bytes = m->weight_bytes + 2.0 * c->n_layers * c->hidden * (double)es * kv_per_step;
+    const double bytes = m->weight_bytes + 2.0 * c->n_layers * pos_bytes * kv_per_step;
     const double flop_s = flops / m->gemm_rate, byte_s = bytes / m->copy_rate;
     const double floor = flop_s > byte_s ? flop_s : byte_s;
     double blas_s = -1e-3, gemv_s = -1e-3; /* -1 ms printed when a timing failed */
@@ -297,12 +302,14 @@ static int run_size(psamp_engine *e, const opt_config *c, psamp_dtype dt, int n,
         double gemm_s = var->gemm == PSAMP_CUDA_GEMM_GEMV && gemv_applies ? gemv_s : blas_s;
         if (var->gemm_tune == PSAMP_CUDA_GEMM_TUNE_ON && tuned_gemms(e, n, var, &gemm_s))
             gemm_s = -1e-3;
+        char role[32];
+        snprintf(role, sizeof role, "%s%s", VARIANTS[v].role, kv_fp8 ? "+kv8" : "");
         printf("%6d %-14s %-36s %8.3f %10.0f %8.3f %8.3f %8.3f %8.3f %6.2f %s\n", n,
-               VARIANTS[v].role, name, step * 1e3, n / step, gemm_s * 1e3, flop_s * 1e3,
+               role, name, step * 1e3, n / step, gemm_s * 1e3, flop_s * 1e3,
                byte_s * 1e3, floor * 1e3, step / floor, flop_s > byte_s ? "flops" : "bytes");
         printf("BENCH slots=%d role=%s kernels=%s step_ms=%.3f tok_s=%.0f gemm_ms=%.3f "
                "floor_ms=%.3f ratio=%.2f bound=%s\n",
-               n, VARIANTS[v].role, name, step * 1e3, n / step, gemm_s * 1e3, floor * 1e3,
+               n, role, name, step * 1e3, n / step, gemm_s * 1e3, floor * 1e3,
                step / floor, flop_s > byte_s ? "flops" : "bytes");
     }
     if (rc == 0 && !profile_role) rc = time_attention(m->stream, n, len, MAX_LEN, dt);
@@ -317,10 +324,16 @@ static int known_role(const char *role) {
     return 0;
 }
 
-static int parse_args(int argc, char **argv, psamp_dtype *dt, int *steps, const char **profile_role,
-                      int *sizes, int *n_sizes) {
+static int parse_args(int argc, char **argv, psamp_dtype *dt, int *kv_fp8, int *steps,
+                      const char **profile_role, int *sizes, int *n_sizes) {
     *n_sizes = 0;
     for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--kv") == 0 && i + 1 < argc) {
+            if (strcmp(argv[++i], "fp8") != 0)
+                return fprintf(stderr, "bench_cuda: --kv %s: expected fp8\n", argv[i]), -1;
+            *kv_fp8 = 1;
+            continue;
+        }
         if (strcmp(argv[i], "--profile") == 0 && i + 1 < argc) {
             *profile_role = argv[++i];
             if (!known_role(*profile_role))
@@ -356,9 +369,10 @@ static int parse_args(int argc, char **argv, psamp_dtype *dt, int *steps, const 
 
 int main(int argc, char **argv) {
     psamp_dtype dt = PSAMP_F16;
-    int steps = 20, sizes[MAX_SIZES], n_sizes = 0;
+    int steps = 20, sizes[MAX_SIZES], n_sizes = 0, kv_fp8 = 0;
     const char *profile_role = NULL;
-    if (parse_args(argc, argv, &dt, &steps, &profile_role, sizes, &n_sizes)) return 2;
+    if (parse_args(argc, argv, &dt, &kv_fp8, &steps, &profile_role, sizes, &n_sizes)) return 2;
+    if (kv_fp8 && !profile_role) profile_role = "default";
     if (psamp_cuda_device_count() == 0) {
         fprintf(stderr, "bench_cuda: no CUDA device\n");
         return 1;
@@ -373,7 +387,7 @@ int main(int argc, char **argv) {
         return 1;
     }
     psamp_engine *e = NULL;
-    const psamp_cuda_options opts = {.dtype = dt};
+    const psamp_cuda_options opts = {.dtype = dt, .kv_fp8 = kv_fp8};
     const double t0 = psamp_now_seconds();
     const int created = psamp_engine_cuda_create(&ck, max_n + 1, MAX_LEN, &opts, &e, &err) == 0;
     opt_checkpoint_close(&ck);
@@ -402,7 +416,7 @@ int main(int argc, char **argv) {
                "step ms", "tok/s", "gemm ms", "flop ms", "byte ms", "floor ms", "ratio", "bound");
     for (int i = 0; rc == 0 && i < n_sizes; i++) {
         uint64_t rng = 1000 + (uint64_t)i;
-        rc = run_size(e, &cfg, dt, sizes[i], steps, profile_role, max_n, &m, &rng);
+        rc = run_size(e, &cfg, dt, kv_fp8, sizes[i], steps, profile_role, max_n, &m, &rng);
     }
     free_ceilings(&m);
     psamp_engine_destroy(e);

@@ -13,3 +13,10 @@ psamp_c_test(NAME test_gpu_engine SOURCES gpu/test_gpu_engine.c ${PSAMP_GPU_TEST
   LABELS engine opt)
 psamp_c_test(NAME test_gpu_engine_decoder SOURCES gpu/test_gpu_engine_decoder.c ${PSAMP_GPU_TEST_UTIL} GPU
   LABELS engine arch)
+# The fp8 KV cache through the whole engine: every fixture, fp16 and bf16 weights, every set of
+# kernel variants (tests/cuda_emu.cmake runs three of them on the block emulator).
+if(PSAMP_WITH_CUDA)
+  add_test(NAME test_gpu_engine_kv_fp8 COMMAND test_gpu_engine --kv fp8)
+  set_tests_properties(test_gpu_engine_kv_fp8 PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300
+    LABELS "engine;opt;gpu")
+endif()

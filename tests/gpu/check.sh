@@ -29,6 +29,8 @@
 #      the overlapping halves, and "+tune": the GEMMs through tuned cuBLASLt plans, with a
 #      "BENCH tune" line per size), one layer's attention alone in each kernel, and the
 #      step's small kernels alone.
+#   5a. bench_cuda --kv fp8 at 1024 and 4096 slots: the fp8 KV cache's step against its own
+#      floor (role "default+kv8" in the step table), beside the fp16 cache's default.
 #   5b. where ncu is on the PATH: one default-variant decode step at 1024 slots, every kernel
 #      node of its graph timed by Nsight Compute (bench_cuda --profile default marks the
 #      step with NVTX), summed per kernel by tests/gpu/ncu_step_table.py: where the step's
@@ -172,6 +174,18 @@ if [ -x "$BUILD/benchmarks/bench_cuda" ]; then
     note "bench_cuda ($(elapsed))" "ok"
   else
     fail "bench_cuda ($(elapsed))" "rc $rc: $(tail -1 "$OUT/bench.log")"
+  fi
+fi
+
+# ---- 5a. the fp8 KV cache's decode step at 1024 and 4096 slots (rows "default+kv8") ----------
+if [ -x "$BUILD/benchmarks/bench_cuda" ]; then
+  timeout 90 "$BUILD/benchmarks/bench_cuda" --kv fp8 --steps 10 1024 4096 > "$OUT/bench_fp8.log" 2>&1
+  rc=$?
+  if [ $rc -eq 0 ]; then
+    grep "^BENCH slots=" "$OUT/bench_fp8.log" >> "$OUT/bench.log"
+    note "bench_cuda --kv fp8 ($(elapsed))" "ok"
+  else
+    fail "bench_cuda --kv fp8 ($(elapsed))" "rc $rc: $(tail -1 "$OUT/bench_fp8.log")"
   fi
 fi
 
