@@ -87,6 +87,8 @@ assert p["loop_tokens_max"] == 7 or p["loop_tokens_max"] == 8
 # Temperature 1: E[log p] = -H(p), the entropy from psamp exact at alpha 1 is checked there;
 # here: far below power.
 assert m["temp"]["logp_total"] < p["logp_total"] - 3
+# Which engine ran: the toy engine, the default KV cache.
+assert d["kv_cache"] == "dtype" and [e["backend"] for e in d["engines"]] == ["toy"], d["engines"]
 PY
 
 # Bad input.
@@ -101,6 +103,7 @@ expect_error 1 "k.json: unknown key 'k'" -- h3 --config "$tmp/k.json" --out "$tm
 expect_error 1 "give --prompts" -- h3 --model "$opt" --out "$tmp/o3"
 printf '{"id": "a", "prompt": "x"}\n' >"$tmp/one.jsonl"
 expect_error 1 "exceeds the model's 128 positions" -- h3 --model "$opt" --prompts "$tmp/one.jsonl" --max-new-tokens 500 --out "$tmp/o4"
+expect_error 1 "kv-cache fp8: a toy world has no KV cache" -- h3 --model "$toy/greedy_trap.json" --kv-cache fp8 --out "$tmp/o6"
 expect_error 2 "unknown option '--k'" -- h3 --model "$toy/greedy_trap.json" --k 1 --out "$tmp/o5"
 checks=$((checks + 1))
 [ ! -e "$tmp/o1" ] && [ ! -e "$tmp/o4" ] || fail "a failed run left its output folder behind"

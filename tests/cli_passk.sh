@@ -183,6 +183,14 @@ json_check "$tmp/first2.json" '[p["id"] for p in d["problems"]] == ["any", "neve
 printf %s "{\"model\": \"$opt\", \"tasks\": \"$tmp/tasks.jsonl\", \"max_tasks\": 3, \"samples\": 2, \"max_new_tokens\": 2, \"methods\": [{\"method\": \"temp\"}]}" >"$tmp/first3.json"
 expect_ok passk --config "$tmp/first3.json" --backend cpu --out "$tmp/first3.out.json"
 json_check "$tmp/first3.out.json" '[p["id"] for p in d["problems"]] == ["any", "never", "digit"]'
+# The result says which engine and KV cache ran each model.
+json_check "$tmp/first3.out.json" 'd["kv_cache"] == "dtype" and len(d["engines"]) == 1 and d["engines"][0]["backend"] == "cpu" and d["engines"][0]["model"].endswith("opt-tiny-pre") and d["engines"][0]["engine"]'
+# --kv-cache (kv_cache in a config): fp8 is the CUDA engine's; elsewhere refused by name.
+expect_error 1 "kv-cache fp8: only the CUDA engine has it" -- passk --config "$tmp/first3.json" --backend cpu --kv-cache fp8
+expect_error 1 "kv-cache fp8: a toy world has no KV cache" -- passk --model "$toy/greedy_trap.json" --kv-cache fp8
+expect_error 1 "kv-cache (kv_cache): unknown cache 'fp9' (dtype, fp8)" -- passk --config "$tmp/first3.json" --kv-cache fp9
+printf %s "{\"model\": \"$opt\", \"tasks\": \"$tmp/tasks.jsonl\", \"kv_cache\": \"fp4\", \"methods\": [{\"method\": \"temp\"}]}" >"$tmp/kv_bad.json"
+expect_error 1 "kv-cache (kv_cache): unknown cache 'fp4'" -- passk --config "$tmp/kv_bad.json"
 expect_error 1 "max-tasks must be positive" -- passk --model "$opt" --tasks "$tmp/tasks.jsonl" --max-tasks 0
 expect_error 1 "max-tasks: needs --tasks" -- passk --model "$toy/greedy_trap.json" --max-tasks 2
 

@@ -28,6 +28,9 @@ bad() { # bad CODE PATTERN JSON
   [ ! -e "$tmp/bad_out" ] || { fail "bad config '$3' created the output folder"; rm -rf "$tmp/bad_out"; }
 }
 bad 1 "bad.json: unknown key 'alphas'" "{\"model\": \"$trap_world\", \"alphas\": [1, 2]}"
+bad 1 "bad.json: kv_cache: unknown value 'fp4'" "{\"model\": \"$trap_world\", \"kv_cache\": \"fp4\"}"
+bad 1 "bad.json: kv_cache: fp8, but model.* is a toy world" "{\"model\": \"$trap_world\", \"kv_cache\": \"fp8\"}"
+bad 1 "bad.json: kv_cache: fp8 is the CUDA engine's" "{\"model\": \"$opt\", \"backend\": \"cpu\", \"kv_cache\": \"fp8\"}"
 bad 1 "bad.json: alpha: empty list" "{\"model\": \"$trap_world\", \"alpha\": []}"
 bad 1 "bad.json: alpha\[2\]: must be > 0" "{\"model\": \"$trap_world\", \"alpha\": [1, 2, 0]}"
 bad 1 "bad.json: chains: must be an integer" "{\"model\": \"$trap_world\", \"chains\": 1.5}"

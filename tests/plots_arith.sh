@@ -46,4 +46,49 @@ for family, cell in zip(("add", "expr", "mod"), cells[2:]):
     lo, hi = (float(v) for v in cell.split("[")[1].rstrip("]").split(","))
     assert cell.startswith(f"{want:+.1f} [") and lo <= want <= hi, (family, cell, want)
 PY
+# --against: a copy of the run where power a=4 on mod has one correct sample fewer on one
+# problem (and RL T=1 one more): only those cells move, by 1/n/problems at pass@1.
+mkdir -p "$tmp/other"
+cp "$results"/*.json "$tmp/other/"
+python3 - "$tmp/other" <<'PY' || fail "could not make the changed copy"
+import json, sys
+for name, label, delta in (("mod_base.json", "power a=4", -1), ("mod_rl.json", "RL T=1", +1)):
+    path = f"{sys.argv[1]}/{name}"
+    d = json.load(open(path))
+    m = [x for x in d["methods"] if x["label"] == label][0]
+    p = [i for i, c in enumerate(m["correct"]) if 1 < c < d["samples"] - 1][0]
+    m["correct"][p] += delta
+    json.dump(d, open(path, "w"))
+PY
+checks=$((checks + 1))
+"$py" "$src/experiments/arith/report.py" "$results" "$tmp/fig2" --hardware "test" --against "$tmp/other" \
+  >"$tmp/report.out" 2>"$tmp/report.err" || fail "report.py --against: $(cat "$tmp/report.err")"
+checks=$((checks + 1))
+python3 - "$results" "$tmp/fig2/arith_table.md" <<'PY' || fail "the --against table is wrong"
+import json, re, sys
+results, table = sys.argv[1], open(sys.argv[2]).read()
+section = [s for s in re.split(r"\n\*\*", table) if s.startswith("Against ")]
+assert len(section) == 1, "no --against table"
+rows = {tuple(c.strip() for c in r.split("|")[1:3]): [c.strip() for c in r.split("|")[3:-1]]
+        for r in section[0].splitlines() if r.startswith("| ") and "---" not in r and "method" not in r}
+n = json.load(open(f"{results}/mod_base.json"))["samples"]
+problems = len(json.load(open(f"{results}/mod_base.json"))["problems"])
+want = f"{100 / n / problems:+.1f}"
+assert rows[("power a=4", "1")][2].startswith(want + " ["), rows[("power a=4", "1")]
+assert rows[("RL T=1", "1")][2].startswith(f"{-100 / n / problems:+.1f} ["), rows[("RL T=1", "1")]
+for (label, k), cells in rows.items():
+    for i, cell in enumerate(cells):
+        if (label, i) not in (("power a=4", 2), ("RL T=1", 2)):
+            assert cell.startswith("+0.0 [+0.0, +0.0]"), (label, k, i, cell)
+assert ("base T=1", str(n)) in rows and len(rows) == 2 * 10, sorted(rows)
+PY
+# A run of another size is refused.
+python3 - "$tmp/other" <<'PY'
+import json, sys
+d = json.load(open(f"{sys.argv[1]}/add_base.json")); d["samples"] += 1; json.dump(d, open(f"{sys.argv[1]}/add_base.json", "w"))
+PY
+checks=$((checks + 1))
+if "$py" "$src/experiments/arith/report.py" "$results" "$tmp/fig3" --hardware "test" --against "$tmp/other" \
+  >"$tmp/report.out" 2>"$tmp/report.err"; then fail "report.py --against took a run of another size"; fi
+grep -q "not the problems, k and samples" "$tmp/report.err" || fail "--against error: $(cat "$tmp/report.err")"
 finish

@@ -10,6 +10,10 @@ family). Writes OUTDIR/arith_passk.{png,svg} (pass@k per family, every method, 9
 OUTDIR/arith_table.md (pass@1 and pass@k_max with intervals, tokens decoded per problem) and,
 with hyper.json, OUTDIR/arith_hyper.{png,svg} and a second table. Figures and tables name the
 models, the task split and the hardware.
+
+--against OTHER_DIR (a run of the same size with one thing changed, for example the CUDA
+engine's fp8 KV cache against its default cache) adds a table of each method's difference
+RESULTS_DIR − OTHER_DIR at pass@1 and pass@k_max, paired over the same problems.
 """
 import argparse
 import json
@@ -154,6 +158,15 @@ def pass_at_k_one(c, n, k):
     return 1.0 - p
 
 
+def paired_cell(a, b, n, k):
+    """Mean over problems of pass@k(a) − pass@k(b) in points, with its 95 % normal interval."""
+    d = [pass_at_k_one(x, n, k) - pass_at_k_one(y, n, k) for x, y in zip(a, b)]
+    mean = sum(d) / len(d)
+    sd = (sum((x - mean) ** 2 for x in d) / (len(d) - 1)) ** 0.5 if len(d) > 1 else 0.0
+    half = 1.96 * sd / len(d) ** 0.5
+    return f"{100 * mean:+.1f} [{100 * (mean - half):+.1f}, {100 * (mean + half):+.1f}]"
+
+
 def paired_table(results, families):
     """Differences between two methods on the same problems: the mean over problems of
     pass@k(A) - pass@k(B) with a 95 % normal interval of the paired differences (tighter
@@ -169,17 +182,34 @@ def paired_table(results, families):
             if a not in by_label or b not in by_label:
                 continue
             k = 1 if which == "1" else k_max
-            d = [pass_at_k_one(x, n, k) - pass_at_k_one(y, n, k)
-                 for x, y in zip(by_label[a]["correct"], by_label[b]["correct"])]
-            mean = sum(d) / len(d)
-            sd = (sum((x - mean) ** 2 for x in d) / (len(d) - 1)) ** 0.5 if len(d) > 1 else 0.0
-            half = 1.96 * sd / len(d) ** 0.5
-            cells[(a, b, which, family)] = f"{100 * mean:+.1f} [{100 * (mean - half):+.1f}, {100 * (mean + half):+.1f}]"
+            cells[(a, b, which, family)] = paired_cell(by_label[a]["correct"], by_label[b]["correct"], n, k)
             cells[(a, b, which, "k")] = str(k)
     for a, b, which in PAIRS:
         if (a, b, which, "k") in cells:
             row = [cells.get((a, b, which, f), "") for f in families]
             lines.append(f"| {a} − {b} | {cells[(a, b, which, 'k')]} | " + " | ".join(row) + " |")
+    return lines + [""]
+
+
+def against_table(results, other, families):
+    """Each method in `results` minus the same method in `other` (same problems, n and k)."""
+    lines = ["| method | k | " + " | ".join(families) + " |", "|---|---|" + "---|" * len(families)]
+    rows = {}
+    for family in families:
+        base, methods = load_family(results, family)
+        obase, omethods = load_family(other, family)
+        if [p["id"] for p in obase["problems"]] != [p["id"] for p in base["problems"]] \
+                or obase["samples"] != base["samples"] or obase["k"] != base["k"]:
+            sys.exit(f"{other}: {family}: not the problems, k and samples of {results}")
+        by_label = {m["label"]: m for m in omethods}
+        n, k_max = base["samples"], base["k"][-1]
+        for m in methods:
+            if m["label"] not in by_label:
+                continue
+            for k in (1, k_max):
+                rows.setdefault((m["label"], k), {})[family] = paired_cell(m["correct"], by_label[m["label"]]["correct"], n, k)
+    for (label, k), cells in rows.items():
+        lines.append(f"| {label} | {k} | " + " | ".join(cells.get(f, "") for f in families) + " |")
     return lines + [""]
 
 
@@ -197,6 +227,7 @@ def main():
     ap.add_argument("results")
     ap.add_argument("outdir")
     ap.add_argument("--hardware", required=True, help="the machine the runs were made on, for titles and tables")
+    ap.add_argument("--against", metavar="OTHER_DIR", help="a run of the same size to subtract, method by method")
     args = ap.parse_args()
     families = [f for f in FAMILIES if os.path.exists(os.path.join(args.results, f"{f}_base.json"))]
     if not families:
@@ -205,6 +236,10 @@ def main():
     lines = [f"Hardware: {args.hardware}.", ""] + passk_table(args.results, families)
     lines += ["**Paired differences** (pass@k points, A − B over the same problems; 95 % interval)", ""]
     lines += paired_table(args.results, families)
+    if args.against:
+        lines += [f"**Against {args.against}** (pass@k points, this run − that run, same method and problems; "
+                  "95 % interval)", ""]
+        lines += against_table(args.results, args.against, families)
     passk_figure(args.results, families, args.hardware, os.path.join(args.outdir, "arith_passk"))
     hyper_path = os.path.join(args.results, "hyper.json")
     if os.path.exists(hyper_path):

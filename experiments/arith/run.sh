@@ -11,6 +11,13 @@
 # OUT_DIR/arith_table.md, OUT_DIR/arith_passk.{png,svg} (and arith_hyper.*). OUT_DIR defaults
 # to out/arith-SIZE (git-ignored). A result file already there is kept, so an interrupted run
 # goes on where it stopped; PSAMP_HARDWARE overrides the machine named in titles.
+#
+# PSAMP_KV_CACHE=fp8 runs every passk with --kv-cache fp8 (the CUDA engine's e4m3 KV cache;
+# give it its own OUT_DIR) and PSAMP_AGAINST=DIR makes the report subtract DIR's run method by
+# method, so the cache's effect on pass@1 is one command:
+#
+#     experiments/arith/run.sh gpu out/arith-gpu
+#     PSAMP_KV_CACHE=fp8 PSAMP_AGAINST=out/arith-gpu experiments/arith/run.sh gpu out/arith-gpu-kv8
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 size=${1:-}
@@ -27,13 +34,24 @@ if [ "$size" = gpu ]; then
 else
   hardware=${PSAMP_HARDWARE:-"$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n 1), $(nproc) cores, CPU engine"}
 fi
+kv=${PSAMP_KV_CACHE:-dtype}
+case "$kv" in
+  dtype) ;;
+  fp8) hardware="$hardware, KV cache fp8" ;;
+  *) echo "run.sh: PSAMP_KV_CACHE: unknown cache '$kv' (dtype, fp8)" >&2; exit 2 ;;
+esac
+against=()
+if [ -n "${PSAMP_AGAINST:-}" ]; then
+  [ -d "$PSAMP_AGAINST" ] || { echo "run.sh: PSAMP_AGAINST: '$PSAMP_AGAINST' is not a directory" >&2; exit 2; }
+  against=(--against "$PSAMP_AGAINST")
+fi
 mkdir -p "$out"
 run() {  # run OUT.json ARGS...: psamp passk unless OUT.json is already there
   local dest=$1
   shift
   if [ -s "$dest" ]; then echo "run.sh: $dest is there, kept"; return; fi
   echo "run.sh: psamp passk $* --out $dest"
-  "$psamp" passk "$@" --out "$dest"
+  "$psamp" passk "$@" --kv-cache "$kv" --out "$dest"
 }
 for family in add expr mod; do
   tasks=$root/experiments/tasks/arith_$family.test.jsonl
@@ -42,4 +60,4 @@ for family in add expr mod; do
 done
 if [ -f "$configs/hyper.json" ]; then run "$out/hyper.json" --config "$configs/hyper.json"; fi
 py="$("$root/scripts/pyenv.sh" plot)/bin/python"
-"$py" "$root/experiments/arith/report.py" "$out" "$out" --hardware "$hardware ($size size)"
+"$py" "$root/experiments/arith/report.py" "$out" "$out" --hardware "$hardware ($size size)" "${against[@]}"

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli_run.h"
+#include "json_write.h"
 #include "prompt_template.h"
 
 void expt_close(expt_set *s) {
@@ -101,7 +102,9 @@ static int method_config(const expt_set *s, const expt_problem *pr, const method
 static int make_engines(const experiment_config *c, expt_set *s, psamp_err *err) {
     const char *who = c->kind == EXPERIMENT_PASSK ? "psamp passk" : "psamp h3";
     psamp_backend_options bo;
-    if (cli_backend_options(c->backend, c->dtype, c->threads, &bo, err) != 0) return -1;
+    if (cli_backend_options(c->backend, c->dtype, c->threads, &bo, err) != 0 ||
+        cli_kv_cache_option(c->kv_cache, &bo, err) != 0)
+        return -1;
     for (int32_t mi = 0; mi < s->n_models; mi++) {
         int32_t slots = 0, max_len = 0, queued = 0;
         for (int32_t p = 0; p < s->n_problems; p++) {
@@ -161,6 +164,26 @@ int expt_run(expt_set *s, int32_t p, const method_spec *m, int32_t n_chains, uin
     return 0;
 }
 
+void expt_write_engines(FILE *f, const experiment_config *c, const expt_set *s) {
+    fputs(",\"kv_cache\":", f);
+    psamp_json_string(f, c->kv_cache, strlen(c->kv_cache));
+    fputs(",\"engines\":[", f);
+    int first = 1;
+    for (int32_t m = 0; m < s->n_models; m++) {
+        const psamp_engine *e = s->engines[m];
+        if (!e) continue;
+        fputs(first ? "{\"model\":" : ",{\"model\":", f);
+        psamp_json_string(f, s->model_paths[m], strlen(s->model_paths[m]));
+        fputs(",\"backend\":", f);
+        psamp_json_string(f, e->info.backend, strlen(e->info.backend));
+        fputs(",\"engine\":", f);
+        psamp_json_string(f, e->info.detail, strlen(e->info.detail));
+        fputc('}', f);
+        first = 0;
+    }
+    fputc(']', f);
+}
+
 int expt_completion_text(const expt_set *s, int32_t p, const psamp_chain_result *ch, char **text, size_t *len,
                          psamp_err *err) {
     const psamp_model *m = s->models[s->problems[p].model];
@@ -199,6 +222,7 @@ void expt_common_options(expt_args *a, cli_option *opts, const char *tasks_optio
         {"seed", CLI_U64, &a->seed, "S", "random seed (default 0)", 0},
         {"backend", CLI_STRING, &a->backend, "NAME", "auto | cpu | cuda (default auto)", 0},
         {"dtype", CLI_STRING, &a->dtype, "NAME", "cuda weights: fp16 | bf16 (default fp16)", 0},
+        {"kv-cache", CLI_STRING, &a->kv_cache, "NAME", "cuda, OPT: dtype | fp8 (e4m3 KV cache; default dtype)", 0},
         {"threads", CLI_INT, &a->threads, "N", "cpu: threads (default: all cores)", 0},
         {"max-active", CLI_INT, &a->max_active, "K", "chains decoding at once; the rest queue (default: all that fit in memory)", 0},
     };
@@ -215,6 +239,7 @@ int expt_apply_args(const cli_command *cmd, const expt_args *a, experiment_confi
     if (a->ks && experiment_set_ks(c, a->ks, err) != 0) return -1;
     if (a->backend && experiment_set_string(&c->backend, a->backend, err) != 0) return -1;
     if (a->dtype && experiment_set_string(&c->dtype, a->dtype, err) != 0) return -1;
+    if (a->kv_cache && experiment_set_string(&c->kv_cache, a->kv_cache, err) != 0) return -1;
     if (cli_given(cmd, "samples")) c->samples = a->samples;
     if (cli_given(cmd, "max-tasks")) {
         if (a->max_tasks <= 0) return psamp_fail(err, "--max-tasks must be positive (got %d)", a->max_tasks);

@@ -5,6 +5,7 @@
 #define PSAMP_CLI_EXPERIMENT_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "cli.h"
@@ -55,6 +56,10 @@ int32_t expt_chains_for(const method_spec *m, int32_t n_samples);
 int expt_run(expt_set *s, int32_t p, const method_spec *m, int32_t n_chains, uint64_t seed,
              psamp_run_result *out, psamp_err *err);
 
+/* Writes ,"kv_cache":...,"engines":[{"model","backend","engine"}, ...] (one per model that
+ * ran): what a result file needs to say which engine and cache produced it. */
+void expt_write_engines(FILE *f, const experiment_config *c, const expt_set *s);
+
 /* The completion's text as a task judges it (psamp_model_completion_text), malloc'd. */
 int expt_completion_text(const expt_set *s, int32_t p, const psamp_chain_result *ch, char **text,
                          size_t *len, psamp_err *err);
@@ -63,13 +68,13 @@ int expt_judge(const expt_set *s, int32_t p, const psamp_chain_result *ch, int *
 
 /* The command-line options pass@k and H3 share; strings stay NULL when not given. */
 typedef struct {
-    const char *config, *model, *worlds, *tasks, *prompt_template, *ks, *methods, *backend, *dtype;
+    const char *config, *model, *worlds, *tasks, *prompt_template, *ks, *methods, *backend, *dtype, *kv_cache;
     int samples, max_tasks, max_new_tokens, threads, max_active;
     uint64_t seed;
     char tokens_help[96];
 } expt_args;
 
-#define EXPT_COMMON_OPTIONS 14
+#define EXPT_COMMON_OPTIONS 15
 /* Fills opts[0..EXPT_COMMON_OPTIONS) with the shared options writing into a; the command
  * appends its own. tasks_option is "tasks" or "prompts"; default_tokens is said in help. */
 void expt_common_options(expt_args *a, cli_option *opts, const char *tasks_option, const char *default_tokens);

@@ -105,8 +105,9 @@ static void write_stats_json(FILE *f, const h3_stats *st) {
 }
 
 static void write_json(FILE *f, const experiment_config *c, const expt_set *s, const h3_results *res) {
-    fprintf(f, "{\"command\":\"h3\",\"samples\":%d,\"seed\":%llu,\"prompts\":[", c->samples,
-            (unsigned long long)c->seed);
+    fprintf(f, "{\"command\":\"h3\",\"samples\":%d,\"seed\":%llu", c->samples, (unsigned long long)c->seed);
+    expt_write_engines(f, c, s);
+    fputs(",\"prompts\":[", f);
     for (int32_t p = 0; p < s->n_problems; p++) {
         fputs(p ? ",{\"id\":" : "{\"id\":", f);
         psamp_json_string(f, s->problems[p].id, strlen(s->problems[p].id));

@@ -114,7 +114,9 @@ static void write_json(FILE *f, const experiment_config *c, const expt_set *s, c
     fputs("{\"command\":\"passk\",\"interval\":", f);
     psamp_json_string(f, PASSK_INTERVAL_METHOD, strlen(PASSK_INTERVAL_METHOD));
     fputs(",\"samples\":", f);
-    fprintf(f, "%d,\"seed\":%llu,\"problems\":[", c->samples, (unsigned long long)c->seed);
+    fprintf(f, "%d,\"seed\":%llu", c->samples, (unsigned long long)c->seed);
+    expt_write_engines(f, c, s);
+    fputs(",\"problems\":[", f);
     for (int32_t p = 0; p < s->n_problems; p++) {
         const expt_problem *pr = &s->problems[p];
         fputs(p ? ",{\"id\":" : "{\"id\":", f);

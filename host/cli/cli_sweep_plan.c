@@ -35,6 +35,8 @@ static int open_model(cli_sweep_plan *plan, int i, psamp_err *err) {
     sweep_model_info *info = &plan->infos[i];
     info->max_len = psamp_model_max_len(plan->models[i]);
     info->is_toy = psamp_model_toy(plan->models[i]) != NULL;
+    if (info->is_toy && strcmp(cfg->kv_cache, "fp8") == 0)
+        return psamp_fail(err, "%s: kv_cache: fp8, but %s is a toy world, which has no KV cache", cfg->path, label);
     info->n_prompt = calloc((size_t)cfg->axes[SWEEP_PROMPT].n, sizeof *info->n_prompt);
     if (!info->n_prompt) return psamp_fail(err, "out of memory");
     for (int j = 0; j < n_texts; j++) {

@@ -117,6 +117,7 @@ static int sample_point(const cli_sweep_plan *plan, const sweep_point *p, psamp_
     sampler.max_active = cfg->max_active; /* how the point runs, not what it is: not in its key */
     int32_t room, max_len = p->n_prompt + sampler.max_new_tokens;
     if (cli_backend_options(cfg->backend, cfg->dtype, cfg->threads, &bo, err) != 0 ||
+        cli_kv_cache_option(cfg->kv_cache, &bo, err) != 0 ||
         cli_engine_room(m, NULL, &bo, max_len, &room, err) != 0 ||
         cli_fit_chains(room, max_len, &sampler, "psamp sweep", err) != 0 ||
         psamp_model_engine(m, &bo, psamp_sampler_slots_needed(&sampler), max_len, e, err) != 0)

@@ -19,7 +19,8 @@ int experiment_config_init(experiment_config *c, experiment_kind kind, psamp_err
     memset(c, 0, sizeof *c);
     c->kind = kind;
     c->samples = 16;
-    if (experiment_set_string(&c->backend, "auto", err) || experiment_set_string(&c->dtype, "fp16", err)) {
+    if (experiment_set_string(&c->backend, "auto", err) || experiment_set_string(&c->dtype, "fp16", err) ||
+        experiment_set_string(&c->kv_cache, "dtype", err)) {
         experiment_config_free(c);
         return -1;
     }
@@ -41,6 +42,7 @@ void experiment_config_free(experiment_config *c) {
     free(c->ks);
     free(c->backend);
     free(c->dtype);
+    free(c->kv_cache);
     method_list_free(&c->methods);
     memset(c, 0, sizeof *c);
 }
@@ -123,9 +125,9 @@ static int read_methods(const exp_config *ec, method_list *out, psamp_err *err) 
 
 static int read_config(experiment_config *c, const exp_config *ec, psamp_err *err) {
     static const char *const PASSK_KEYS[] = {"model", "worlds", "tasks", "max_tasks", "prompt_template", "samples", "k", "max_new_tokens", "seed",
-                                             "backend", "dtype", "threads", "max_active", "methods", NULL};
+                                             "backend", "dtype", "kv_cache", "threads", "max_active", "methods", NULL};
     static const char *const H3_KEYS[] = {"model", "worlds", "prompts", "max_tasks", "prompt_template", "samples", "max_new_tokens", "seed",
-                                          "backend", "dtype", "threads", "max_active", "methods", NULL};
+                                          "backend", "dtype", "kv_cache", "threads", "max_active", "methods", NULL};
     const int passk = c->kind == EXPERIMENT_PASSK;
     const cJSON *r = ec->root;
     if (exp_config_check_keys(ec, r, "", passk ? PASSK_KEYS : H3_KEYS, err) ||
@@ -140,6 +142,7 @@ static int read_config(experiment_config *c, const exp_config *ec, psamp_err *er
         exp_config_u64(ec, r, "", "seed", &c->seed, err) ||
         read_string(ec, "backend", &c->backend, err) ||
         read_string(ec, "dtype", &c->dtype, err) ||
+        read_string(ec, "kv_cache", &c->kv_cache, err) ||
         exp_config_int(ec, r, "", "threads", 0, 0, 4096, &c->threads, err) ||
         exp_config_int(ec, r, "", "max_active", 0, 0, INT32_MAX, &c->max_active, err))
         return -1;
@@ -169,6 +172,8 @@ int experiment_config_check(experiment_config *c, psamp_err *err) {
     if (c->samples > EXPERIMENT_MAX_SAMPLES)
         return psamp_fail(err, "--samples %d is more than %d per problem", c->samples, EXPERIMENT_MAX_SAMPLES);
     if (c->methods.n == 0) return psamp_fail(err, "--methods: no methods given");
+    if (strcmp(c->kv_cache, "dtype") != 0 && strcmp(c->kv_cache, "fp8") != 0)
+        return psamp_fail(err, "--kv-cache (kv_cache): unknown cache '%s' (dtype, fp8)", c->kv_cache);
     if (c->kind == EXPERIMENT_PASSK) {
         if (!c->ks) {
             c->ks = malloc((size_t)c->samples * sizeof *c->ks);

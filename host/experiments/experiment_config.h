@@ -11,6 +11,7 @@
  *       "max_new_tokens": 8,                  default: a toy world's length; OPT: per command
  *       "seed": 0,
  *       "backend": "auto", "dtype": "fp16", "threads": 0, "max_active": 0,
+ *       "kv_cache": "dtype",                  or "fp8" (CUDA engine, OPT: e4m3 KV cache)
  *       "methods": [{"method": "power", "alpha": 4, ...}, ...]   (method_spec.h)
  *     }
  *
@@ -43,12 +44,14 @@ typedef struct {
     int32_t max_new_tokens; /* 0: the command's default */
     uint64_t seed;
     char *backend, *dtype;
+    char *kv_cache;        /* "dtype" | "fp8"; checked where the engine is made */
     int32_t threads;
     int32_t max_active;    /* chains decoding at once (the rest queue); 0: all */
     method_list methods;
 } experiment_config;
 
-/* Defaults: no problems yet, 16 samples, seed 0, backend auto, fp16, no methods. */
+/* Defaults: no problems yet, 16 samples, seed 0, backend auto, fp16, KV cache in the weights'
+ * dtype, no methods. */
 int experiment_config_init(experiment_config *c, experiment_kind kind, psamp_err *err);
 /* Reads a config file into c (over its current values). */
 int experiment_config_load(experiment_config *c, const char *path, psamp_err *err);

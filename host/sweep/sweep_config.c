@@ -187,11 +187,13 @@ static int parse_fixed(const cJSON *item, const char *where, sweep_config *cfg, 
                        psamp_err *err) {
     static const char *const backends[] = {"auto", "cpu", "cuda", NULL};
     static const char *const dtypes[] = {"fp16", "bf16", NULL};
+    static const char *const kv_caches[] = {"dtype", "fp8", NULL};
     const char *key = item->string;
     *handled = 1;
     if (strcmp(key, "name") == 0) return parse_fixed_string(item, where, key, NULL, &cfg->name, err);
     if (strcmp(key, "backend") == 0) return parse_fixed_string(item, where, key, backends, &cfg->backend, err);
     if (strcmp(key, "dtype") == 0) return parse_fixed_string(item, where, key, dtypes, &cfg->dtype, err);
+    if (strcmp(key, "kv_cache") == 0) return parse_fixed_string(item, where, key, kv_caches, &cfg->kv_cache, err);
     if (strcmp(key, "tasks") == 0) return parse_fixed_string(item, where, key, NULL, &cfg->tasks_path, err);
     if (strcmp(key, "prompt_template") == 0)
         return parse_fixed_string(item, where, key, NULL, &cfg->prompt_template_path, err);
@@ -231,8 +233,8 @@ static int parse_fixed(const cJSON *item, const char *where, sweep_config *cfg, 
     return 0;
 }
 
-static const char *const FIXED_KEYS[] = {"name", "backend", "dtype", "threads", "max_active", "mixing_probe",
-                                         "tasks", "max_tasks", "prompt_template", "k", SAMPLES_PER_TASK};
+static const char *const FIXED_KEYS[] = {"name", "backend", "dtype", "kv_cache", "threads", "max_active",
+                                         "mixing_probe", "tasks", "max_tasks", "prompt_template", "k", SAMPLES_PER_TASK};
 
 /* What a config with tasks must not hold, and what only such a config may. */
 static int check_task_keys(const sweep_config *cfg, int samples_key, psamp_err *err) {
@@ -285,6 +287,8 @@ static int parse_root(const exp_config *ec, sweep_config *cfg, psamp_err *err) {
     if (cfg->axes[SWEEP_BLOCK_SIZE].given && cfg->axes[SWEEP_BLOCKS].given)
         return psamp_fail(err, "%s: block_size, blocks: give one of them, not both", where);
     if (check_task_keys(cfg, samples_key, err) != 0) return -1;
+    if (strcmp(cfg->kv_cache, "fp8") == 0 && strcmp(cfg->backend, "cpu") == 0)
+        return psamp_fail(err, "%s: kv_cache: fp8 is the CUDA engine's (backend cuda or auto), not the CPU's", where);
     for (int a = 0; a < SWEEP_N_AXES; a++) {
         if (cfg->axes[a].given) continue;
         if (is_string_kind(AXES[a].kind) && !AXES[a].def_str)
@@ -360,7 +364,8 @@ static int from_exp_config(const exp_config *ec, sweep_config *cfg, psamp_err *e
     cfg->name = strdup("");
     cfg->backend = strdup("auto");
     cfg->dtype = strdup("fp16");
-    if (!cfg->path || !cfg->name || !cfg->backend || !cfg->dtype) return psamp_fail(err, "out of memory");
+    cfg->kv_cache = strdup("dtype");
+    if (!cfg->path || !cfg->name || !cfg->backend || !cfg->dtype || !cfg->kv_cache) return psamp_fail(err, "out of memory");
     if (parse_root(ec, cfg, err) != 0) return -1;
     cfg->canonical = cJSON_PrintUnformatted(ec->root);
     if (!cfg->canonical) return psamp_fail(err, "out of memory");
@@ -408,5 +413,6 @@ void sweep_config_free(sweep_config *cfg) {
     free(cfg->canonical);
     free(cfg->backend);
     free(cfg->dtype);
+    free(cfg->kv_cache);
     memset(cfg, 0, sizeof *cfg);
 }

@@ -51,6 +51,7 @@ typedef struct {
     /* Fixed settings (one value each). */
     char *backend; /* auto | cpu | cuda */
     char *dtype;   /* fp16 | bf16 */
+    char *kv_cache; /* dtype | fp8 (CUDA engine, OPT) */
     int threads;   /* cpu BLAS threads, 0 = all */
     int max_active; /* chains decoding at once per point (the rest queue), 0 = all */
     int mixing_probe; /* power/maxswap points: probe steps of the mixing diagnostic, 0 = none */
