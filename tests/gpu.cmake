@@ -13,6 +13,16 @@ psamp_c_test(NAME test_gpu_engine SOURCES gpu/test_gpu_engine.c ${PSAMP_GPU_TEST
   LABELS engine opt)
 psamp_c_test(NAME test_gpu_engine_decoder SOURCES gpu/test_gpu_engine_decoder.c ${PSAMP_GPU_TEST_UTIL} GPU
   LABELS engine arch)
+# The fp8 KV cache on the shipped trained model and its tasks: log p per token and per sample
+# against the CPU engine, and the checker's verdicts, with each cache (64 problems per family).
+psamp_c_test(NAME test_gpu_kv_fp8_model SOURCES gpu/test_gpu_kv_fp8_model.c ${PSAMP_GPU_TEST_UTIL} GPU
+  LABELS engine opt)
+# What tests/gpu/check.sh builds on the GPU machine resolves in this build (no GPU needed).
+if(PSAMP_WITH_CUDA)
+  add_test(NAME gpu_check_targets COMMAND bash ${CMAKE_SOURCE_DIR}/tests/gpu_check_targets.sh ${CMAKE_SOURCE_DIR}
+    ${CMAKE_BINARY_DIR})
+  set_tests_properties(gpu_check_targets PROPERTIES TIMEOUT 300 LABELS "cli")
+endif()
 # The fp8 KV cache through the whole engine: every fixture, fp16 and bf16 weights, every set of
 # kernel variants (tests/cuda_emu.cmake runs three of them on the block emulator).
 if(PSAMP_WITH_CUDA)

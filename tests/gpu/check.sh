@@ -82,7 +82,7 @@ rm -rf "$BUILD"
 if cmake -S . -B "$BUILD" -DPSAMP_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90 -DCMAKE_BUILD_TYPE=Release \
     -DPSAMP_WERROR=OFF "${DEPS_ARGS[@]}" > "$OUT/build.log" 2>&1; then
   GPU_TESTS=$(cd "$BUILD" && ctest -N -L gpu | awk '/Test +#/ {print $3}')
-  if cmake --build "$BUILD" -j16 --target $GPU_TESTS bench_cuda psamp >> "$OUT/build.log" 2>&1; then
+  if cmake --build "$BUILD" -j16 --target psamp_gpu_tests bench_cuda psamp >> "$OUT/build.log" 2>&1; then
     warnings=$(grep -c "warning" "$OUT/build.log")
     note "configure + build ($(elapsed))" "ok    $(echo $GPU_TESTS | wc -w) gpu tests, $warnings warning lines"
   else
@@ -272,6 +272,9 @@ fi
               c = sprintf("%.2e%s", val[k, "-"], bad[k, "-"]);
             line = line sprintf(" %10s", c) }
           printf "%s  %s\n", line, tols } }'
+    echo
+    echo "==== the fp8 KV cache on the shipped trained model (test_gpu_kv_fp8_model) ===="
+    sed -E 's/^[0-9]+: //' "$OUT/ctest.log" | sed -n 's/^TABLE //p'
   fi
   echo
   echo "==== bench_cuda ===="
