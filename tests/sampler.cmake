@@ -28,3 +28,5 @@ foreach(run ${mixing_runs})
   add_test(NAME test_mixing_toy_${suffix} COMMAND test_mixing_toy ${args})
   set_tests_properties(test_mixing_toy_${suffix} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600 LABELS statistical)
 endforeach()
+# Many prompts in one batch (psamp_sample_prompts) give each prompt's run alone.
+psamp_c_test(NAME test_sampler_prompts SOURCES test_sampler_prompts.c LABELS sampler)

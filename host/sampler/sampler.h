@@ -70,6 +70,10 @@ int psamp_sampler_validate(psamp_sampler_config *cfg, psamp_err *err);
 int32_t psamp_sampler_active_chains(const psamp_sampler_config *cfg);
 /* Engine slots a run needs: the prompt's plus each active chain's working slots. */
 int32_t psamp_sampler_slots_needed(const psamp_sampler_config *cfg);
+/* The same for a run of n_prompts prompts at once (psamp_sample_prompts): one slot per
+ * prompt, plus the working slots of the chains active over all of them (max_active, when
+ * set, counts chains over all prompts). */
+int32_t psamp_sampler_slots_needed_prompts(const psamp_sampler_config *cfg, int32_t n_prompts);
 int32_t psamp_sampler_block_size(const psamp_sampler_config *cfg);
 
 typedef struct {
@@ -143,6 +147,25 @@ typedef struct {
 int psamp_sample(psamp_engine *e, const psamp_sampler_config *cfg, const int32_t *prompt,
                  int32_t n_prompt, const psamp_sampler_hooks *hooks, psamp_run_result *out,
                  psamp_err *err);
+
+/* One prompt of a batched run. */
+typedef struct {
+    const int32_t *tokens;
+    int32_t n;
+} psamp_prompt;
+
+/* psamp_sample for n_prompts prompts in one batch: cfg->n_chains chains from each, all of
+ * them sharing the engine's batched steps (many problems with few samples each keep a GPU's
+ * batch full). out[0..n_prompts) gets one result per prompt. Prompt p's chains are numbered
+ * first_chain, first_chain + 1, ... as in a run of that prompt alone, so out[p] is what
+ * psamp_sample gives for it (token for token where the engine's rows do not depend on the
+ * batch: the toy engine; elsewhere up to rounding). The engine needs
+ * psamp_sampler_slots_needed_prompts(cfg, n_prompts) slots; the batch's engine steps and
+ * times are counted once, in out[0]. On a stop each out[p] keeps that prompt's finished
+ * chains. Returns as psamp_sample does; on -1 nothing is left allocated in out. */
+int psamp_sample_prompts(psamp_engine *e, const psamp_sampler_config *cfg, const psamp_prompt *prompts,
+                         int32_t n_prompts, const psamp_sampler_hooks *hooks, psamp_run_result *out,
+                         psamp_err *err);
 
 const char *psamp_method_name(psamp_method m);
 int psamp_method_parse(const char *name, psamp_method *m, psamp_err *err);

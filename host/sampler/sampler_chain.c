@@ -26,10 +26,11 @@ static float chain_tau(const psamp_sampler_config *cfg) {
 }
 
 int sampler_chain_init(sampler_chain *ch, const psamp_sampler_config *cfg, uint64_t chain,
-                       int32_t first_slot, int32_t n_prompt, psamp_err *err) {
+                       int32_t first_slot, int32_t prompt_slot, int32_t n_prompt, psamp_err *err) {
     int32_t T = cfg->max_new_tokens;
     memset(ch, 0, sizeof *ch);
     ch->chain = chain;
+    ch->prompt_slot = prompt_slot;
     ch->n_prompt = n_prompt;
     ch->n_seqs = sampler_seqs_per_chain(cfg);
     ch->seqs = calloc((size_t)ch->n_seqs, sizeof *ch->seqs);
@@ -222,7 +223,7 @@ int32_t sampler_chain_start(sampler_chain *ch, const psamp_sampler_config *cfg,
      * gets its prefix when it is forked from the current sequence. */
     int32_t n = is_mh(cfg) ? 1 : ch->n_seqs;
     for (int32_t s = 0; s < n; s++) {
-        forks[s] = (psamp_fork_request){ch->seqs[s].slot, 0, ch->n_prompt};
+        forks[s] = (psamp_fork_request){ch->seqs[s].slot, ch->prompt_slot, ch->n_prompt};
         ch->seqs[s].target = cfg->max_new_tokens;
     }
     ch->phase = is_mh(cfg) ? CHAIN_START_BLOCK : CHAIN_GENERATING;

@@ -30,7 +30,7 @@ typedef enum {
 
 typedef struct {
     uint64_t chain;
-    int32_t n_prompt;
+    int32_t prompt_slot, n_prompt; /* the engine slot holding the chain's prompt, its length */
     chain_phase phase;
     sampler_seq *seqs;
     int32_t n_seqs;
@@ -55,9 +55,9 @@ typedef struct {
 } sampler_req_owner;
 
 int sampler_chain_init(sampler_chain *ch, const psamp_sampler_config *cfg, uint64_t chain,
-                       int32_t first_slot, int32_t n_prompt, psamp_err *err);
+                       int32_t first_slot, int32_t prompt_slot, int32_t n_prompt, psamp_err *err);
 void sampler_chain_free(sampler_chain *ch);
-/* Queues the forks from the prompt slot (0) and sets the first task. Returns forks queued. */
+/* Queues the forks from the prompt slot and sets the first task. Returns forks queued. */
 int32_t sampler_chain_start(sampler_chain *ch, const psamp_sampler_config *cfg,
                             psamp_fork_request *forks, const psamp_sampler_hooks *hooks,
                             psamp_err *err);

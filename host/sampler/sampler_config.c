@@ -92,7 +92,14 @@ int32_t psamp_sampler_active_chains(const psamp_sampler_config *cfg) {
 }
 
 int32_t psamp_sampler_slots_needed(const psamp_sampler_config *cfg) {
-    return 1 + psamp_sampler_active_chains(cfg) * sampler_seqs_per_chain(cfg);
+    return psamp_sampler_slots_needed_prompts(cfg, 1);
+}
+
+int32_t psamp_sampler_slots_needed_prompts(const psamp_sampler_config *cfg, int32_t n_prompts) {
+    const int64_t jobs = (int64_t)n_prompts * cfg->n_chains;
+    const int64_t active = cfg->max_active > 0 && cfg->max_active < jobs ? cfg->max_active : jobs;
+    const int64_t need = n_prompts + active * sampler_seqs_per_chain(cfg);
+    return need > INT32_MAX ? INT32_MAX : (int32_t)need;
 }
 
 const char *psamp_method_name(psamp_method m) {
