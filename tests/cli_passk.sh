@@ -176,6 +176,37 @@ for m in d["methods"]:
     assert len(m["pass_at_k"]) == 12 and abs(m["pass_at_k"][0] - sum(c.values()) / 60) < 1e-9
 PY
 
+# Problems pooled into sampler calls (--batch-chains, default 1024 chains: all 5 problems in
+# one call above) give the samples of one problem per call, line for line (the same tokens,
+# verdicts and chains; log p up to the CPU GEMM's rounding across batch shapes, ~1e-6); so do
+# calls of 2 problems (24 chains at 12 samples), and calls cut short by the room
+# (PSAMP_MAX_SLOTS: 75 slots hold one problem's 12 best-of-2 chains, 1 + 24, and two
+# problems' 50, not three).
+same_samples() { # same_samples A.jsonl B.jsonl WHAT
+  checks=$((checks + 1))
+  python3 - "$1" "$2" <<'PY' || fail "$3: the samples differ from one call for all problems"
+import json, sys
+a, b = ([json.loads(l) for l in open(p)] for p in sys.argv[1:3])
+assert len(a) == len(b) and len(a) > 0, (len(a), len(b))
+for x, y in zip(a, b):
+    assert abs(x.pop("logp") - y.pop("logp")) <= 1e-4 and x == y, (x, y)
+PY
+}
+for how in "--batch-chains 0" "--batch-chains 24" "--batch-chains 5"; do
+  # shellcheck disable=SC2086
+  expect_ok passk --model "$opt" --tasks "$tmp/tasks.jsonl" --samples 12 --max-new-tokens 6 --backend cpu \
+    --methods "greedy temp power:block-size=3,mcmc-steps=2 bestofn:best-of=2" $how --samples-out "$tmp/opt_b.jsonl"
+  same_samples "$tmp/opt.jsonl" "$tmp/opt_b.jsonl" "passk $how"
+done
+PSAMP_MAX_SLOTS=75 expect_ok passk --model "$opt" --tasks "$tmp/tasks.jsonl" --samples 12 --max-new-tokens 6 \
+  --backend cpu --methods "greedy temp power:block-size=3,mcmc-steps=2 bestofn:best-of=2" --samples-out "$tmp/opt_b.jsonl"
+same_samples "$tmp/opt.jsonl" "$tmp/opt_b.jsonl" "calls cut by the room"
+checks=$((checks + 1))
+! grep -q "run as many at a time" "$tmp/err" || fail "a room that holds one problem's chains queued them: $(cat "$tmp/err")"
+expect_error 1 "batch-chains must be >= 0" -- passk --model "$opt" --tasks "$tmp/tasks.jsonl" --batch-chains -1
+printf %s "{\"model\": \"$opt\", \"tasks\": \"$tmp/tasks.jsonl\", \"batch_chains\": -2, \"methods\": [{\"method\": \"temp\"}]}" >"$tmp/batch_bad.json"
+expect_error 1 "batch_bad.json: batch_chains" -- passk --config "$tmp/batch_bad.json"
+
 # --max-tasks (and "max_tasks" in a config): the file's first N problems, in file order.
 expect_ok passk --model "$opt" --tasks "$tmp/tasks.jsonl" --max-tasks 2 --samples 2 --max-new-tokens 2 --backend cpu \
   --methods temp --out "$tmp/first2.json"

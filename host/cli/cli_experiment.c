@@ -18,6 +18,7 @@ void expt_close(expt_set *s) {
     }
     free(s->engines);
     free(s->rooms);
+    free(s->batch_problems);
     free(s->models);
     free(s->model_paths);
     passk_tasks_free(&s->tasks);
@@ -33,8 +34,9 @@ static int open_models(const experiment_config *c, expt_set *s, psamp_err *err) 
     s->models = calloc((size_t)n, sizeof *s->models);
     s->engines = calloc((size_t)n, sizeof *s->engines);
     s->rooms = calloc((size_t)n, sizeof *s->rooms);
+    s->batch_problems = calloc((size_t)n, sizeof *s->batch_problems);
     s->model_paths = calloc((size_t)n, sizeof *s->model_paths);
-    if (!s->models || !s->engines || !s->rooms || !s->model_paths) return psamp_fail(err, "out of memory");
+    if (!s->models || !s->engines || !s->rooms || !s->batch_problems || !s->model_paths) return psamp_fail(err, "out of memory");
     for (int32_t i = 0; i < n; i++) {
         s->model_paths[i] = c->n_worlds > 0 ? c->worlds[i] : c->model;
         if (psamp_model_open(&s->models[i], s->model_paths[i], err) != 0) return -1;
@@ -88,17 +90,8 @@ static int make_problems(const experiment_config *c, int require_check, int32_t 
     return 0;
 }
 
-/* Method m's run on problem pr: its sampler settings, with the config's max_active, or, when
- * that is 0 and its chains need more slots than the model's engine has room for, as many
- * chains at a time as fit (the samples are the same). */
-static int method_config(const expt_set *s, const expt_problem *pr, const method_spec *m, int32_t n_chains,
-                         uint64_t seed, psamp_sampler_config *cfg, psamp_err *err) {
-    if (method_spec_config(m, pr->max_new_tokens, n_chains, seed, cfg, err) != 0) return -1;
-    cfg->max_active = s->max_active;
-    return cli_fit_chains(s->rooms[pr->model], pr->n_prompt + pr->max_new_tokens, cfg, NULL, err);
-}
-
-/* One engine per model: slots for the hungriest method, room for its longest problem. */
+/* One engine per model: slots for the hungriest method over the batches of problems it
+ * runs at once (cli_experiment_batch.c), room for the longest problem. */
 static int make_engines(const experiment_config *c, expt_set *s, psamp_err *err) {
     const char *who = c->kind == EXPERIMENT_PASSK ? "psamp passk" : "psamp h3";
     psamp_backend_options bo;
@@ -106,26 +99,16 @@ static int make_engines(const experiment_config *c, expt_set *s, psamp_err *err)
         cli_kv_cache_option(c->kv_cache, &bo, err) != 0)
         return -1;
     for (int32_t mi = 0; mi < s->n_models; mi++) {
-        int32_t slots = 0, max_len = 0, queued = 0;
+        int32_t slots = 0, max_len = 0;
+        int queued = 0;
         for (int32_t p = 0; p < s->n_problems; p++) {
             const expt_problem *pr = &s->problems[p];
             if (pr->model == mi && pr->n_prompt + pr->max_new_tokens > max_len) max_len = pr->n_prompt + pr->max_new_tokens;
         }
         if (max_len == 0) continue;
-        if (cli_engine_room(s->models[mi], NULL, &bo, max_len, &s->rooms[mi], err) != 0) return -1;
-        for (int32_t p = 0; p < s->n_problems; p++) {
-            const expt_problem *pr = &s->problems[p];
-            if (pr->model != mi) continue;
-            for (int32_t k = 0; k < c->methods.n; k++) {
-                const method_spec *m = &c->methods.items[k];
-                psamp_sampler_config cfg;
-                if (method_config(s, pr, m, expt_chains_for(m, c->samples), c->seed, &cfg, err) != 0)
-                    return psamp_fail_context(err, "problem '%s', method '%s'", pr->id, m->label);
-                queued |= cfg.max_active != s->max_active;
-                int32_t need = psamp_sampler_slots_needed(&cfg);
-                if (need > slots) slots = need;
-            }
-        }
+        if (cli_engine_room(s->models[mi], NULL, &bo, max_len, &s->rooms[mi], err) != 0 ||
+            expt_plan_batches(c, s, mi, &slots, &queued, err) != 0)
+            return -1;
         if (queued)
             fprintf(stderr, "%s: %s: the engine has room for %d slots of %d tokens: methods whose chains "
                     "need more run as many at a time as fit (the samples are the same)\n",
@@ -144,23 +127,6 @@ int expt_open(const experiment_config *c, int require_check, int32_t default_opt
         expt_close(s);
         return -1;
     }
-    return 0;
-}
-
-static void on_run_progress(void *ctx, double fraction) {
-    expt_set *s = ctx;
-    cli_progress_update(&s->progress, (s->progress_run + fraction) / s->progress_runs);
-}
-
-int expt_run(expt_set *s, int32_t p, const method_spec *m, int32_t n_chains, uint64_t seed, psamp_run_result *out,
-             psamp_err *err) {
-    const expt_problem *pr = &s->problems[p];
-    psamp_sampler_config cfg;
-    psamp_sampler_hooks hooks = {NULL, s->progress_runs > 0 ? on_run_progress : NULL, s, s->stop};
-    if (method_config(s, pr, m, n_chains, seed, &cfg, err) != 0) return -1;
-    int rc = psamp_sample(s->engines[pr->model], &cfg, pr->prompt, pr->n_prompt, &hooks, out, err);
-    if (rc == PSAMP_SAMPLE_STOPPED) psamp_run_result_free(out);
-    if (rc != 0) return psamp_fail_context(err, "problem '%s', method '%s'", pr->id, m->label);
     return 0;
 }
 
@@ -248,6 +214,10 @@ int expt_apply_args(const cli_command *cmd, const expt_args *a, experiment_confi
     if (cli_given(cmd, "seed")) c->seed = a->seed;
     if (cli_given(cmd, "threads")) c->threads = a->threads;
     if (cli_given(cmd, "max-active")) c->max_active = a->max_active;
+    if (cli_given(cmd, "batch-chains")) {
+        if (a->batch_chains < 0) return psamp_fail(err, "--batch-chains must be >= 0 (got %d)", a->batch_chains);
+        c->batch_chains = a->batch_chains;
+    }
     if (cli_given(cmd, "max-new-tokens")) {
         if (a->max_new_tokens <= 0) return psamp_fail(err, "--max-new-tokens must be positive (got %d)", a->max_new_tokens);
         c->max_new_tokens = a->max_new_tokens;

@@ -34,6 +34,7 @@ typedef struct {
     int32_t n_problems;
     int32_t max_active;       /* the config's: chains decoding at once, 0 = all */
     int32_t *rooms;           /* per model: engine slots there is room for (cli_engine_room) */
+    int32_t *batch_problems;  /* per model: problems per sampler call (expt_plan_batches) */
     cli_progress progress;    /* over every run: run `progress_run` of `progress_runs` */
     int32_t progress_run, progress_runs;
     const volatile sig_atomic_t *stop; /* NULL, or the sampler's stop flag (cli_stop.h) */
@@ -51,8 +52,22 @@ void expt_close(expt_set *s);
  * stands for all n. */
 int32_t expt_chains_for(const method_spec *m, int32_t n_samples);
 
-/* Runs method m with n chains on problem p; progress, when s->progress_runs > 0, shows the
- * run as number s->progress_run of them. */
+/* cli_experiment_batch.c. Plans model mi's batches: problems per sampler call
+ * (c->batch_chains / samples, at least 1, fewer while the hungriest method would have to queue
+ * its chains in the room), the engine slots that needs, and *queued when even one problem
+ * per call must queue. Needs s->rooms[mi]. */
+int expt_plan_batches(const experiment_config *c, expt_set *s, int32_t mi, int32_t *slots, int *queued,
+                      psamp_err *err);
+/* The number of problems in the batch that starts at problem p0: the following problems of
+ * the same model and new-token count, up to the model's batch size. */
+int32_t expt_batch_at(const expt_set *s, int32_t p0);
+/* How many batches the problems make (expt_batch_at from the first problem on). */
+int32_t expt_count_batches(const expt_set *s);
+/* Runs method m with n chains on each of problems [p0, p0 + n) in one batch, out[0..n);
+ * progress, when s->progress_runs > 0, shows the run as number s->progress_run of them. */
+int expt_run_batch(expt_set *s, int32_t p0, int32_t n, const method_spec *m, int32_t n_chains, uint64_t seed,
+                   psamp_run_result *out, psamp_err *err);
+/* The same for problem p alone. */
 int expt_run(expt_set *s, int32_t p, const method_spec *m, int32_t n_chains, uint64_t seed,
              psamp_run_result *out, psamp_err *err);
 
@@ -69,7 +84,7 @@ int expt_judge(const expt_set *s, int32_t p, const psamp_chain_result *ch, int *
 /* The command-line options pass@k and H3 share; strings stay NULL when not given. */
 typedef struct {
     const char *config, *model, *worlds, *tasks, *prompt_template, *ks, *methods, *backend, *dtype, *kv_cache;
-    int samples, max_tasks, max_new_tokens, threads, max_active;
+    int samples, max_tasks, max_new_tokens, threads, max_active, batch_chains;
     uint64_t seed;
     char tokens_help[96];
 } expt_args;

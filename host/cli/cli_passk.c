@@ -60,19 +60,14 @@ static void write_sample_line(FILE *f, const char *label, const expt_set *s, int
     fprintf(f, ",\"correct\":%s}\n", correct ? "true" : "false");
 }
 
-/* Runs one method on one problem and counts its correct samples. */
-static int run_one(expt_set *s, const experiment_config *c, int32_t p, const method_spec *m, method_tally *t,
-                   FILE *samples, psamp_err *err) {
-    psamp_run_result r = {0, 0, NULL, 0, 0.0, 0.0, 0, 0};
-    int32_t chains = expt_chains_for(m, c->samples);
-    double t0 = psamp_now_seconds();
-    if (expt_run(s, p, m, chains, c->seed, &r, err) != 0) return -1;
-    t->wall_seconds += psamp_now_seconds() - t0;
+/* Counts method m's correct samples of problem p (its run's result r), and writes them. */
+static int tally(expt_set *s, const experiment_config *c, int32_t p, const method_spec *m, const psamp_run_result *r,
+                 method_tally *t, FILE *samples, psamp_err *err) {
     int64_t correct = 0;
-    for (int32_t i = 0; i < r.n_chains; i++) {
-        const psamp_chain_result *ch = &r.chains[i];
+    for (int32_t i = 0; i < r->n_chains; i++) {
+        const psamp_chain_result *ch = &r->chains[i];
         int ok;
-        if (expt_judge(s, p, ch, &ok, err) != 0) goto fail;
+        if (expt_judge(s, p, ch, &ok, err) != 0) return -1;
         correct += ok;
         t->tokens_decoded += ch->tokens_decoded;
         t->proposals += ch->proposals;
@@ -80,18 +75,36 @@ static int run_one(expt_set *s, const experiment_config *c, int32_t p, const met
         if (samples) {
             char *text;
             size_t len;
-            if (expt_completion_text(s, p, ch, &text, &len, err) != 0) goto fail;
+            if (expt_completion_text(s, p, ch, &text, &len, err) != 0) return -1;
             write_sample_line(samples, m->label, s, p, ch, text, len, ok);
             free(text);
         }
     }
     /* A deterministic method ran once for all n samples. */
-    t->correct[p] = correct * (c->samples / chains);
-    psamp_run_result_free(&r);
+    t->correct[p] = correct * (c->samples / r->n_planned);
     return 0;
-fail:
-    psamp_run_result_free(&r);
-    return -1;
+}
+
+/* Every method on problems [p0, p0 + n), one sampler call per method, then the tallies and
+ * samples in problem order, method by method (as one problem at a time writes them). */
+static int run_batch(expt_set *s, const experiment_config *c, int32_t batch, int32_t p0, int32_t n, method_tally *t,
+                     FILE *samples, psamp_err *err) {
+    const int32_t n_methods = c->methods.n;
+    psamp_run_result *r = calloc((size_t)n * (size_t)n_methods, sizeof *r);
+    int rc = r ? 0 : psamp_fail(err, "out of memory");
+    for (int32_t m = 0; m < n_methods && rc == 0; m++) {
+        const method_spec *spec = &c->methods.items[m];
+        s->progress_run = batch * n_methods + m;
+        double t0 = psamp_now_seconds();
+        rc = expt_run_batch(s, p0, n, spec, expt_chains_for(spec, c->samples), c->seed, r + (size_t)m * n, err);
+        t[m].wall_seconds += psamp_now_seconds() - t0;
+    }
+    for (int32_t i = 0; i < n && rc == 0; i++)
+        for (int32_t m = 0; m < n_methods && rc == 0; m++)
+            rc = tally(s, c, p0 + i, &c->methods.items[m], &r[(size_t)m * n + i], &t[m], samples, err);
+    for (size_t k = 0; r && k < (size_t)n * (size_t)n_methods; k++) psamp_run_result_free(&r[k]);
+    free(r);
+    return rc;
 }
 
 /* ,"pass_at_k":[...],"pass_at_k_lo":[...],"pass_at_k_hi":[...] (passk_interval.h). */
@@ -195,13 +208,13 @@ static void print_table(const experiment_config *c, const expt_set *s, const met
     }
 }
 
-/* After SIGINT / SIGTERM: --samples-out keeps the runs (problem x method) that finished, as
- * complete lines; --out and --csv need every run and are not written. */
+/* After SIGINT / SIGTERM: --samples-out keeps the batches of problems that finished (every
+ * method), as complete lines; --out and --csv need every run and are not written. */
 static int stopped(const passk_args *a, psamp_atomic_file *samples, int32_t runs_done, int32_t runs,
                    psamp_err *err) {
     if (samples->f && psamp_atomic_commit(samples, err) != 0) return -1;
-    fprintf(stderr, "psamp passk: interrupted by %s after %d of %d runs (problem x method): ", cli_stop_name(),
-            (int)runs_done, (int)runs);
+    fprintf(stderr, "psamp passk: interrupted by %s after %d of %d batches of problems (every method): ",
+            cli_stop_name(), (int)runs_done, (int)runs);
     if (a->samples_out)
         fprintf(stderr, "wrote their samples to '%s'; pass@k not written\n", a->samples_out);
     else
@@ -231,16 +244,16 @@ static int run_passk(const experiment_config *c, const passk_args *a, psamp_err 
             goto done;
     }
     cli_progress_init(&s.progress, "psamp passk");
-    s.progress_runs = s.n_problems * c->methods.n;
-    for (int32_t p = 0; p < s.n_problems; p++)
-        for (int32_t m = 0; m < c->methods.n; m++) {
-            s.progress_run = p * c->methods.n + m;
-            if (run_one(&s, c, p, &c->methods.items[m], &t[m], samples.f, err) != 0) {
-                cli_progress_finish(&s.progress);
-                if (cli_stop_signal()) rc = stopped(a, &samples, s.progress_run, s.progress_runs, err);
-                goto done;
-            }
+    s.progress_runs = expt_count_batches(&s) * c->methods.n;
+    for (int32_t p = 0, batch = 0; p < s.n_problems; batch++) {
+        const int32_t n = expt_batch_at(&s, p);
+        if (run_batch(&s, c, batch, p, n, t, samples.f, err) != 0) {
+            cli_progress_finish(&s.progress);
+            if (cli_stop_signal()) rc = stopped(a, &samples, batch, expt_count_batches(&s), err);
+            goto done;
         }
+        p += n;
+    }
     cli_progress_finish(&s.progress);
     if (out.f) write_json(out.f, c, &s, t);
     if (csv.f) write_csv(csv.f, c, &s, t);
@@ -267,7 +280,7 @@ done:
 int cli_cmd_passk(int argc, char **argv) {
     passk_args a;
     memset(&a, 0, sizeof a);
-    cli_option opts[EXPT_COMMON_OPTIONS + 5];
+    cli_option opts[EXPT_COMMON_OPTIONS + 6];
     expt_common_options(&a.common, opts, "tasks", "toy length; OPT 16: task answers are a few words");
     cli_option own[] = {
         {"k", CLI_STRING, &a.common.ks, "LIST", "k values, e.g. 1,2,4,8 (default 1..N)", 0},
@@ -275,6 +288,8 @@ int cli_cmd_passk(int argc, char **argv) {
         {"csv", CLI_STRING, &a.csv, "FILE.csv", "write one row per method and k", 0},
         {"samples-out", CLI_STRING, &a.samples_out, "FILE.jsonl", "write every sample with its verdict", 0},
         {"json", CLI_FLAG, &a.json, NULL, "print the JSON results instead of the table", 0},
+        {"batch-chains", CLI_INT, &a.common.batch_chains, "N",
+         "problems share a sampler call until their chains reach N (default 1024; 0: one problem per call)", 0},
     };
     memcpy(opts + EXPT_COMMON_OPTIONS, own, sizeof own);
     cli_command cmd = {"passk", "pass@k curves: n samples per problem per method, unbiased estimator",

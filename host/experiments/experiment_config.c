@@ -19,6 +19,7 @@ int experiment_config_init(experiment_config *c, experiment_kind kind, psamp_err
     memset(c, 0, sizeof *c);
     c->kind = kind;
     c->samples = 16;
+    c->batch_chains = EXPERIMENT_BATCH_CHAINS;
     if (experiment_set_string(&c->backend, "auto", err) || experiment_set_string(&c->dtype, "fp16", err) ||
         experiment_set_string(&c->kv_cache, "dtype", err)) {
         experiment_config_free(c);
@@ -125,7 +126,7 @@ static int read_methods(const exp_config *ec, method_list *out, psamp_err *err) 
 
 static int read_config(experiment_config *c, const exp_config *ec, psamp_err *err) {
     static const char *const PASSK_KEYS[] = {"model", "worlds", "tasks", "max_tasks", "prompt_template", "samples", "k", "max_new_tokens", "seed",
-                                             "backend", "dtype", "kv_cache", "threads", "max_active", "methods", NULL};
+                                             "backend", "dtype", "kv_cache", "threads", "max_active", "batch_chains", "methods", NULL};
     static const char *const H3_KEYS[] = {"model", "worlds", "prompts", "max_tasks", "prompt_template", "samples", "max_new_tokens", "seed",
                                           "backend", "dtype", "kv_cache", "threads", "max_active", "methods", NULL};
     const int passk = c->kind == EXPERIMENT_PASSK;
@@ -144,7 +145,8 @@ static int read_config(experiment_config *c, const exp_config *ec, psamp_err *er
         read_string(ec, "dtype", &c->dtype, err) ||
         read_string(ec, "kv_cache", &c->kv_cache, err) ||
         exp_config_int(ec, r, "", "threads", 0, 0, 4096, &c->threads, err) ||
-        exp_config_int(ec, r, "", "max_active", 0, 0, INT32_MAX, &c->max_active, err))
+        exp_config_int(ec, r, "", "max_active", 0, 0, INT32_MAX, &c->max_active, err) ||
+        (passk && exp_config_int(ec, r, "", "batch_chains", 0, 0, INT32_MAX, &c->batch_chains, err)))
         return -1;
     return read_methods(ec, &c->methods, err);
 }

@@ -12,6 +12,7 @@
  *       "seed": 0,
  *       "backend": "auto", "dtype": "fp16", "threads": 0, "max_active": 0,
  *       "kv_cache": "dtype",                  or "fp8" (CUDA engine, OPT: e4m3 KV cache)
+ *       "batch_chains": 1024,                 passk only: chains per sampler call, problems pooled
  *       "methods": [{"method": "power", "alpha": 4, ...}, ...]   (method_spec.h)
  *     }
  *
@@ -27,6 +28,9 @@
 #include "method_spec.h"
 
 #define EXPERIMENT_MAX_SAMPLES (1 << 20)
+/* passk pools problems into sampler calls of about this many chains: enough to fill a GPU's
+ * batch when each problem has few samples (pass@1 runs), no more than the room allows. */
+#define EXPERIMENT_BATCH_CHAINS 1024
 
 typedef enum { EXPERIMENT_PASSK, EXPERIMENT_H3 } experiment_kind;
 
@@ -47,11 +51,13 @@ typedef struct {
     char *kv_cache;        /* "dtype" | "fp8"; checked where the engine is made */
     int32_t threads;
     int32_t max_active;    /* chains decoding at once (the rest queue); 0: all */
+    int32_t batch_chains;  /* passk: problems share a sampler call until their chains reach
+                              this many (0: one problem per call) */
     method_list methods;
 } experiment_config;
 
 /* Defaults: no problems yet, 16 samples, seed 0, backend auto, fp16, KV cache in the weights'
- * dtype, no methods. */
+ * dtype, batches of EXPERIMENT_BATCH_CHAINS chains, no methods. */
 int experiment_config_init(experiment_config *c, experiment_kind kind, psamp_err *err);
 /* Reads a config file into c (over its current values). */
 int experiment_config_load(experiment_config *c, const char *path, psamp_err *err);

@@ -1,0 +1,115 @@
+/* How pass@k and H3 group problems into sampler calls, and the calls themselves: problems
+ * that share a model and a new-token count run together (psamp_sample_prompts) until their
+ * chains reach the config's batch_chains, in as few engine slots as there is room for. A
+ * problem's chains are numbered as in a run of it alone, so the samples do not depend on the
+ * grouping (up to the engine's rounding across batch shapes). */
+#include "cli_experiment.h"
+
+#include <stdlib.h>
+
+/* Method m's sampler settings for a call of n_problems problems of T new tokens: the
+ * config's max_active, or, when that is 0 and the chains need more slots than there is room
+ * for, as many chains at a time as fit (the samples are the same). */
+static int batch_config(const expt_set *s, int32_t model, int32_t T, int32_t n_problems, const method_spec *m,
+                        int32_t n_chains, uint64_t seed, psamp_sampler_config *cfg, psamp_err *err) {
+    if (method_spec_config(m, T, n_chains, seed, cfg, err) != 0) return -1;
+    cfg->max_active = s->max_active;
+    const int32_t room = s->rooms[model], need = psamp_sampler_slots_needed_prompts(cfg, n_problems);
+    if (cfg->max_active > 0 || need <= room) return 0;
+    psamp_sampler_config one = *cfg;
+    one.n_chains = 1;
+    const int32_t per_chain = psamp_sampler_slots_needed_prompts(&one, 1) - 1;
+    const int32_t fit = room > n_problems ? (room - n_problems) / per_chain : 0;
+    if (fit < 1)
+        return psamp_fail(err, "one chain needs %d engine slots (the prompt's and its own %d); there is room for %d",
+                          1 + per_chain, per_chain, room);
+    cfg->max_active = fit;
+    return 0;
+}
+
+/* Slots the hungriest method needs for n problems of model mi (T new tokens); *queued when a
+ * method must queue its chains to fit. */
+static int slots_for(const experiment_config *c, const expt_set *s, int32_t mi, int32_t T, int32_t n, int32_t *slots,
+                     int *queued, psamp_err *err) {
+    *slots = 0;
+    for (int32_t k = 0; k < c->methods.n; k++) {
+        const method_spec *m = &c->methods.items[k];
+        psamp_sampler_config cfg;
+        if (batch_config(s, mi, T, n, m, expt_chains_for(m, c->samples), c->seed, &cfg, err) != 0)
+            return psamp_fail_context(err, "method '%s'", m->label);
+        *queued |= cfg.max_active != s->max_active;
+        const int32_t need = psamp_sampler_slots_needed_prompts(&cfg, n);
+        if (need > *slots) *slots = need;
+    }
+    return 0;
+}
+
+int expt_plan_batches(const experiment_config *c, expt_set *s, int32_t mi, int32_t *slots, int *queued,
+                      psamp_err *err) {
+    int32_t n_model = 0, T = 0;
+    for (int32_t p = 0; p < s->n_problems; p++)
+        if (s->problems[p].model == mi) {
+            n_model++;
+            if (s->problems[p].max_new_tokens > T) T = s->problems[p].max_new_tokens;
+        }
+    /* H3 runs its problems one at a time. */
+    int32_t n = c->kind == EXPERIMENT_PASSK && c->batch_chains > 0 ? c->batch_chains / c->samples : 1;
+    if (n < 1) n = 1;
+    if (n > n_model) n = n_model;
+    /* Fewer problems per call while the hungriest method would have to queue its chains. */
+    for (;; n--) {
+        int q = 0;
+        if (slots_for(c, s, mi, T, n, slots, &q, err) != 0) return -1;
+        if (!q || n == 1) {
+            *queued = q;
+            break;
+        }
+    }
+    s->batch_problems[mi] = n;
+    return 0;
+}
+
+int32_t expt_batch_at(const expt_set *s, int32_t p0) {
+    const expt_problem *first = &s->problems[p0];
+    int32_t n = 1;
+    while (p0 + n < s->n_problems && n < s->batch_problems[first->model] &&
+           s->problems[p0 + n].model == first->model && s->problems[p0 + n].max_new_tokens == first->max_new_tokens)
+        n++;
+    return n;
+}
+
+int32_t expt_count_batches(const expt_set *s) {
+    int32_t n = 0;
+    for (int32_t p = 0; p < s->n_problems; p += expt_batch_at(s, p)) n++;
+    return n;
+}
+
+static void on_run_progress(void *ctx, double fraction) {
+    expt_set *s = ctx;
+    cli_progress_update(&s->progress, (s->progress_run + fraction) / s->progress_runs);
+}
+
+int expt_run_batch(expt_set *s, int32_t p0, int32_t n, const method_spec *m, int32_t n_chains, uint64_t seed,
+                   psamp_run_result *out, psamp_err *err) {
+    const expt_problem *first = &s->problems[p0];
+    psamp_sampler_config cfg;
+    psamp_sampler_hooks hooks = {NULL, s->progress_runs > 0 ? on_run_progress : NULL, s, s->stop};
+    psamp_prompt *prompts = malloc((size_t)n * sizeof *prompts);
+    if (!prompts) return psamp_fail(err, "out of memory");
+    for (int32_t i = 0; i < n; i++) prompts[i] = (psamp_prompt){s->problems[p0 + i].prompt, s->problems[p0 + i].n_prompt};
+    int rc = batch_config(s, first->model, first->max_new_tokens, n, m, n_chains, seed, &cfg, err);
+    if (rc == 0) rc = psamp_sample_prompts(s->engines[first->model], &cfg, prompts, n, &hooks, out, err);
+    free(prompts);
+    if (rc == PSAMP_SAMPLE_STOPPED)
+        for (int32_t i = 0; i < n; i++) psamp_run_result_free(&out[i]);
+    if (rc != 0 && n == 1) return psamp_fail_context(err, "problem '%s', method '%s'", first->id, m->label);
+    if (rc != 0)
+        return psamp_fail_context(err, "problems '%s' .. '%s', method '%s'", first->id, s->problems[p0 + n - 1].id,
+                                  m->label);
+    return 0;
+}
+
+int expt_run(expt_set *s, int32_t p, const method_spec *m, int32_t n_chains, uint64_t seed, psamp_run_result *out,
+             psamp_err *err) {
+    return expt_run_batch(s, p, 1, m, n_chains, seed, out, err);
+}
