@@ -2,7 +2,8 @@
  * gives for each prompt alone (the toy engine's rows do not depend on the batch, so token for
  * token), with every method, with chains queued through fewer lanes than jobs (lanes then
  * pass from one prompt's chains to the next's), and after a stop (each prompt keeps its
- * finished chains). The batch takes fewer engine steps than the runs one by one; bad
+ * finished chains), with each prompt's own Philox key. The batch takes fewer engine steps
+ * than the runs one by one; bad
  * batches fail with one line. */
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +36,7 @@ static psamp_sampler_config base_config(psamp_method method) {
 }
 
 static void prompts_of(psamp_prompt *p) {
-    for (int i = 0; i < N_PROMPTS; i++) p[i] = (psamp_prompt){PROMPT_TOKENS[i], PROMPT_LENS[i]};
+    for (int i = 0; i < N_PROMPTS; i++) p[i] = (psamp_prompt){PROMPT_TOKENS[i], PROMPT_LENS[i], 77};
 }
 
 /* A toy engine with exactly the slots the run needs (so lanes are reused when chains queue). */
@@ -171,6 +172,38 @@ static void test_stop(psamp_test_state *t, const toy_world *w) {
     }
 }
 
+/* Each prompt's chains draw with its own key: the same prompt twice with keys 5 and 6 gives
+ * the runs alone with seed 5 and seed 6 (which differ). */
+static void test_seeds(psamp_test_state *t, const toy_world *w) {
+    psamp_sampler_config cfg = base_config(PSAMP_METHOD_POWER);
+    psamp_prompt prompts[2] = {{PROMPT_TOKENS[1], 1, 5}, {PROMPT_TOKENS[1], 1, 6}};
+    psamp_run_result out[2], alone[2];
+    psamp_err err = {{0}};
+    if (run_batch(w, &cfg, prompts, 2, NULL, out, &err) != 0) {
+        CHECK(t, 0, "seeds: batch: %s", err.msg);
+        return;
+    }
+    int same = 1, differ = 0;
+    for (int p = 0; p < 2; p++) {
+        psamp_sampler_config one = cfg;
+        one.seed = prompts[p].seed;
+        if (run_batch(w, &one, &prompts[p], 1, NULL, &alone[p], &err) != 0) {
+            CHECK(t, 0, "seeds: alone: %s", err.msg);
+            for (int q = 0; q < 2; q++) psamp_run_result_free(&out[q]);
+            if (p == 1) psamp_run_result_free(&alone[0]);
+            return;
+        }
+        for (int32_t c = 0; c < cfg.n_chains; c++) same &= same_chain(&out[p].chains[c], &alone[p].chains[c]);
+    }
+    for (int32_t c = 0; c < cfg.n_chains; c++) differ += !same_chain(&out[0].chains[c], &out[1].chains[c]);
+    CHECK(t, same, "a prompt's chains in the batch differ from its run alone with its seed");
+    CHECK(t, differ > 0, "keys 5 and 6 gave the same chains");
+    for (int p = 0; p < 2; p++) {
+        psamp_run_result_free(&out[p]);
+        psamp_run_result_free(&alone[p]);
+    }
+}
+
 static void test_errors(psamp_test_state *t, const toy_world *w) {
     psamp_sampler_config cfg = base_config(PSAMP_METHOD_TEMP);
     psamp_prompt prompts[N_PROMPTS];
@@ -200,6 +233,7 @@ int main(void) {
     if (!eos) return psamp_test_finish(&t, "test_sampler_prompts");
     test_equal_to_alone(&t, eos);
     test_stop(&t, eos);
+    test_seeds(&t, eos);
     test_errors(&t, eos);
     toy_world_free(eos);
     return psamp_test_finish(&t, "test_sampler_prompts");

@@ -96,8 +96,9 @@ int expt_run_batch(expt_set *s, int32_t p0, int32_t n, const method_spec *m, int
     psamp_sampler_hooks hooks = {NULL, s->progress_runs > 0 ? on_run_progress : NULL, s, s->stop};
     psamp_prompt *prompts = malloc((size_t)n * sizeof *prompts);
     if (!prompts) return psamp_fail(err, "out of memory");
-    for (int32_t i = 0; i < n; i++) prompts[i] = (psamp_prompt){s->problems[p0 + i].prompt, s->problems[p0 + i].n_prompt};
     int rc = batch_config(s, first->model, first->max_new_tokens, n, m, n_chains, seed, &cfg, err);
+    for (int32_t i = 0; i < n; i++)
+        prompts[i] = (psamp_prompt){s->problems[p0 + i].prompt, s->problems[p0 + i].n_prompt, cfg.seed};
     if (rc == 0) rc = psamp_sample_prompts(s->engines[first->model], &cfg, prompts, n, &hooks, out, err);
     free(prompts);
     if (rc == PSAMP_SAMPLE_STOPPED)

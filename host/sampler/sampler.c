@@ -87,8 +87,8 @@ static int start_next(round_buffers *b, int32_t lane, const psamp_sampler_config
     const int32_t j = b->next_job++, p = j / cfg->n_chains, c = j % cfg->n_chains;
     if (*n_forks + b->per_chain > b->fork_cap)
         return psamp_fail(err, "internal: more forks in one round than the sampler planned");
-    if (sampler_chain_init(ch, cfg, cfg->first_chain + (uint64_t)c, b->n_prompts + lane * b->per_chain, p,
-                           prompts[p].n, err) != 0)
+    if (sampler_chain_init(ch, cfg, cfg->first_chain + (uint64_t)c, prompts[p].seed,
+                           b->n_prompts + lane * b->per_chain, p, prompts[p].n, err) != 0)
         return -1;
     b->lane_job[lane] = j;
     int32_t k = sampler_chain_start(ch, cfg, b->forks + *n_forks, hooks, err);
@@ -264,6 +264,6 @@ fail:
 
 int psamp_sample(psamp_engine *e, const psamp_sampler_config *cfg, const int32_t *prompt, int32_t n_prompt,
                  const psamp_sampler_hooks *hooks, psamp_run_result *out, psamp_err *err) {
-    const psamp_prompt one = {prompt, n_prompt};
+    const psamp_prompt one = {prompt, n_prompt, cfg->seed};
     return psamp_sample_prompts(e, cfg, &one, 1, hooks, out, err);
 }

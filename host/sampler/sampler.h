@@ -148,16 +148,19 @@ int psamp_sample(psamp_engine *e, const psamp_sampler_config *cfg, const int32_t
                  int32_t n_prompt, const psamp_sampler_hooks *hooks, psamp_run_result *out,
                  psamp_err *err);
 
-/* One prompt of a batched run. */
+/* One prompt of a batched run, with the Philox key its chains draw from (psamp_sample gives
+ * cfg->seed; a caller may give each prompt its own, as sweeps give each task). */
 typedef struct {
     const int32_t *tokens;
     int32_t n;
+    uint64_t seed;
 } psamp_prompt;
 
 /* psamp_sample for n_prompts prompts in one batch: cfg->n_chains chains from each, all of
  * them sharing the engine's batched steps (many problems with few samples each keep a GPU's
- * batch full). out[0..n_prompts) gets one result per prompt. Prompt p's chains are numbered
- * first_chain, first_chain + 1, ... as in a run of that prompt alone, so out[p] is what
+ * batch full). out[0..n_prompts) gets one result per prompt. Prompt p's chains draw with key
+ * prompts[p].seed (cfg->seed is not used) and are numbered first_chain, first_chain + 1, ...
+ * as in a run of that prompt alone, so out[p] is what
  * psamp_sample gives for it (token for token where the engine's rows do not depend on the
  * batch: the toy engine; elsewhere up to rounding). The engine needs
  * psamp_sampler_slots_needed_prompts(cfg, n_prompts) slots; the batch's engine steps and

@@ -25,11 +25,12 @@ static float chain_tau(const psamp_sampler_config *cfg) {
     return 1.0f;
 }
 
-int sampler_chain_init(sampler_chain *ch, const psamp_sampler_config *cfg, uint64_t chain,
+int sampler_chain_init(sampler_chain *ch, const psamp_sampler_config *cfg, uint64_t chain, uint64_t seed,
                        int32_t first_slot, int32_t prompt_slot, int32_t n_prompt, psamp_err *err) {
     int32_t T = cfg->max_new_tokens;
     memset(ch, 0, sizeof *ch);
     ch->chain = chain;
+    ch->seed = seed;
     ch->prompt_slot = prompt_slot;
     ch->n_prompt = n_prompt;
     ch->n_seqs = sampler_seqs_per_chain(cfg);
@@ -79,7 +80,7 @@ void sampler_chain_free(sampler_chain *ch) {
 }
 
 static double next_decision(sampler_chain *ch, const psamp_sampler_config *cfg) {
-    return psamp_u32_to_unit(psamp_philox_u32(cfg->seed, psamp_stream_decisions(ch->chain), ch->dec_counter++));
+    return psamp_u32_to_unit(psamp_philox_u32(ch->seed, psamp_stream_decisions(ch->chain), ch->dec_counter++));
 }
 
 static int task_running(const sampler_seq *q) { return !q->ended && q->len < q->target; }
@@ -244,7 +245,7 @@ int32_t sampler_chain_requests(sampler_chain *ch, const psamp_sampler_config *cf
         /* MH chains draw tokens from one running counter (current and proposal decode in
          * turn); one-shot samples draw at counter_base + position. */
         uint64_t counter = is_mh(cfg) ? ch->tok_counter++ : q->counter_base + (uint64_t)q->len;
-        reqs[n] = (psamp_step_request){q->slot, tau, cfg->seed, stream, counter};
+        reqs[n] = (psamp_step_request){q->slot, tau, ch->seed, stream, counter};
         owners[n] = (sampler_req_owner){ch, q};
         n++;
     }

@@ -30,6 +30,7 @@ typedef enum {
 
 typedef struct {
     uint64_t chain;
+    uint64_t seed;                 /* the Philox key of the chain's draws */
     int32_t prompt_slot, n_prompt; /* the engine slot holding the chain's prompt, its length */
     chain_phase phase;
     sampler_seq *seqs;
@@ -54,7 +55,7 @@ typedef struct {
     sampler_seq *seq;
 } sampler_req_owner;
 
-int sampler_chain_init(sampler_chain *ch, const psamp_sampler_config *cfg, uint64_t chain,
+int sampler_chain_init(sampler_chain *ch, const psamp_sampler_config *cfg, uint64_t chain, uint64_t seed,
                        int32_t first_slot, int32_t prompt_slot, int32_t n_prompt, psamp_err *err);
 void sampler_chain_free(sampler_chain *ch);
 /* Queues the forks from the prompt slot and sets the first task. Returns forks queued. */
