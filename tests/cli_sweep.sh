@@ -359,6 +359,27 @@ assert [r["pass_at_4"] == "" for r in rows] == [r["samples_per_problem"] == "2" 
 assert float(rows[5]["pass_at_1"]) == res["rows"][5]["pass_at_1"]
 PY
 no_temporaries "$tmp/tasks_whole"
+# The tasks above ran pooled into sampler calls (batch_chains, default 1024); one task per
+# call ("batch_chains": 0) and two per call (8 chains at 4 samples, 4 at 2) give the same
+# samples: chains, tokens and verdicts, log p up to the CPU GEMM's rounding across batch shapes.
+for bc in 0 8; do
+  sed "s/\"threads\": 1}/\"threads\": 1, \"batch_chains\": $bc}/" "$tmp/tasks.json" >"$tmp/tasks_bc$bc.json"
+  expect_ok sweep --config "$tmp/tasks_bc$bc.json" --out "$tmp/tasks_bc$bc"
+  checks=$((checks + 1))
+  python3 - "$tmp/tasks_whole" "$tmp/tasks_bc$bc" <<'PY' || fail "batch_chains $bc: the task sweep's samples differ"
+import json, sys
+a, b = (json.load(open(f"{d}/results.json")) for d in sys.argv[1:3])
+assert len(a["rows"]) == len(b["rows"]) == 12
+for ra, rb in zip(a["rows"], b["rows"]):
+    assert ra["correct_total"] == rb["correct_total"] and ra["tokens_decoded"] == rb["tokens_decoded"], ra["name"]
+    la, lb = ([json.loads(l) for l in open(f"{d}/{r['samples']}")] for d, r in ((sys.argv[1], ra), (sys.argv[2], rb)))
+    assert len(la) == len(lb) > 0
+    for x, y in zip(la, lb):
+        assert abs(x.pop("logp") - y.pop("logp")) <= 1e-4 and x == y, (x, y)
+PY
+done
+bad 1 "bad.json: batch_chains: needs \"tasks\"" "{\"model\": \"$opt\", \"batch_chains\": 8}"
+bad 1 "bad.json: batch_chains: must be an integer" "{\"model\": \"$opt\", \"tasks\": \"$tmp/tasks.jsonl\", \"batch_chains\": -1}"
 # Resume runs nothing; shards and merge give the same rows and samples.
 expect_ok sweep --config "$tmp/tasks.json" --out "$tmp/tasks_whole"
 grep -q "12 finished before, 0 run now" "$tmp/out" || fail "task sweep resume: $(cat "$tmp/out")"

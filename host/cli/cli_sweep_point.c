@@ -115,17 +115,21 @@ static int sample_point(const cli_sweep_plan *plan, const sweep_point *p, psamp_
     psamp_run_result res = {0, 0, NULL, 0, 0.0, 0.0, 0, 0};
     psamp_sampler_config sampler = p->sampler;
     sampler.max_active = cfg->max_active; /* how the point runs, not what it is: not in its key */
-    int32_t room, max_len = p->n_prompt + sampler.max_new_tokens;
+    int32_t room, per_call = 1, max_len = p->n_prompt + sampler.max_new_tokens;
     if (cli_backend_options(cfg->backend, cfg->dtype, cfg->threads, &bo, err) != 0 ||
         cli_kv_cache_option(cfg->kv_cache, &bo, err) != 0 ||
-        cli_engine_room(m, NULL, &bo, max_len, &room, err) != 0 ||
-        cli_fit_chains(room, max_len, &sampler, "psamp sweep", err) != 0 ||
-        psamp_model_engine(m, &bo, psamp_sampler_slots_needed(&sampler), max_len, e, err) != 0)
+        cli_engine_room(m, NULL, &bo, max_len, &room, err) != 0)
+        return -1;
+    /* Tasks pooled per sampler call as far as the room allows; one task that does not fit
+     * queues its chains. */
+    if (cfg->tasks_path) per_call = cli_sweep_task_batch(cfg, &sampler, room);
+    if ((per_call == 1 && cli_fit_chains(room, max_len, &sampler, "psamp sweep", err) != 0) ||
+        psamp_model_engine(m, &bo, psamp_sampler_slots_needed_prompts(&sampler, per_call), max_len, e, err) != 0)
         return -1;
     if (cfg->tasks_path) {
         *judged = 1;
-        if (cli_sweep_run_tasks(plan, p, *e, &sampler, hooks, samples->f, samples->path, stats, mixing, correct,
-                                err) != 0)
+        if (cli_sweep_run_tasks(plan, p, *e, &sampler, per_call, hooks, samples->f, samples->path, stats, mixing,
+                                correct, err) != 0)
             return -1;
         return psamp_atomic_commit(samples, err);
     }

@@ -1,6 +1,8 @@
-/* A sweep point over a task file: one psamp_sample call per task prompt, n chains each, on
- * the point's one engine; every completion judged by its task (passk_tasks.h) and written to
- * the point's samples with its verdict; the runs' statistics summed into one. */
+/* A sweep point over a task file: n chains per task prompt on the point's one engine, the
+ * prompts pooled into psamp_sample_prompts calls of about batch_chains chains (each task with
+ * its own seed, so the samples do not depend on the pooling); every completion judged by its
+ * task (passk_tasks.h) and written to the point's samples with its verdict; the runs'
+ * statistics summed into one. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -84,7 +86,15 @@ uint64_t cli_sweep_task_seed(uint64_t seed, int32_t task) {
     return z ^ (z >> 31);
 }
 
-/* Spreads one run's progress over the point: run i of n covers [i/n, (i+1)/n). */
+int32_t cli_sweep_task_batch(const sweep_config *cfg, const psamp_sampler_config *sampler, int32_t room) {
+    int32_t n = cfg->batch_chains > 0 ? cfg->batch_chains / sampler->n_chains : 1;
+    if (n < 1) n = 1;
+    if (n > cfg->tasks.n) n = cfg->tasks.n;
+    while (n > 1 && psamp_sampler_slots_needed_prompts(sampler, n) > room) n--;
+    return n;
+}
+
+/* Spreads one call's progress over the point: call i of n covers [i/n, (i+1)/n). */
 typedef struct {
     const psamp_sampler_hooks *outer;
     int32_t i, n;
@@ -95,59 +105,81 @@ static void on_share(void *ctx, double fraction) {
     s->outer->on_progress(s->outer->ctx, (s->i + fraction) / s->n);
 }
 
-static int run_each_task(const cli_sweep_plan *plan, const sweep_point *p, psamp_engine *e,
-                         const psamp_sampler_config *sampler, const psamp_sampler_hooks *hooks, FILE *samples,
-                         const char *what, run_sums *sums_out, psamp_chain_result *kept, int32_t *first,
-                         int64_t *correct, psamp_err *err) {
-    const sweep_config *cfg = &plan->cfg;
+/* Judges and writes task t's chains (its run's result r), and keeps what the mixing
+ * statistics read of them. */
+static int take_task(const cli_sweep_plan *plan, const sweep_point *p, int32_t t, const psamp_run_result *r,
+                     int32_t n_chains, FILE *samples, psamp_chain_result *kept, int32_t *first, int64_t *correct,
+                     psamp_err *err) {
+    const passk_task *task = &plan->cfg.tasks.items[t];
     const psamp_model *m = plan->models[p->model];
-    run_sums sums = *sums_out;
-    progress_share share = {hooks, 0, cfg->tasks.n};
-    psamp_sampler_hooks own = {NULL, hooks && hooks->on_progress ? on_share : NULL, &share, hooks ? hooks->stop : NULL};
-    for (int32_t t = 0; t < cfg->tasks.n; t++) {
-        const passk_task *task = &cfg->tasks.items[t];
-        int32_t at = p->model * plan->n_texts + t;
-        psamp_sampler_config run = *sampler;
-        psamp_run_result res = {0, 0, NULL, 0, 0.0, 0.0, 0, 0};
-        run.seed = cli_sweep_task_seed(sampler->seed, t);
-        share.i = t;
-        double t0 = psamp_now_seconds();
-        int rc = psamp_sample(e, &run, plan->prompt_ids[at], plan->prompt_lens[at], hooks ? &own : NULL, &res, err);
-        if (rc == PSAMP_SAMPLE_STOPPED) psamp_run_result_free(&res);
-        if (rc != 0) return psamp_fail_context(err, "task '%s'", task->id);
-        add_run(&sums, &res, psamp_now_seconds() - t0);
-        correct[t] = 0;
-        for (int32_t c = 0; c < res.n_chains; c++) {
-            char *text;
-            size_t len;
-            if (completion_text(m, &res.chains[c], &text, &len, err) != 0) {
-                psamp_run_result_free(&res);
-                return -1;
-            }
-            int ok = passk_task_judge(task, text, len);
-            correct[t] += ok;
-            write_line(samples, task, &res.chains[c], text, len, ok);
-            free(text);
-        }
-        for (int32_t c = 0; c < res.n_chains; c++) {
-            int64_t at_c = (int64_t)t * sampler->n_chains + c;
-            kept[at_c] = res.chains[c];
-            first[at_c] = res.chains[c].n_tokens > 0 ? res.chains[c].tokens[0] : -1;
-            kept[at_c].tokens = &first[at_c];
-            kept[at_c].logp = NULL;
-            kept[at_c].n_tokens = res.chains[c].n_tokens > 0;
-        }
-        psamp_run_result_free(&res);
-        *sums_out = sums;
-        if (ferror(samples)) return psamp_fail(err, "%s: write failed", what);
+    correct[t] = 0;
+    for (int32_t c = 0; c < r->n_chains; c++) {
+        char *text;
+        size_t len;
+        if (completion_text(m, &r->chains[c], &text, &len, err) != 0) return -1;
+        int ok = passk_task_judge(task, text, len);
+        correct[t] += ok;
+        write_line(samples, task, &r->chains[c], text, len, ok);
+        free(text);
+    }
+    for (int32_t c = 0; c < r->n_chains; c++) {
+        int64_t at_c = (int64_t)t * n_chains + c;
+        kept[at_c] = r->chains[c];
+        first[at_c] = r->chains[c].n_tokens > 0 ? r->chains[c].tokens[0] : -1;
+        kept[at_c].tokens = &first[at_c];
+        kept[at_c].logp = NULL;
+        kept[at_c].n_tokens = r->chains[c].n_tokens > 0;
     }
     return 0;
 }
 
+static int run_each_task(const cli_sweep_plan *plan, const sweep_point *p, psamp_engine *e,
+                         const psamp_sampler_config *sampler, int32_t per_call, const psamp_sampler_hooks *hooks,
+                         FILE *samples, const char *what, run_sums *sums_out, psamp_chain_result *kept,
+                         int32_t *first, int64_t *correct, psamp_err *err) {
+    const sweep_config *cfg = &plan->cfg;
+    const int32_t n_tasks = cfg->tasks.n;
+    run_sums sums = *sums_out;
+    progress_share share = {hooks, 0, (n_tasks + per_call - 1) / per_call};
+    psamp_sampler_hooks own = {NULL, hooks && hooks->on_progress ? on_share : NULL, &share, hooks ? hooks->stop : NULL};
+    psamp_prompt *prompts = malloc((size_t)per_call * sizeof *prompts);
+    psamp_run_result *res = calloc((size_t)per_call, sizeof *res);
+    int rc = prompts && res ? 0 : psamp_fail(err, "out of memory");
+    for (int32_t t0 = 0; t0 < n_tasks && rc == 0; t0 += per_call, share.i++) {
+        const int32_t n = n_tasks - t0 < per_call ? n_tasks - t0 : per_call;
+        for (int32_t i = 0; i < n; i++) {
+            const int32_t at = p->model * plan->n_texts + t0 + i;
+            prompts[i] = (psamp_prompt){plan->prompt_ids[at], plan->prompt_lens[at],
+                                        cli_sweep_task_seed(sampler->seed, t0 + i)};
+        }
+        double start = psamp_now_seconds();
+        rc = psamp_sample_prompts(e, sampler, prompts, n, hooks ? &own : NULL, res, err);
+        if (rc == PSAMP_SAMPLE_STOPPED)
+            for (int32_t i = 0; i < n; i++) psamp_run_result_free(&res[i]);
+        if (rc != 0) {
+            rc = n == 1 ? psamp_fail_context(err, "task '%s'", cfg->tasks.items[t0].id)
+                        : psamp_fail_context(err, "tasks '%s' .. '%s'", cfg->tasks.items[t0].id,
+                                             cfg->tasks.items[t0 + n - 1].id);
+            break;
+        }
+        const double wall = psamp_now_seconds() - start;
+        for (int32_t i = 0; i < n; i++) {
+            add_run(&sums, &res[i], i == 0 ? wall : 0.0); /* the call's steps and times are in res[0] */
+            if (rc == 0) rc = take_task(plan, p, t0 + i, &res[i], sampler->n_chains, samples, kept, first, correct, err);
+            psamp_run_result_free(&res[i]);
+        }
+        *sums_out = sums;
+        if (rc == 0 && ferror(samples)) rc = psamp_fail(err, "%s: write failed", what);
+    }
+    free(prompts);
+    free(res);
+    return rc;
+}
+
 int cli_sweep_run_tasks(const cli_sweep_plan *plan, const sweep_point *p, psamp_engine *e,
-                        const psamp_sampler_config *sampler, const psamp_sampler_hooks *hooks, FILE *samples,
-                        const char *what, cli_run_stats *stats, psamp_mixing *mixing, int64_t *correct,
-                        psamp_err *err) {
+                        const psamp_sampler_config *sampler, int32_t per_call, const psamp_sampler_hooks *hooks,
+                        FILE *samples, const char *what, cli_run_stats *stats, psamp_mixing *mixing,
+                        int64_t *correct, psamp_err *err) {
     const sweep_config *cfg = &plan->cfg;
     run_sums sums;
     memset(&sums, 0, sizeof sums);
@@ -162,7 +194,7 @@ int cli_sweep_run_tasks(const cli_sweep_plan *plan, const sweep_point *p, psamp_
         free(first);
         return psamp_fail(err, "out of memory for the mixing statistics");
     }
-    int rc = run_each_task(plan, p, e, sampler, hooks, samples, what, &sums, kept, first, correct, err);
+    int rc = run_each_task(plan, p, e, sampler, per_call, hooks, samples, what, &sums, kept, first, correct, err);
     if (rc == 0)
         rc = psamp_run_mixing(kept, (int32_t)n_all, sampler->n_chains, sampler->probe_steps, sampler->seed, mixing, err);
     free(kept);

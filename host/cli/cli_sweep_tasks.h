@@ -12,15 +12,19 @@
 /* Task i's seed: its chains draw from Philox streams no other task of the point shares. */
 uint64_t cli_sweep_task_seed(uint64_t seed, int32_t task);
 
+/* Tasks per sampler call for a point: batch_chains / n chains (at least 1, at most every
+ * task), fewer while the call would need more engine slots than `room`. */
+int32_t cli_sweep_task_batch(const sweep_config *cfg, const psamp_sampler_config *sampler, int32_t room);
+
 /* Runs `sampler` (the point's settings, n chains) on every task prompt of the plan on engine
- * e, one psamp_sample call per task; writes one samples line per chain (problem, chain,
+ * e, per_call tasks per psamp_sample_prompts call (each with cli_sweep_task_seed); writes one samples line per chain (problem, chain,
  * tokens, text, logp, n_tokens, ended, correct, proposals, accepted, tokens_decoded) to
  * `samples` (`what` names it in errors); fills correct[task] (of n) and stats, summed over
  * the runs (correct_rate = mean over tasks of correct / n), and *mixing, each task's chains
  * one group (sampler_mixing.h). */
 int cli_sweep_run_tasks(const cli_sweep_plan *plan, const sweep_point *p, psamp_engine *e,
-                        const psamp_sampler_config *sampler, const psamp_sampler_hooks *hooks, FILE *samples,
-                        const char *what, cli_run_stats *stats, psamp_mixing *mixing, int64_t *correct,
-                        psamp_err *err);
+                        const psamp_sampler_config *sampler, int32_t per_call, const psamp_sampler_hooks *hooks,
+                        FILE *samples, const char *what, cli_run_stats *stats, psamp_mixing *mixing,
+                        int64_t *correct, psamp_err *err);
 
 #endif

@@ -221,6 +221,13 @@ static int parse_fixed(const cJSON *item, const char *where, sweep_config *cfg, 
         }
         return 0;
     }
+    if (strcmp(key, "batch_chains") == 0) {
+        double t;
+        if (cJSON_IsArray(item)) return psamp_fail(err, "%s: %s: a fixed setting takes one value", where, key);
+        if (check_number(item, KIND_STEPS, INT32_MAX, where, key, &t, err) != 0) return -1;
+        cfg->batch_chains = (int32_t)t;
+        return 0;
+    }
     if (strcmp(key, "threads") == 0 || strcmp(key, "max_active") == 0 || strcmp(key, "mixing_probe") == 0) {
         int is_threads = strcmp(key, "threads") == 0, is_probe = strcmp(key, "mixing_probe") == 0;
         double t;
@@ -234,7 +241,8 @@ static int parse_fixed(const cJSON *item, const char *where, sweep_config *cfg, 
 }
 
 static const char *const FIXED_KEYS[] = {"name", "backend", "dtype", "kv_cache", "threads", "max_active",
-                                         "mixing_probe", "tasks", "max_tasks", "prompt_template", "k", SAMPLES_PER_TASK};
+                                         "mixing_probe", "batch_chains", "tasks", "max_tasks", "prompt_template",
+                                         "k", SAMPLES_PER_TASK};
 
 /* What a config with tasks must not hold, and what only such a config may. */
 static int check_task_keys(const sweep_config *cfg, int samples_key, psamp_err *err) {
@@ -244,6 +252,8 @@ static int check_task_keys(const sweep_config *cfg, int samples_key, psamp_err *
             return psamp_fail(err, "%s: %s: needs \"tasks\" (without a task file, give chains)", where,
                               SAMPLES_PER_TASK);
         if (cfg->max_tasks) return psamp_fail(err, "%s: max_tasks: needs \"tasks\"", where);
+        if (cfg->batch_chains >= 0)
+            return psamp_fail(err, "%s: batch_chains: needs \"tasks\" (it pools their prompts)", where);
         if (cfg->prompt_template_path) return psamp_fail(err, "%s: prompt_template: needs \"tasks\"", where);
         return 0;
     }
@@ -287,6 +297,7 @@ static int parse_root(const exp_config *ec, sweep_config *cfg, psamp_err *err) {
     if (cfg->axes[SWEEP_BLOCK_SIZE].given && cfg->axes[SWEEP_BLOCKS].given)
         return psamp_fail(err, "%s: block_size, blocks: give one of them, not both", where);
     if (check_task_keys(cfg, samples_key, err) != 0) return -1;
+    if (cfg->batch_chains < 0) cfg->batch_chains = SWEEP_BATCH_CHAINS;
     if (strcmp(cfg->kv_cache, "fp8") == 0 && strcmp(cfg->backend, "cpu") == 0)
         return psamp_fail(err, "%s: kv_cache: fp8 is the CUDA engine's (backend cuda or auto), not the CPU's", where);
     for (int a = 0; a < SWEEP_N_AXES; a++) {
@@ -365,6 +376,7 @@ static int from_exp_config(const exp_config *ec, sweep_config *cfg, psamp_err *e
     cfg->backend = strdup("auto");
     cfg->dtype = strdup("fp16");
     cfg->kv_cache = strdup("dtype");
+    cfg->batch_chains = -1; /* not given; SWEEP_BATCH_CHAINS once the task keys are checked */
     if (!cfg->path || !cfg->name || !cfg->backend || !cfg->dtype || !cfg->kv_cache) return psamp_fail(err, "out of memory");
     if (parse_root(ec, cfg, err) != 0) return -1;
     cfg->canonical = cJSON_PrintUnformatted(ec->root);

@@ -41,6 +41,9 @@ typedef struct {
     char **str;  /* model, prompt, method */
 } sweep_axis;
 
+/* Chains per sampler call when a point's tasks are pooled (as passk's batch_chains). */
+#define SWEEP_BATCH_CHAINS 1024
+
 typedef struct {
     char *path;      /* the config file as named on the command line (for messages) */
     char *name;      /* "name", or "" */
@@ -60,6 +63,8 @@ typedef struct {
     char *tasks_path;       /* resolved against the config's folder; NULL without tasks */
     passk_task_set tasks;   /* the file's first max_tasks tasks */
     int32_t max_tasks;      /* 0: all */
+    int32_t batch_chains;   /* tasks share a sampler call until their chains reach this many
+                               (0: one task per call); SWEEP_BATCH_CHAINS by default */
     char *prompt_template_path; /* "prompt_template" (needs tasks), resolved; NULL without */
     int32_t *ks;            /* "k": pass@k values (NULL: 1, 2, 4, ... up to each point's n, and n) */
     int32_t n_ks;
