@@ -11,6 +11,8 @@
 # call's time: PSAMP_RUN_T0 (epoch seconds; device_run.sh sets it, else this script's start)
 # plus PSAMP_RUN_BUDGET (540 s) less 20 s, at most TEMP_PEER_TIMEOUT (330 s); under 90 s
 # left it is skipped. SKIP_PEER=1 skips the authors'-loop peer, SKIP_TEMP_PEER=1 this one.
+# Before it, passk with pooled problems against one problem per call (passk_pooling.sh,
+# SKIP_POOLING=1 skips it).
 # Writes JSON under $OUT and prints the short tables last.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -39,6 +41,18 @@ MODEL=/tmp/opt-125m-random PSAMP=$PSAMP BACKEND=cuda B=64 N=4 T=256 PROMPT_LEN=3
   CHAINS=${PEER_PSAMP_CHAINS:-1,1024} PEER_CHAINS=1 \
   timeout 300 benchmarks/run_peer_comparison.sh "$OUT/peer" > "$OUT/peer_table.txt" 2> "$OUT/peer.log" ||
   { echo "peer comparison failed: $(tail -3 "$OUT/peer.log")"; status=1; }
+fi
+
+# passk's pooled problems (--batch-chains) against one problem per call on the trained model:
+# 256 arithmetic problems, n = 4 (a pass@1-style run), one pair, when 150 s are left.
+left=$(( T0 + ${PSAMP_RUN_BUDGET:-540} - 20 - $(date +%s) ))
+if [ "${SKIP_POOLING:-0}" = 1 ] || [ $left -lt 150 ]; then
+  echo "passk pooling skipped (${left} s left, SKIP_POOLING=${SKIP_POOLING:-0})" > "$OUT/pooling_table.txt"
+else
+  echo "== passk pooling (cuda)" >&2
+  PSAMP=$PSAMP BACKEND=cuda PAIRS=1 MAX_TASKS=256 SAMPLES=4 timeout 90 benchmarks/passk_pooling.sh "$OUT/pooling" \
+    > "$OUT/pooling_table.txt" 2> "$OUT/pooling.log" ||
+    { echo "passk pooling failed: $(tail -2 "$OUT/pooling.log")"; status=1; }
 fi
 
 if [ "${SKIP_TEMP_PEER:-0}" = 1 ]; then
@@ -84,6 +98,9 @@ for r in runs:
           f"{r['proposals_per_second']:.1f} | {100 * r['host_fraction']:.2f}% |")
 PY
 cat "$OUT/peer_table.txt" 2>/dev/null
+echo
+echo "==== passk: problems pooled into sampler calls vs one problem per call ===="
+cat "$OUT/pooling_table.txt" 2>/dev/null
 echo
 echo "==== plain temperature sampling: psamp vs transformers' batched generate (static KV cache), same GPU ===="
 cat "$OUT/temp_peer_table.txt" 2>/dev/null
