@@ -139,18 +139,12 @@ static void check_attention(psamp_test_state *t, test_rng *rng, psamp_dtype dt, 
     free(q), free(k), free(v), free(out), free(ref);
 }
 
-/* The fused KV append (psamp_k_attention_warp_append): decode rows of distinct slots (and
- * padding rows) with q, k and v from a QKV projection plus bias; each row's own position is
- * NaN in the caches beforehand, so a kernel that read it instead of the projection would
- * show. The output must match the reference over caches holding the rounded k + bias,
- * v + bias at each row's position, and the caches afterwards must hold exactly those
- * (every other position untouched). Each choice of warps per row, and the fallback
- * (kv_append + split kernels) for head dims the warp kernel does not take. */
-static void check_attention_append(psamp_test_state *t, test_rng *rng, psamp_dtype dt,
-                                   int n_heads, int hd, int max_len, int with_bias) {
-    enum { SLOTS = 12 };
+/* The rows of the append checks: one per length up to max_len (its position the last), in
+ * distinct slots out of order, with a padding row (slot -1) fourth. rows holds
+ * APPEND_SLOTS + 2. Returns the row count. */
+#define APPEND_SLOTS 12
+static int append_rows(int max_len, psamp_k_row *rows) {
     const int lens[] = {1, 2, 3, 17, 127, 128, 129, 200, 256, 257, max_len};
-    psamp_k_row rows[SLOTS + 2];
     int n_rows = 0, slot = 0;
     for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
         if (lens[i] > max_len) continue;
@@ -161,11 +155,26 @@ static void check_attention_append(psamp_test_state *t, test_rng *rng, psamp_dty
             rows[n_rows++].target = -1;
         }
         memset(&rows[n_rows], 0, sizeof rows[n_rows]);
-        rows[n_rows].slot = (slot * 5) % SLOTS; /* distinct, out of order */
+        rows[n_rows].slot = (slot * 5) % APPEND_SLOTS; /* distinct, out of order */
         rows[n_rows].pos = lens[i] - 1;
         rows[n_rows++].target = -1;
         slot++;
     }
+    return n_rows;
+}
+
+/* The fused KV append (psamp_k_attention_warp_append): decode rows of distinct slots (and
+ * padding rows) with q, k and v from a QKV projection plus bias; each row's own position is
+ * NaN in the caches beforehand, so a kernel that read it instead of the projection would
+ * show. The output must match the reference over caches holding the rounded k + bias,
+ * v + bias at each row's position, and the caches afterwards must hold exactly those
+ * (every other position untouched). Each choice of warps per row, and the fallback
+ * (kv_append + split kernels) for head dims the warp kernel does not take. */
+static void check_attention_append(psamp_test_state *t, test_rng *rng, psamp_dtype dt,
+                                   int n_heads, int hd, int max_len, int with_bias) {
+    enum { SLOTS = APPEND_SLOTS };
+    psamp_k_row rows[APPEND_SLOTS + 2];
+    const int n_rows = append_rows(max_len, rows);
     const int h = n_heads * hd;
     const size_t cache_n = (size_t)SLOTS * max_len * h, out_n = (size_t)n_rows * h;
     const size_t qkv_n = (size_t)n_rows * 3 * h;
@@ -443,24 +452,9 @@ static void check_attention_fp8(psamp_test_state *t, test_rng *rng, psamp_dtype 
  * same rows through psamp_k_kv_append_fp8 must store the same bytes and scales. */
 static void check_attention_append_fp8(psamp_test_state *t, test_rng *rng, psamp_dtype dt,
                                        int n_heads, int hd, int max_len) {
-    enum { SLOTS = 12 };
-    const int lens[] = {1, 2, 3, 17, 127, 128, 129, 200, 256, 257, max_len};
-    psamp_k_row rows[SLOTS + 2];
-    int n_rows = 0, slot = 0;
-    for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
-        if (lens[i] > max_len) continue;
-        if (n_rows == 3) {
-            memset(&rows[n_rows], 0, sizeof rows[n_rows]);
-            rows[n_rows].slot = -1;
-            rows[n_rows].pos = -1;
-            rows[n_rows++].target = -1;
-        }
-        memset(&rows[n_rows], 0, sizeof rows[n_rows]);
-        rows[n_rows].slot = (slot * 5) % SLOTS;
-        rows[n_rows].pos = lens[i] - 1;
-        rows[n_rows++].target = -1;
-        slot++;
-    }
+    enum { SLOTS = APPEND_SLOTS };
+    psamp_k_row rows[APPEND_SLOTS + 2];
+    const int n_rows = append_rows(max_len, rows);
     const int h = n_heads * hd;
     const size_t out_n = (size_t)n_rows * h, qkv_n = (size_t)n_rows * 3 * h;
     fp8_cache before, want;
