@@ -36,7 +36,7 @@ static int slots_for(const experiment_config *c, const expt_set *s, int32_t mi, 
         const method_spec *m = &c->methods.items[k];
         psamp_sampler_config cfg;
         if (batch_config(s, mi, T, n, m, expt_chains_for(m, c->samples), c->seed, &cfg, err) != 0)
-            return psamp_fail_context(err, "method '%s'", m->label);
+            return -1; /* the message names the method */
         *queued |= cfg.max_active != s->max_active;
         const int32_t need = psamp_sampler_slots_needed_prompts(&cfg, n);
         if (need > *slots) *slots = need;
