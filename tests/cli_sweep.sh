@@ -361,7 +361,9 @@ PY
 no_temporaries "$tmp/tasks_whole"
 # The tasks above ran pooled into sampler calls (batch_chains, default 1024); one task per
 # call ("batch_chains": 0) and two per call (8 chains at 4 samples, 4 at 2) give the same
-# samples: chains, tokens and verdicts, log p up to the CPU GEMM's rounding across batch shapes.
+# samples: tasks, chains, tokens and verdicts, log p within 1e-4, except where the CPU GEMM's
+# rounding across batch shapes moves a draw or an MH decision across its boundary (at most 2
+# samples; none seen here).
 for bc in 0 8; do
   sed "s/\"threads\": 1}/\"threads\": 1, \"batch_chains\": $bc}/" "$tmp/tasks.json" >"$tmp/tasks_bc$bc.json"
   expect_ok sweep --config "$tmp/tasks_bc$bc.json" --out "$tmp/tasks_bc$bc"
@@ -370,12 +372,17 @@ for bc in 0 8; do
 import json, sys
 a, b = (json.load(open(f"{d}/results.json")) for d in sys.argv[1:3])
 assert len(a["rows"]) == len(b["rows"]) == 12
+flips = 0  # draws or MH decisions moved across a boundary by rounding: at most 2 samples in all
 for ra, rb in zip(a["rows"], b["rows"]):
-    assert ra["correct_total"] == rb["correct_total"] and ra["tokens_decoded"] == rb["tokens_decoded"], ra["name"]
     la, lb = ([json.loads(l) for l in open(f"{d}/{r['samples']}")] for d, r in ((sys.argv[1], ra), (sys.argv[2], rb)))
     assert len(la) == len(lb) > 0
     for x, y in zip(la, lb):
+        assert (x["problem"], x["chain"]) == (y["problem"], y["chain"]), (x, y)
+        if x["tokens"] != y["tokens"]:
+            flips += 1
+            continue
         assert abs(x.pop("logp") - y.pop("logp")) <= 1e-4 and x == y, (x, y)
+assert flips <= 2, flips
 PY
 done
 bad 1 "bad.json: batch_chains: needs \"tasks\"" "{\"model\": \"$opt\", \"batch_chains\": 8}"

@@ -55,7 +55,7 @@ int32_t expt_chains_for(const method_spec *m, int32_t n_samples);
 /* cli_experiment_batch.c. Plans model mi's batches: problems per sampler call
  * (c->batch_chains / samples, at least 1, fewer while the hungriest method would have to queue
  * its chains in the room), the engine slots that needs, and *queued when even one problem
- * per call must queue. Needs s->rooms[mi]. */
+ * per call must queue. Needs s->rooms[mi]. passk and h3 both pool their problems so. */
 int expt_plan_batches(const experiment_config *c, expt_set *s, int32_t mi, int32_t *slots, int *queued,
                       psamp_err *err);
 /* The number of problems in the batch that starts at problem p0: the following problems of
@@ -67,9 +67,14 @@ int32_t expt_count_batches(const expt_set *s);
  * progress, when s->progress_runs > 0, shows the run as number s->progress_run of them. */
 int expt_run_batch(expt_set *s, int32_t p0, int32_t n, const method_spec *m, int32_t n_chains, uint64_t seed,
                    psamp_run_result *out, psamp_err *err);
-/* The same for problem p alone. */
-int expt_run(expt_set *s, int32_t p, const method_spec *m, int32_t n_chains, uint64_t seed,
-             psamp_run_result *out, psamp_err *err);
+/* Called for each (problem p, method m) result of a batch, in problem order, method by
+ * method within a problem (the order of one problem at a time). */
+typedef int (*expt_visit_fn)(void *ctx, int32_t p, int32_t m, const psamp_run_result *r, psamp_err *err);
+/* Every method of c on problems [p0, p0 + n) (batch number `batch` for the progress line),
+ * one sampler call per method; adds each method's wall time to seconds[m] (seconds may be
+ * NULL), then visits the results and frees them. */
+int expt_run_methods(expt_set *s, const experiment_config *c, int32_t batch, int32_t p0, int32_t n,
+                     double *seconds, expt_visit_fn visit, void *ctx, psamp_err *err);
 
 /* Writes ,"kv_cache":...,"engines":[{"model","backend","engine"}, ...] (one per model that
  * ran): what a result file needs to say which engine and cache produced it. */

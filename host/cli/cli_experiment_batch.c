@@ -2,10 +2,13 @@
  * that share a model and a new-token count run together (psamp_sample_prompts) until their
  * chains reach the config's batch_chains, in as few engine slots as there is room for. A
  * problem's chains are numbered as in a run of it alone, so the samples do not depend on the
- * grouping (up to the engine's rounding across batch shapes). */
+ * grouping, up to the engine's rounding across batch shapes (log p ~1e-6, and rarely a draw
+ * that sat on its boundary). */
 #include "cli_experiment.h"
 
 #include <stdlib.h>
+
+#include "clock.h"
 
 /* Method m's sampler settings for a call of n_problems problems of T new tokens: the
  * config's max_active, or, when that is 0 and the chains need more slots than there is room
@@ -52,8 +55,7 @@ int expt_plan_batches(const experiment_config *c, expt_set *s, int32_t mi, int32
             n_model++;
             if (s->problems[p].max_new_tokens > T) T = s->problems[p].max_new_tokens;
         }
-    /* H3 runs its problems one at a time. */
-    int32_t n = c->kind == EXPERIMENT_PASSK && c->batch_chains > 0 ? c->batch_chains / c->samples : 1;
+    int32_t n = c->batch_chains > 0 ? c->batch_chains / c->samples : 1;
     if (n < 1) n = 1;
     if (n > n_model) n = n_model;
     /* Fewer problems per call while the hungriest method would have to queue its chains. */
@@ -110,7 +112,21 @@ int expt_run_batch(expt_set *s, int32_t p0, int32_t n, const method_spec *m, int
     return 0;
 }
 
-int expt_run(expt_set *s, int32_t p, const method_spec *m, int32_t n_chains, uint64_t seed, psamp_run_result *out,
-             psamp_err *err) {
-    return expt_run_batch(s, p, 1, m, n_chains, seed, out, err);
+int expt_run_methods(expt_set *s, const experiment_config *c, int32_t batch, int32_t p0, int32_t n,
+                     double *seconds, expt_visit_fn visit, void *ctx, psamp_err *err) {
+    const int32_t n_methods = c->methods.n;
+    psamp_run_result *r = calloc((size_t)n * (size_t)n_methods, sizeof *r);
+    int rc = r ? 0 : psamp_fail(err, "out of memory");
+    for (int32_t m = 0; m < n_methods && rc == 0; m++) {
+        const method_spec *spec = &c->methods.items[m];
+        s->progress_run = batch * n_methods + m;
+        double t0 = psamp_now_seconds();
+        rc = expt_run_batch(s, p0, n, spec, expt_chains_for(spec, c->samples), c->seed, r + (size_t)m * n, err);
+        if (seconds) seconds[m] += psamp_now_seconds() - t0;
+    }
+    for (int32_t i = 0; i < n && rc == 0; i++)
+        for (int32_t m = 0; m < n_methods && rc == 0; m++) rc = visit(ctx, p0 + i, m, &r[(size_t)m * n + i], err);
+    for (size_t k = 0; r && k < (size_t)n * (size_t)n_methods; k++) psamp_run_result_free(&r[k]);
+    free(r);
+    return rc;
 }

@@ -60,13 +60,22 @@ static void write_sample(FILE *f, const char *label, const char *problem, const 
     fprintf(f, "],\"loop_tokens\":%d,\"loop_period\":%d}\n", full ? m->loop_tokens : 0, full ? m->loop_period : 0);
 }
 
-static int run_cell(expt_set *s, const experiment_config *c, int32_t p, const method_spec *m, h3_cell *cell,
-                    FILE *samples, psamp_err *err) {
-    psamp_run_result r = {0, 0, NULL, 0, 0.0, 0.0, 0, 0};
-    if (expt_run(s, p, m, expt_chains_for(m, c->samples), c->seed, &r, err) != 0) return -1;
-    int32_t length = s->problems[p].max_new_tokens;
-    for (int32_t i = 0; i < r.n_chains; i++) {
-        const psamp_chain_result *ch = &r.chains[i];
+/* What expt_run_methods' visits need: the cells and the samples file. */
+typedef struct {
+    expt_set *s;
+    const experiment_config *c;
+    h3_results *res;
+    FILE *samples;
+} h3_visit;
+
+/* Measures and writes method m's samples of problem p (its run's result r) into its cell. */
+static int visit_result(void *ctx, int32_t p, int32_t m, const psamp_run_result *r, psamp_err *err) {
+    h3_visit *v = ctx;
+    expt_set *s = v->s;
+    h3_cell *cell = v->res->cells + (size_t)m * s->n_problems + p;
+    const int32_t length = s->problems[p].max_new_tokens;
+    for (int32_t i = 0; i < r->n_chains; i++) {
+        const psamp_chain_result *ch = &r->chains[i];
         h3_sample_metrics mt;
         int full = ch->n_tokens == length;
         cell->samples++;
@@ -77,14 +86,10 @@ static int run_cell(expt_set *s, const experiment_config *c, int32_t p, const me
         }
         char *text;
         size_t len;
-        if (expt_completion_text(s, p, ch, &text, &len, err) != 0) {
-            psamp_run_result_free(&r);
-            return -1;
-        }
-        write_sample(samples, m->label, s->problems[p].id, ch, text, len, full, &mt);
+        if (expt_completion_text(s, p, ch, &text, &len, err) != 0) return -1;
+        write_sample(v->samples, v->c->methods.items[m].label, s->problems[p].id, ch, text, len, full, &mt);
         free(text);
     }
-    psamp_run_result_free(&r);
     return 0;
 }
 
@@ -236,16 +241,16 @@ static int run_h3(const experiment_config *c, const char *dir, psamp_err *err) {
                                err) != 0)
             goto done;
     cli_progress_init(&s.progress, "psamp h3");
-    s.progress_runs = s.n_problems * c->methods.n;
-    for (int32_t p = 0; p < s.n_problems; p++)
-        for (int32_t m = 0; m < c->methods.n; m++) {
-            s.progress_run = p * c->methods.n + m;
-            h3_cell *cell = res.cells + (size_t)m * s.n_problems + p;
-            if (run_cell(&s, c, p, &c->methods.items[m], cell, out[OUT_SAMPLES].f, err) != 0) {
-                cli_progress_finish(&s.progress);
-                goto done;
-            }
+    s.progress_runs = expt_count_batches(&s) * c->methods.n;
+    h3_visit visit = {&s, c, &res, out[OUT_SAMPLES].f};
+    for (int32_t p = 0, batch = 0; p < s.n_problems; batch++) {
+        const int32_t n = expt_batch_at(&s, p);
+        if (expt_run_methods(&s, c, batch, p, n, NULL, visit_result, &visit, err) != 0) {
+            cli_progress_finish(&s.progress);
+            goto done;
         }
+        p += n;
+    }
     cli_progress_finish(&s.progress);
     write_json(out[OUT_JSON].f, c, &s, &res);
     write_csv(out[OUT_CSV].f, c, &s, &res);
@@ -266,9 +271,11 @@ int cli_cmd_h3(int argc, char **argv) {
     expt_args a;
     const char *dir = NULL;
     memset(&a, 0, sizeof a);
-    cli_option opts[EXPT_COMMON_OPTIONS + 1];
+    cli_option opts[EXPT_COMMON_OPTIONS + 2];
     expt_common_options(&a, opts, "prompts", "toy length; OPT 32: room for loops at n samples a prompt");
     opts[EXPT_COMMON_OPTIONS] = (cli_option){"out", CLI_STRING, &dir, "DIR", "output folder (required; made if absent)", 0};
+    opts[EXPT_COMMON_OPTIONS + 1] = (cli_option){"batch-chains", CLI_INT, &a.batch_chains, "N",
+        "prompts share a sampler call until their chains reach N (default 1024; 0: one prompt per call)", 0};
     cli_command cmd = {"h3", "greedy vs power at equal length: log p and repetition per method",
                        "(--config FILE | --model PATH [--prompts FILE] | --worlds A,B) --out DIR [options]", H3_DETAILS,
                        opts, (int)(sizeof opts / sizeof opts[0])};

@@ -85,26 +85,17 @@ static int tally(expt_set *s, const experiment_config *c, int32_t p, const metho
     return 0;
 }
 
-/* Every method on problems [p0, p0 + n), one sampler call per method, then the tallies and
- * samples in problem order, method by method (as one problem at a time writes them). */
-static int run_batch(expt_set *s, const experiment_config *c, int32_t batch, int32_t p0, int32_t n, method_tally *t,
-                     FILE *samples, psamp_err *err) {
-    const int32_t n_methods = c->methods.n;
-    psamp_run_result *r = calloc((size_t)n * (size_t)n_methods, sizeof *r);
-    int rc = r ? 0 : psamp_fail(err, "out of memory");
-    for (int32_t m = 0; m < n_methods && rc == 0; m++) {
-        const method_spec *spec = &c->methods.items[m];
-        s->progress_run = batch * n_methods + m;
-        double t0 = psamp_now_seconds();
-        rc = expt_run_batch(s, p0, n, spec, expt_chains_for(spec, c->samples), c->seed, r + (size_t)m * n, err);
-        t[m].wall_seconds += psamp_now_seconds() - t0;
-    }
-    for (int32_t i = 0; i < n && rc == 0; i++)
-        for (int32_t m = 0; m < n_methods && rc == 0; m++)
-            rc = tally(s, c, p0 + i, &c->methods.items[m], &r[(size_t)m * n + i], &t[m], samples, err);
-    for (size_t k = 0; r && k < (size_t)n * (size_t)n_methods; k++) psamp_run_result_free(&r[k]);
-    free(r);
-    return rc;
+/* What expt_run_methods' visits need: the tallies and the samples file. */
+typedef struct {
+    expt_set *s;
+    const experiment_config *c;
+    method_tally *t;
+    FILE *samples;
+} passk_visit;
+
+static int visit_result(void *ctx, int32_t p, int32_t m, const psamp_run_result *r, psamp_err *err) {
+    passk_visit *v = ctx;
+    return tally(v->s, v->c, p, &v->c->methods.items[m], r, &v->t[m], v->samples, err);
 }
 
 /* ,"pass_at_k":[...],"pass_at_k_lo":[...],"pass_at_k_hi":[...] (passk_interval.h). */
@@ -226,6 +217,7 @@ static int run_passk(const experiment_config *c, const passk_args *a, psamp_err 
     expt_set s;
     psamp_atomic_file out = {0}, csv = {0}, samples = {0};
     method_tally *t = NULL;
+    double *seconds = NULL; /* per method, over every batch */
     int rc = -1;
     memset(&s, 0, sizeof s);
     /* Outputs first: an unwritable path fails before a large model is loaded. */
@@ -236,7 +228,8 @@ static int run_passk(const experiment_config *c, const passk_args *a, psamp_err 
         goto done;
     s.stop = cli_stop_flag();
     t = calloc((size_t)c->methods.n, sizeof *t);
-    if (!t) goto oom;
+    seconds = calloc((size_t)c->methods.n, sizeof *seconds);
+    if (!t || !seconds) goto oom;
     for (int32_t m = 0; m < c->methods.n; m++) {
         t[m].correct = calloc((size_t)s.n_problems, sizeof *t[m].correct);
         if (!t[m].correct) goto oom;
@@ -245,9 +238,10 @@ static int run_passk(const experiment_config *c, const passk_args *a, psamp_err 
     }
     cli_progress_init(&s.progress, "psamp passk");
     s.progress_runs = expt_count_batches(&s) * c->methods.n;
+    passk_visit visit = {&s, c, t, samples.f};
     for (int32_t p = 0, batch = 0; p < s.n_problems; batch++) {
         const int32_t n = expt_batch_at(&s, p);
-        if (run_batch(&s, c, batch, p, n, t, samples.f, err) != 0) {
+        if (expt_run_methods(&s, c, batch, p, n, seconds, visit_result, &visit, err) != 0) {
             cli_progress_finish(&s.progress);
             if (cli_stop_signal()) rc = stopped(a, &samples, batch, expt_count_batches(&s), err);
             goto done;
@@ -255,6 +249,7 @@ static int run_passk(const experiment_config *c, const passk_args *a, psamp_err 
         p += n;
     }
     cli_progress_finish(&s.progress);
+    for (int32_t m = 0; m < c->methods.n; m++) t[m].wall_seconds = seconds[m];
     if (out.f) write_json(out.f, c, &s, t);
     if (csv.f) write_csv(csv.f, c, &s, t);
     if ((out.f && psamp_atomic_commit(&out, err) != 0) || (csv.f && psamp_atomic_commit(&csv, err) != 0) ||
@@ -273,6 +268,7 @@ done:
     if (t)
         for (int32_t m = 0; m < c->methods.n; m++) free(t[m].correct);
     free(t);
+    free(seconds);
     expt_close(&s);
     return rc;
 }

@@ -128,7 +128,7 @@ static int read_config(experiment_config *c, const exp_config *ec, psamp_err *er
     static const char *const PASSK_KEYS[] = {"model", "worlds", "tasks", "max_tasks", "prompt_template", "samples", "k", "max_new_tokens", "seed",
                                              "backend", "dtype", "kv_cache", "threads", "max_active", "batch_chains", "methods", NULL};
     static const char *const H3_KEYS[] = {"model", "worlds", "prompts", "max_tasks", "prompt_template", "samples", "max_new_tokens", "seed",
-                                          "backend", "dtype", "kv_cache", "threads", "max_active", "methods", NULL};
+                                          "backend", "dtype", "kv_cache", "threads", "max_active", "batch_chains", "methods", NULL};
     const int passk = c->kind == EXPERIMENT_PASSK;
     const cJSON *r = ec->root;
     if (exp_config_check_keys(ec, r, "", passk ? PASSK_KEYS : H3_KEYS, err) ||
@@ -146,7 +146,7 @@ static int read_config(experiment_config *c, const exp_config *ec, psamp_err *er
         read_string(ec, "kv_cache", &c->kv_cache, err) ||
         exp_config_int(ec, r, "", "threads", 0, 0, 4096, &c->threads, err) ||
         exp_config_int(ec, r, "", "max_active", 0, 0, INT32_MAX, &c->max_active, err) ||
-        (passk && exp_config_int(ec, r, "", "batch_chains", 0, 0, INT32_MAX, &c->batch_chains, err)))
+        exp_config_int(ec, r, "", "batch_chains", 0, 0, INT32_MAX, &c->batch_chains, err))
         return -1;
     return read_methods(ec, &c->methods, err);
 }

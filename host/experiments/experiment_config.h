@@ -12,7 +12,7 @@
  *       "seed": 0,
  *       "backend": "auto", "dtype": "fp16", "threads": 0, "max_active": 0,
  *       "kv_cache": "dtype",                  or "fp8" (CUDA engine, OPT: e4m3 KV cache)
- *       "batch_chains": 1024,                 passk only: chains per sampler call, problems pooled
+ *       "batch_chains": 1024,                 chains per sampler call, problems pooled
  *       "methods": [{"method": "power", "alpha": 4, ...}, ...]   (method_spec.h)
  *     }
  *
@@ -28,7 +28,7 @@
 #include "method_spec.h"
 
 #define EXPERIMENT_MAX_SAMPLES (1 << 20)
-/* passk pools problems into sampler calls of about this many chains: enough to fill a GPU's
+/* passk and h3 pool problems into sampler calls of about this many chains: enough to fill a GPU's
  * batch when each problem has few samples (pass@1 runs), no more than the room allows. */
 #define EXPERIMENT_BATCH_CHAINS 1024
 
@@ -51,8 +51,8 @@ typedef struct {
     char *kv_cache;        /* "dtype" | "fp8"; checked where the engine is made */
     int32_t threads;
     int32_t max_active;    /* chains decoding at once (the rest queue); 0: all */
-    int32_t batch_chains;  /* passk: problems share a sampler call until their chains reach
-                              this many (0: one problem per call) */
+    int32_t batch_chains;  /* problems share a sampler call until their chains reach this
+                              many (0: one problem per call) */
     method_list methods;
 } experiment_config;
 
