@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Prints the path of the Python virtual environment psamp's Python scripts run in, after
-# making it (once) and installing the requirement sets named as arguments, each a file
-# scripts/requirements/SET.txt. The environment is .venv/ at the repository root (git-ignored),
-# or the folder $PSAMP_PYENV names. Usage from a script:
+# making it (once) and installing the requirement sets named as arguments, each a file of
+# scripts/requirements/ named after the set (plot.txt for "plot"). The environment is .venv/
+# at the repository root (git-ignored), or the folder $PSAMP_PYENV names. Usage from a script:
 #
 #     py="$(scripts/pyenv.sh plot)/bin/python"
 #

@@ -79,7 +79,7 @@ static int run_chains(bench_model *bm, const bench_args *a, int32_t chains, benc
     int32_t room, max_len = bm->n_prompt + cfg.max_new_tokens;
     if (psamp_sampler_validate(&cfg, err) != 0 ||
         cli_engine_room(bm->model, &bm->random, &bm->bo, max_len, &room, err) != 0 ||
-        cli_fit_chains(room, max_len, &cfg, "psamp bench", err) != 0)
+        cli_fit_chains(room, max_len, 1, &cfg, "psamp bench", err) != 0)
         return psamp_fail_context(err, "--chains %d", chains);
     out->active = psamp_sampler_active_chains(&cfg);
     double t0 = psamp_now_seconds();

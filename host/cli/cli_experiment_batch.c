@@ -8,66 +8,56 @@
 
 #include <stdlib.h>
 
+#include "cli_run.h"
 #include "clock.h"
 
-/* Method m's sampler settings for a call of n_problems problems of T new tokens: the
- * config's max_active, or, when that is 0 and the chains need more slots than there is room
- * for, as many chains at a time as fit (the samples are the same). */
-static int batch_config(const expt_set *s, int32_t model, int32_t T, int32_t n_problems, const method_spec *m,
-                        int32_t n_chains, uint64_t seed, psamp_sampler_config *cfg, psamp_err *err) {
-    if (method_spec_config(m, T, n_chains, seed, cfg, err) != 0) return -1;
+/* Method m's sampler settings for a call of n_problems problems of T new tokens (max_len
+ * with the longest prompt): the config's max_active, or, when that is 0 and the chains need
+ * more slots than there is room for, as many chains at a time as fit (the samples are the
+ * same). */
+static int batch_config(const expt_set *s, int32_t model, int32_t max_len, int32_t T, int32_t n_problems,
+                        const method_spec *m, int32_t n_chains, uint64_t seed, psamp_sampler_config *cfg,
+                        psamp_err *err) {
+    if (method_spec_config(m, T, n_chains, seed, cfg, err) != 0) return -1; /* names the method */
     cfg->max_active = s->max_active;
-    const int32_t room = s->rooms[model], need = psamp_sampler_slots_needed_prompts(cfg, n_problems);
-    if (cfg->max_active > 0 || need <= room) return 0;
-    psamp_sampler_config one = *cfg;
-    one.n_chains = 1;
-    const int32_t per_chain = psamp_sampler_slots_needed_prompts(&one, 1) - 1;
-    const int32_t fit = room > n_problems ? (room - n_problems) / per_chain : 0;
-    if (fit < 1)
-        return psamp_fail(err, "one chain needs %d engine slots (the prompt's and its own %d); there is room for %d",
-                          1 + per_chain, per_chain, room);
-    cfg->max_active = fit;
-    return 0;
-}
-
-/* Slots the hungriest method needs for n problems of model mi (T new tokens); *queued when a
- * method must queue its chains to fit. */
-static int slots_for(const experiment_config *c, const expt_set *s, int32_t mi, int32_t T, int32_t n, int32_t *slots,
-                     int *queued, psamp_err *err) {
-    *slots = 0;
-    for (int32_t k = 0; k < c->methods.n; k++) {
-        const method_spec *m = &c->methods.items[k];
-        psamp_sampler_config cfg;
-        if (batch_config(s, mi, T, n, m, expt_chains_for(m, c->samples), c->seed, &cfg, err) != 0)
-            return -1; /* the message names the method */
-        *queued |= cfg.max_active != s->max_active;
-        const int32_t need = psamp_sampler_slots_needed_prompts(&cfg, n);
-        if (need > *slots) *slots = need;
-    }
+    if (cli_fit_chains(s->rooms[model], max_len, n_problems, cfg, NULL, err) != 0)
+        return psamp_fail_context(err, "method '%s'", m->label);
     return 0;
 }
 
 int expt_plan_batches(const experiment_config *c, expt_set *s, int32_t mi, int32_t *slots, int *queued,
                       psamp_err *err) {
-    int32_t n_model = 0, T = 0;
-    for (int32_t p = 0; p < s->n_problems; p++)
-        if (s->problems[p].model == mi) {
-            n_model++;
-            if (s->problems[p].max_new_tokens > T) T = s->problems[p].max_new_tokens;
-        }
+    int32_t n_model = 0, T = 0, max_len = 0;
+    for (int32_t p = 0; p < s->n_problems; p++) {
+        const expt_problem *pr = &s->problems[p];
+        if (pr->model != mi) continue;
+        n_model++;
+        if (pr->max_new_tokens > T) T = pr->max_new_tokens;
+        if (pr->n_prompt + pr->max_new_tokens > max_len) max_len = pr->n_prompt + pr->max_new_tokens;
+    }
     int32_t n = c->batch_chains > 0 ? c->batch_chains / c->samples : 1;
-    if (n < 1) n = 1;
     if (n > n_model) n = n_model;
-    /* Fewer problems per call while the hungriest method would have to queue its chains. */
-    for (;; n--) {
-        int q = 0;
-        if (slots_for(c, s, mi, T, n, slots, &q, err) != 0) return -1;
-        if (!q || n == 1) {
-            *queued = q;
-            break;
-        }
+    /* As many problems per call as every method's chains fit without queueing. */
+    for (int32_t k = 0; k < c->methods.n; k++) {
+        const method_spec *m = &c->methods.items[k];
+        psamp_sampler_config cfg;
+        if (method_spec_config(m, T, expt_chains_for(m, c->samples), c->seed, &cfg, err) != 0) return -1;
+        cfg.max_active = s->max_active;
+        n = cli_prompts_per_call(&cfg, n, s->rooms[mi]);
     }
     s->batch_problems[mi] = n;
+    /* The engine's slots: the hungriest method's at n problems, queued where even one does not fit. */
+    *slots = 0;
+    *queued = 0;
+    for (int32_t k = 0; k < c->methods.n; k++) {
+        const method_spec *m = &c->methods.items[k];
+        psamp_sampler_config cfg;
+        if (batch_config(s, mi, max_len, T, n, m, expt_chains_for(m, c->samples), c->seed, &cfg, err) != 0)
+            return -1;
+        *queued |= cfg.max_active != s->max_active;
+        const int32_t need = psamp_sampler_slots_needed_prompts(&cfg, n);
+        if (need > *slots) *slots = need;
+    }
     return 0;
 }
 
@@ -98,7 +88,11 @@ int expt_run_batch(expt_set *s, int32_t p0, int32_t n, const method_spec *m, int
     psamp_sampler_hooks hooks = {NULL, s->progress_runs > 0 ? on_run_progress : NULL, s, s->stop};
     psamp_prompt *prompts = malloc((size_t)n * sizeof *prompts);
     if (!prompts) return psamp_fail(err, "out of memory");
-    int rc = batch_config(s, first->model, first->max_new_tokens, n, m, n_chains, seed, &cfg, err);
+    int32_t max_len = 0;
+    for (int32_t i = 0; i < n; i++)
+        if (s->problems[p0 + i].n_prompt + first->max_new_tokens > max_len)
+            max_len = s->problems[p0 + i].n_prompt + first->max_new_tokens;
+    int rc = batch_config(s, first->model, max_len, first->max_new_tokens, n, m, n_chains, seed, &cfg, err);
     for (int32_t i = 0; i < n; i++)
         prompts[i] = (psamp_prompt){s->problems[p0 + i].prompt, s->problems[p0 + i].n_prompt, cfg.seed};
     if (rc == 0) rc = psamp_sample_prompts(s->engines[first->model], &cfg, prompts, n, &hooks, out, err);

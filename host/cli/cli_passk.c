@@ -243,7 +243,7 @@ static int run_passk(const experiment_config *c, const passk_args *a, psamp_err 
         const int32_t n = expt_batch_at(&s, p);
         if (expt_run_methods(&s, c, batch, p, n, seconds, visit_result, &visit, err) != 0) {
             cli_progress_finish(&s.progress);
-            if (cli_stop_signal()) rc = stopped(a, &samples, batch, expt_count_batches(&s), err);
+            if (cli_stop_signal()) rc = stopped(a, &samples, batch, s.progress_runs / c->methods.n, err);
             goto done;
         }
         p += n;

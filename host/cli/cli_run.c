@@ -195,13 +195,15 @@ int cli_engine_room(psamp_model *m, const opt_checkpoint *ck, const psamp_backen
     return psamp_opt_checkpoint_max_slots(ck, bo, max_len, room, err);
 }
 
-int cli_fit_chains(int32_t room, int32_t max_len, psamp_sampler_config *s, const char *who,
+int cli_fit_chains(int32_t room, int32_t max_len, int32_t n_prompts, psamp_sampler_config *s, const char *who,
                    psamp_err *err) {
-    const int32_t need = psamp_sampler_slots_needed(s);
+    const int32_t need = psamp_sampler_slots_needed_prompts(s, n_prompts);
     if (s->max_active > 0 || need <= room) return 0;
-    /* Slot 0 holds the prompt; each chain its working slots. */
-    const int32_t per_chain = (need - 1) / psamp_sampler_active_chains(s);
-    const int32_t fit = room > 1 ? (room - 1) / per_chain : 0;
+    /* One slot per prompt; each chain its working slots. */
+    psamp_sampler_config one = *s;
+    one.n_chains = 1;
+    const int32_t per_chain = psamp_sampler_slots_needed_prompts(&one, 1) - 1;
+    const int32_t fit = room > n_prompts ? (room - n_prompts) / per_chain : 0;
     if (fit < 1)
         return psamp_fail(err, "one chain needs %d engine slots of %d tokens (the prompt's and its own %d); "
                           "there is room for %d", 1 + per_chain, max_len, per_chain, room);
@@ -209,8 +211,14 @@ int cli_fit_chains(int32_t room, int32_t max_len, psamp_sampler_config *s, const
     if (who)
         fprintf(stderr, "%s: %d chains need %d engine slots of %d tokens, there is room for %d: "
                 "running %d chains at a time (as --max-active %d; the samples are the same)\n",
-                who, s->n_chains, need, max_len, room, fit, fit);
+                who, n_prompts * s->n_chains, need, max_len, room, fit, fit);
     return 0;
+}
+
+int32_t cli_prompts_per_call(const psamp_sampler_config *s, int32_t most, int32_t room) {
+    int32_t n = most < 1 ? 1 : most;
+    while (n > 1 && psamp_sampler_slots_needed_prompts(s, n) > room) n--;
+    return n;
 }
 
 int cli_run_engine(cli_run_options *o, psamp_model *m, int32_t n_prompt, psamp_engine **e,
@@ -220,7 +228,7 @@ int cli_run_engine(cli_run_options *o, psamp_model *m, int32_t n_prompt, psamp_e
     if (cli_backend_options(o->backend, o->dtype, o->threads, &bo, err) != 0 ||
         cli_kv_cache_option(o->kv_cache, &bo, err) != 0 ||
         cli_engine_room(m, NULL, &bo, max_len, &room, err) != 0 ||
-        cli_fit_chains(room, max_len, &o->sampler, "psamp", err) != 0)
+        cli_fit_chains(room, max_len, 1, &o->sampler, "psamp", err) != 0)
         return -1;
     return psamp_model_engine(m, &bo, psamp_sampler_slots_needed(&o->sampler), max_len, e, err);
 }

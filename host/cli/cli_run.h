@@ -43,11 +43,16 @@ int cli_run_open(cli_run_options *o, psamp_model **m, int32_t **prompt, int32_t 
  * ck's when m is NULL). */
 int cli_engine_room(psamp_model *m, const opt_checkpoint *ck, const psamp_backend_options *bo,
                     int32_t max_len, int32_t *room, psamp_err *err);
-/* When s's chains need more slots than `room` and --max-active was not given, runs as many
- * chains at a time as fit (the samples are the same) and says so on stderr under `who`
- * (NULL: silently). Fails when not even one chain fits. */
-int cli_fit_chains(int32_t room, int32_t max_len, psamp_sampler_config *s, const char *who,
+/* When s's chains from n_prompts prompts (psamp_sample_prompts; 1 for psamp_sample) need more
+ * slots than `room` and --max-active was not given, runs as many chains at a time as fit (the
+ * samples are the same) and says so on stderr under `who` (NULL: silently). Fails when not
+ * even one chain fits. */
+int cli_fit_chains(int32_t room, int32_t max_len, int32_t n_prompts, psamp_sampler_config *s, const char *who,
                    psamp_err *err);
+/* The most prompts, at most `most` (at least 1), one psamp_sample_prompts call of s holds in
+ * `room` engine slots without queueing its chains (1 when not even one prompt's do: then
+ * cli_fit_chains queues them). */
+int32_t cli_prompts_per_call(const psamp_sampler_config *s, int32_t most, int32_t room);
 /* Makes the engine a run of o->sampler needs, queueing chains when they do not all fit. */
 int cli_run_engine(cli_run_options *o, psamp_model *m, int32_t n_prompt, psamp_engine **e,
                    psamp_err *err);

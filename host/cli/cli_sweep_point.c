@@ -122,8 +122,11 @@ static int sample_point(const cli_sweep_plan *plan, const sweep_point *p, psamp_
         return -1;
     /* Tasks pooled per sampler call as far as the room allows; one task that does not fit
      * queues its chains. */
-    if (cfg->tasks_path) per_call = cli_sweep_task_batch(cfg, &sampler, room);
-    if ((per_call == 1 && cli_fit_chains(room, max_len, &sampler, "psamp sweep", err) != 0) ||
+    if (cfg->tasks_path) {
+        const int32_t most = cfg->batch_chains > 0 ? cfg->batch_chains / sampler.n_chains : 1;
+        per_call = cli_prompts_per_call(&sampler, most < cfg->tasks.n ? most : cfg->tasks.n, room);
+    }
+    if (cli_fit_chains(room, max_len, per_call, &sampler, "psamp sweep", err) != 0 ||
         psamp_model_engine(m, &bo, psamp_sampler_slots_needed_prompts(&sampler, per_call), max_len, e, err) != 0)
         return -1;
     if (cfg->tasks_path) {

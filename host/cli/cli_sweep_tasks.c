@@ -86,14 +86,6 @@ uint64_t cli_sweep_task_seed(uint64_t seed, int32_t task) {
     return z ^ (z >> 31);
 }
 
-int32_t cli_sweep_task_batch(const sweep_config *cfg, const psamp_sampler_config *sampler, int32_t room) {
-    int32_t n = cfg->batch_chains > 0 ? cfg->batch_chains / sampler->n_chains : 1;
-    if (n < 1) n = 1;
-    if (n > cfg->tasks.n) n = cfg->tasks.n;
-    while (n > 1 && psamp_sampler_slots_needed_prompts(sampler, n) > room) n--;
-    return n;
-}
-
 /* Spreads one call's progress over the point: call i of n covers [i/n, (i+1)/n). */
 typedef struct {
     const psamp_sampler_hooks *outer;

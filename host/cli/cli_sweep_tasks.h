@@ -12,10 +12,6 @@
 /* Task i's seed: its chains draw from Philox streams no other task of the point shares. */
 uint64_t cli_sweep_task_seed(uint64_t seed, int32_t task);
 
-/* Tasks per sampler call for a point: batch_chains / n chains (at least 1, at most every
- * task), fewer while the call would need more engine slots than `room`. */
-int32_t cli_sweep_task_batch(const sweep_config *cfg, const psamp_sampler_config *sampler, int32_t room);
-
 /* Runs `sampler` (the point's settings, n chains) on every task prompt of the plan on engine
  * e, per_call tasks per psamp_sample_prompts call (each with cli_sweep_task_seed); writes one samples line per chain (problem, chain,
  * tokens, text, logp, n_tokens, ended, correct, proposals, accepted, tokens_decoded) to

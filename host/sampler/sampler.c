@@ -51,16 +51,11 @@ static void free_buffers(round_buffers *b) {
     memset(b, 0, sizeof *b);
 }
 
-/* Chains decoding at once over all prompts: every job, or max_active when that is smaller. */
-static int32_t lanes_for(const psamp_sampler_config *cfg, int32_t n_jobs) {
-    return cfg->max_active > 0 && cfg->max_active < n_jobs ? cfg->max_active : n_jobs;
-}
-
 static int alloc_buffers(round_buffers *b, const psamp_sampler_config *cfg, int32_t n_prompts, psamp_err *err) {
     memset(b, 0, sizeof *b);
     b->n_prompts = n_prompts;
     b->n_jobs = n_prompts * cfg->n_chains;
-    b->n_lanes = lanes_for(cfg, b->n_jobs);
+    b->n_lanes = (int32_t)sampler_active_jobs(cfg, b->n_jobs);
     b->per_chain = sampler_seqs_per_chain(cfg);
     b->fork_cap = b->n_lanes * b->per_chain;
     size_t max_reqs = (size_t)b->fork_cap;

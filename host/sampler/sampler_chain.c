@@ -79,7 +79,7 @@ void sampler_chain_free(sampler_chain *ch) {
     ch->seqs = NULL;
 }
 
-static double next_decision(sampler_chain *ch, const psamp_sampler_config *cfg) {
+static double next_decision(sampler_chain *ch) {
     return psamp_u32_to_unit(psamp_philox_u32(ch->seed, psamp_stream_decisions(ch->chain), ch->dec_counter++));
 }
 
@@ -119,7 +119,7 @@ static int decide(sampler_chain *ch, const psamp_sampler_config *cfg,
         accepted = lp_y > lp_x; /* alpha -> infinity: only the likelihood counts */
         log_r = lp_y > lp_x ? INFINITY : (lp_y < lp_x ? -INFINITY : 0.0);
     } else {
-        accepted = log(next_decision(ch, cfg)) < log_r;
+        accepted = log(next_decision(ch)) < log_r;
     }
     ch->proposals++;
     ch->accepted += accepted;
@@ -189,7 +189,7 @@ static int advance(sampler_chain *ch, const psamp_sampler_config *cfg,
                 break;
             }
             sampler_seq *y = &ch->seqs[ch->prop];
-            ch->idx = (int32_t)(next_decision(ch, cfg) * x->len);
+            ch->idx = (int32_t)(next_decision(ch) * x->len);
             if (ch->idx >= x->len) ch->idx = x->len - 1;
             memcpy(y->tok, x->tok, (size_t)ch->idx * sizeof *y->tok);
             memcpy(y->lp, x->lp, (size_t)ch->idx * sizeof *y->lp);

@@ -87,8 +87,12 @@ int32_t sampler_seqs_per_chain(const psamp_sampler_config *cfg) {
     }
 }
 
+int64_t sampler_active_jobs(const psamp_sampler_config *cfg, int64_t n_jobs) {
+    return cfg->max_active > 0 && cfg->max_active < n_jobs ? cfg->max_active : n_jobs;
+}
+
 int32_t psamp_sampler_active_chains(const psamp_sampler_config *cfg) {
-    return cfg->max_active > 0 && cfg->max_active < cfg->n_chains ? cfg->max_active : cfg->n_chains;
+    return (int32_t)sampler_active_jobs(cfg, cfg->n_chains);
 }
 
 int32_t psamp_sampler_slots_needed(const psamp_sampler_config *cfg) {
@@ -96,9 +100,8 @@ int32_t psamp_sampler_slots_needed(const psamp_sampler_config *cfg) {
 }
 
 int32_t psamp_sampler_slots_needed_prompts(const psamp_sampler_config *cfg, int32_t n_prompts) {
-    const int64_t jobs = (int64_t)n_prompts * cfg->n_chains;
-    const int64_t active = cfg->max_active > 0 && cfg->max_active < jobs ? cfg->max_active : jobs;
-    const int64_t need = n_prompts + active * sampler_seqs_per_chain(cfg);
+    const int64_t need =
+        n_prompts + sampler_active_jobs(cfg, (int64_t)n_prompts * cfg->n_chains) * sampler_seqs_per_chain(cfg);
     return need > INT32_MAX ? INT32_MAX : (int32_t)need;
 }
 

@@ -11,5 +11,7 @@
 /* Sequences (slots) one chain holds: 2 for power/maxswap (current and proposal), best_of
  * for best-of-N, else 1. */
 int32_t sampler_seqs_per_chain(const psamp_sampler_config *cfg);
+/* Chains decoding at once out of n_jobs queued ones: all, or max_active when smaller. */
+int64_t sampler_active_jobs(const psamp_sampler_config *cfg, int64_t n_jobs);
 
 #endif
