@@ -230,6 +230,8 @@ static const struct {
     {"+halves", {0, 0, 0, 0, 0, PSAMP_CUDA_FFN_EPILOGUE, PSAMP_CUDA_OVERLAP_HALVES, 0}},
     {"+flat", {0, 0, 0, 0, 0, PSAMP_CUDA_FFN_EPILOGUE, PSAMP_CUDA_OVERLAP_FLAT, 0}},
     {"+tune", {0, 0, 0, 0, 0, PSAMP_CUDA_FFN_EPILOGUE, 0, PSAMP_CUDA_GEMM_TUNE_ON}},
+    /* timed at <= 8 slots only: above, its steps are the default's */
+    {"+fused", {0, PSAMP_CUDA_GEMM_FUSED, 0, 0, 0, PSAMP_CUDA_FFN_EPILOGUE, 0, 0}},
 };
 
 /* The tuned variant's GEMMs as the engine runs them (its plans, tuned in the warm-up steps;
@@ -291,6 +293,7 @@ static int run_size(psamp_engine *e, const opt_config *c, psamp_dtype dt, int kv
     for (size_t v = 0; rc == 0 && v < sizeof VARIANTS / sizeof VARIANTS[0]; v++) {
         if (profile_role && strcmp(profile_role, VARIANTS[v].role) != 0) continue;
         const psamp_cuda_variants *var = &VARIANTS[v].v;
+        if (var->gemm == PSAMP_CUDA_GEMM_FUSED && n > PSAMP_GEMV_MAX_ROWS) continue;
         psamp_err err = {{0}};
         double step = 0.0;
         rc = psamp_engine_cuda_set_variants(e, var, &err);
@@ -299,7 +302,7 @@ static int run_size(psamp_engine *e, const opt_config *c, psamp_dtype dt, int kv
         if (rc) break;
         char name[PSAMP_CUDA_VARIANTS_NAME_MAX];
         psamp_cuda_variants_name(var, name);
-        double gemm_s = var->gemm == PSAMP_CUDA_GEMM_GEMV && gemv_applies ? gemv_s : blas_s;
+        double gemm_s = var->gemm != PSAMP_CUDA_GEMM_CUBLAS && gemv_applies ? gemv_s : blas_s;
         if (var->gemm_tune == PSAMP_CUDA_GEMM_TUNE_ON && tuned_gemms(e, n, var, &gemm_s))
             gemm_s = -1e-3;
         char role[32];

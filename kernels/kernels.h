@@ -178,6 +178,27 @@ int32_t psamp_attention_warps_per_row(int32_t n_rows, int32_t n_heads, int32_t h
 cudaError_t psamp_k_gemv(const void *x, const void *w, float *y, int32_t m, int32_t n, int32_t k,
                          psamp_dtype dtype, cudaStream_t stream);
 
+/* What psamp_k_gemv_fused does around the dot products, so that a decode step of a few rows
+ * runs fewer dependent kernels: with gamma and beta, x is the fp32 residual stream and the
+ * input rows are its layer norm (eps; gamma, beta [k] fp32), rounded to the dtype as
+ * psamp_k_layernorm stores it; out is written by `out`. */
+typedef enum {
+    PSAMP_GEMV_STORE = 0,     /* out fp32 [m, n] = y (psamp_k_gemv) */
+    PSAMP_GEMV_BIAS_RELU = 1, /* out dtype [m, n] = relu(y + bias) (bias NULL: none; psamp_k_bias_act's) */
+    PSAMP_GEMV_RESIDUAL = 2   /* out fp32 [m, n] += y + bias (bias NULL: none; psamp_k_bias_residual's) */
+} psamp_gemv_out;
+typedef struct {
+    const float *gamma, *beta; /* both NULL: x is in the dtype, taken as it is */
+    float eps;
+    const float *bias;         /* [n] fp32, or NULL */
+    psamp_gemv_out out;
+} psamp_k_gemv_fusion;
+/* gemv.cu: psamp_k_gemv with f's prologue and epilogue; out must not overlap x. An invalid f
+ * (NULL, one of gamma and beta, an unknown out) is cudaErrorInvalidValue. */
+cudaError_t psamp_k_gemv_fused(const void *x, const void *w, void *out, int32_t m, int32_t n,
+                               int32_t k, const psamp_k_gemv_fusion *f, psamp_dtype dtype,
+                               cudaStream_t stream);
+
 /* sample.cu: one block per row of logits [rows, vocab] (fp32, row stride ld): log-softmax
  * and a draw from softmax(logits / tau) by inverse CDF in id order with the row's Philox
  * uniform (the same rule as host/engine/sample_row.c), or the argmax (tau <= 0, lowest id on

@@ -61,7 +61,7 @@ if(CUDAToolkit_FOUND)
         set(emu_timeout 600)
       endif()
       if(NOT PSAMP_SANITIZE)
-        list(APPEND emu_variants default biasrelu tune)
+        list(APPEND emu_variants default biasrelu tune fused)
       endif()
       # Under the sanitizers halves and tune-halves took 25 and 12 s of CPU, 360 and 200 s
       # wall at load 15: each runs as two tests, the comparisons and the batched checks, and

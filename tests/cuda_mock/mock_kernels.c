@@ -367,34 +367,76 @@ cudaError_t psamp_k_kv_fork(void *k_cache, void *v_cache, const int32_t *pairs,
 #ifndef PSAMP_MOCK_EMULATED_KERNELS /* tests/cuda_emu runs kernels/gemv.cu itself */
 typedef struct {
     const void *x, *w;
-    float *y;
+    void *out;
     int32_t m, n, k;
+    psamp_k_gemv_fusion f;
     psamp_dtype dt;
 } gemv_args;
+
+/* The input rows as fp32: x in the dtype, or the layer norm of fp32 x stored in the dtype. */
+static void gemv_input(const gemv_args *a, float *xr) {
+    const size_t total = (size_t)a->k * (size_t)a->m;
+    if (!a->f.gamma) {
+        mock_load(a->x, a->dt, 0, total, xr);
+        return;
+    }
+    const float *x = a->x;
+    for (int32_t i = 0; i < a->m; i++) {
+        const float *row = x + (size_t)i * a->k;
+        float mean = 0.0f, var = 0.0f;
+        for (int32_t q = 0; q < a->k; q++) mean += row[q];
+        mean /= (float)a->k;
+        for (int32_t q = 0; q < a->k; q++) var += (row[q] - mean) * (row[q] - mean);
+        const float rstd = 1.0f / sqrtf(var / (float)a->k + a->f.eps);
+        for (int32_t q = 0; q < a->k; q++)
+            xr[(size_t)i * a->k + q] = (row[q] - mean) * rstd * a->f.gamma[q] + a->f.beta[q];
+    }
+    float *stored = scratch(total); /* 4 bytes an element: room for any dtype */
+    mock_store(stored, a->dt, 0, total, xr);
+    mock_load(stored, a->dt, 0, total, xr);
+    free(stored);
+}
 
 static void run_gemv(const void *p) {
     const gemv_args *a = p;
     float *xr = scratch((size_t)a->k * (size_t)a->m), *wr = scratch((size_t)a->k);
-    mock_load(a->x, a->dt, 0, (size_t)a->k * (size_t)a->m, xr);
+    gemv_input(a, xr);
     for (int32_t j = 0; j < a->n; j++) {
         mock_load(a->w, a->dt, (size_t)j * (size_t)a->k, (size_t)a->k, wr);
         for (int32_t i = 0; i < a->m; i++) {
             float s = 0.0f;
             for (int32_t q = 0; q < a->k; q++) s += xr[(size_t)i * a->k + q] * wr[q];
-            a->y[(size_t)i * a->n + j] = s;
+            const size_t at = (size_t)i * a->n + j;
+            const float bias = a->f.bias ? a->f.bias[j] : 0.0f;
+            if (a->f.out == PSAMP_GEMV_STORE) {
+                ((float *)a->out)[at] = s;
+            } else if (a->f.out == PSAMP_GEMV_BIAS_RELU) {
+                const float v = fmaxf(s + bias, 0.0f);
+                mock_store(a->out, a->dt, at, 1, &v);
+            } else {
+                ((float *)a->out)[at] += s + bias;
+            }
         }
     }
     free(xr), free(wr);
 }
 
-cudaError_t psamp_k_gemv(const void *x, const void *w, float *y, int32_t m, int32_t n, int32_t k,
-                         psamp_dtype dtype, cudaStream_t stream) {
+cudaError_t psamp_k_gemv_fused(const void *x, const void *w, void *out, int32_t m, int32_t n,
+                               int32_t k, const psamp_k_gemv_fusion *f, psamp_dtype dtype,
+                               cudaStream_t stream) {
     if (m <= 0 || n <= 0) return cudaSuccess;
-    if (m > PSAMP_GEMV_MAX_ROWS || k <= 0 ||
+    if (m > PSAMP_GEMV_MAX_ROWS || k <= 0 || !f || (f->gamma == NULL) != (f->beta == NULL) ||
+        f->out < PSAMP_GEMV_STORE || f->out > PSAMP_GEMV_RESIDUAL ||
         (dtype != PSAMP_F32 && dtype != PSAMP_F16 && dtype != PSAMP_BF16))
         return cudaErrorInvalidValue;
-    gemv_args a = {x, w, y, m, n, k, dtype};
+    gemv_args a = {x, w, out, m, n, k, *f, dtype};
     return SUBMIT(stream, run_gemv, a);
+}
+
+cudaError_t psamp_k_gemv(const void *x, const void *w, float *y, int32_t m, int32_t n, int32_t k,
+                         psamp_dtype dtype, cudaStream_t stream) {
+    const psamp_k_gemv_fusion plain = {NULL, NULL, 0.0f, NULL, PSAMP_GEMV_STORE};
+    return psamp_k_gemv_fused(x, w, y, m, n, k, &plain, dtype, stream);
 }
 #endif
 

@@ -27,7 +27,8 @@
 #      size timed with each set of kernel variants (bench_cuda.c's roles: the first version,
 #      run 2's default, one change at a time to the default, then the cuBLASLt epilogue and
 #      the overlapping halves, and "+tune": the GEMMs through tuned cuBLASLt plans, with a
-#      "BENCH tune" line per size), one layer's attention alone in each kernel, and the
+#      "BENCH tune" line per size, and at 1 slot "+fused": PSAMP_GEMM=fused, the layer norms,
+#      bias + ReLU and residual adds inside the GEMVs), one layer's attention alone in each kernel, and the
 #      step's small kernels alone.
 #   5a. bench_cuda --kv fp8 at 1024 and 4096 slots: the fp8 KV cache's step against its own
 #      floor (role "default+kv8" in the step table), beside the fp16 cache's default.

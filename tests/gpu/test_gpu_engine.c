@@ -16,7 +16,7 @@
  * bad arguments and an impossible KV plan fail with one-line errors. Where two runs take
  * different GEMM shapes, 16-bit dtypes may differ in one draw (allowed_flips).
  * Usage: test_gpu_engine [--quick] [--variant LABEL] [--model NAME] [--part checks|batch]
- * (--quick: one model in fp16, every variant set, the batched and graph checks only for the
+ * (--quick: one model in fp16 (post-LN; pre-LN for the fused variants), every variant set, the batched and graph checks only for the
  * overlapping halves; for compute-sanitizer and the block emulator; --variant: one set of
  * VARIANTS only; --model: one fixture only, the error checks with the first; --part: the
  * comparisons with the CPU engine only, or the batched, graph and fork checks only. The emulator and mock builds run one
@@ -83,6 +83,10 @@ static const struct {
     {"tune", {0, PSAMP_CUDA_GEMM_CUBLAS, 0, 0, 0, 0, 0, PSAMP_CUDA_GEMM_TUNE_ON}},
     {"tune-halves", {0, PSAMP_CUDA_GEMM_CUBLAS, 0, 0, 0, 0, PSAMP_CUDA_OVERLAP_HALVES,
                      PSAMP_CUDA_GEMM_TUNE_ON}},
+    /* The layer norms, fc1's bias + ReLU and the residual adds inside the GEMVs (N_SLOTS
+     * rows: every step; prefill chunks of <= 8 rows), with each of fc1's two biases. */
+    {"fused", {0, PSAMP_CUDA_GEMM_FUSED, 0, 0, 0, 0, 0, 0}},
+    {"fused-biasrelu", {0, PSAMP_CUDA_GEMM_FUSED, 0, 0, 0, PSAMP_CUDA_FFN_SEPARATE, 0, 0}},
 };
 #define N_VARIANTS ((int)(sizeof VARIANTS / sizeof VARIANTS[0]))
 
@@ -248,6 +252,34 @@ static void compare_schedules(psamp_test_state *t, const char *name, const char 
     report_row(t, name, label, "max_dlogp", worst, tol);
 }
 
+/* The fusions change only where the layer norms' sums round (each GEMV block recomputes
+ * them): the same steps through the unfused GEMVs, both engines re-prefilled each round with
+ * ref's tokens, must agree far inside the CPU tolerance. Measured on the block emulator,
+ * all three fixtures: 3.1e-6 in fp32, 0 in fp16 and bf16 (the dtype's rounding of a norm
+ * output absorbs the fp32 difference unless it sits at a boundary); FUSED_BOUND allows
+ * such a boundary in 16-bit dtypes. Post-LN models do not fuse: there the two must be the
+ * same bit for bit. */
+#define FUSED_BOUND 3e-3
+static void check_fused_equals_gemv(pair *p, const opt_checkpoint *ck,
+                                    psamp_step_result ref[ROUNDS][N_SLOTS]) {
+    psamp_cuda_variants unfused = p->variants;
+    unfused.gemm = PSAMP_CUDA_GEMM_GEMV;
+    psamp_engine *g = make_gpu(p->t, ck, N_SLOTS, p->dt, p->kv_fp8, &unfused, 1);
+    if (!g) return;
+    psamp_step_result a[ROUNDS][N_SLOTS], b[ROUNDS][N_SLOTS];
+    psamp_err err = {{0}};
+    int ok = 1;
+    run_schedule(p->gpu, 1, N_SLOTS, ref, a, &err, &ok);
+    run_schedule(g, 1, N_SLOTS, ref, b, &err, &ok);
+    CHECK(p->t, ok, "%s: fused and unfused schedules: %s", p->label, err.msg);
+    const int fuses = ck->cfg.pre_ln;
+    const double tol = !fuses ? 0.0 : p->dt == PSAMP_F32 ? 1e-5 : FUSED_BOUND;
+    if (ok)
+        compare_schedules(p->t, fuses ? "engine fused==gemv" : "engine fused==gemv (post-LN)",
+                          p->label, a, b, N_SLOTS, tol, fuses ? allowed_flips(p->dt) : 0);
+    psamp_engine_destroy(g);
+}
+
 static void check_batch_and_graphs(pair *p, const opt_checkpoint *ck) {
     psamp_step_result batched[ROUNDS][N_SLOTS], single[ROUNDS][N_SLOTS], eager[ROUNDS][N_SLOTS];
     psamp_err err = {{0}};
@@ -271,6 +303,7 @@ static void check_batch_and_graphs(pair *p, const opt_checkpoint *ck) {
     if (ok)
         compare_schedules(p->t, tuned ? "engine tuned==untuned" : "engine graph==eager", p->label,
                           batched, eager, N_SLOTS, tuned ? tol : 1e-6, tuned ? flips : 0);
+    if (p->variants.gemm == PSAMP_CUDA_GEMM_FUSED) check_fused_equals_gemv(p, ck, batched);
     /* Five active slots: the graph pads to a bucket of 8 rows, eager runs 5. */
     run_schedule(p->gpu, 1, 5, NULL, batched, &err, &ok);
     run_schedule(plain, 1, 5, batched, eager, &err, &ok);
@@ -499,7 +532,7 @@ static void check_model(psamp_test_state *t, const char *model, psamp_dtype dt, 
          * (halves need n >= 2) and of the tuned plans */
         if (part != PART_CHECKS &&
             (!quick || (v->overlap != PSAMP_CUDA_OVERLAP_OFF && v->attention == PSAMP_CUDA_ATTN_WARP) ||
-             v->gemm_tune == PSAMP_CUDA_GEMM_TUNE_ON))
+             v->gemm_tune == PSAMP_CUDA_GEMM_TUNE_ON || v->gemm == PSAMP_CUDA_GEMM_FUSED))
             check_batch_and_graphs(&p, &ck);
         if (!quick && part != PART_CHECKS) check_fork(&p);
     }
@@ -561,7 +594,9 @@ int main(int argc, char **argv) {
                 for (int v = v_first; v < v_end; v++)
                     check_model(&t, models[m], dtypes[d], v, 1, quick, part);
     } else if (quick) {
-        for (int v = v_first; v < v_end; v++) check_model(&t, "opt-tiny-post", PSAMP_F16, v, 0, 1, part);
+        for (int v = v_first; v < v_end; v++) /* the fusions apply to pre-LN models */
+            check_model(&t, VARIANTS[v].v.gemm == PSAMP_CUDA_GEMM_FUSED ? "opt-tiny-pre" : "opt-tiny-post",
+                        PSAMP_F16, v, 0, 1, part);
     } else {
         for (int m = 0; m < 3; m++)
             for (int d = 0; d < 3 && (only_model < 0 || only_model == m); d++)

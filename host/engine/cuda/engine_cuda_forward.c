@@ -7,7 +7,9 @@
  * stream; h holds every GEMM's input in the weight dtype (layer-norm output, attention
  * output, ReLU output); y holds every GEMM's fp32 output (and the fused QKV projection that
  * attention reads); ffn_t holds fc1's dtype output on the cuBLASLt epilogue path. Each
- * sublayer's bias + residual add runs inside the layer norm that follows it.
+ * sublayer's bias + residual add runs inside the layer norm that follows it; with
+ * PSAMP_GEMM=fused, batches of a few rows of pre-LN models run kernels/gemv.cu's fusions
+ * instead (fused_gemv below).
  * A batch's pieces (embed, each layer's pre-attention, attention and post-attention parts,
  * the head) are public to engine_cuda_overlap.c, which interleaves two half batches. */
 #include <math.h>
@@ -70,6 +72,24 @@ int cuda_forward_embed(cuda_engine *e, cuda_batch *b, psamp_err *err) {
     return 0;
 }
 
+/* PSAMP_GEMM=fused at a few rows of a pre-LN model with affine norms: each layer norm runs
+ * inside the GEMV it feeds (QKV, fc1), fc1's bias + ReLU in its store, and out_proj's and
+ * fc2's bias + residual add in theirs, so no residual is ever left waiting: a layer is 5
+ * dependent kernels instead of 8 (benchmarks/cuda_notes.md, the batch-1 step). The final
+ * norm stays its own kernel: recomputed by each of the lm_head's ~3,000 blocks it would
+ * cost more than the launch it saves. */
+static int fused(const cuda_engine *e, const cuda_batch *b) {
+    return e->variants.gemm == PSAMP_CUDA_GEMM_FUSED && cuda_gemv_takes(e, b->n) &&
+           e->cfg.pre_ln && e->w.layers[0].attn_ln_w != NULL;
+}
+
+/* out = epilogue(prologue(x) W^T) through kernels/gemv.cu (n outputs from k inputs). */
+static int fused_gemv(cuda_engine *e, const cuda_batch *b, const void *x, const void *w,
+                      void *out, int32_t n, int32_t k, psamp_k_gemv_fusion f, psamp_err *err) {
+    K_TRY(err, psamp_k_gemv_fused(x, w, out, b->n, n, k, &f, e->dtype, b->lane->stream));
+    return 0;
+}
+
 /* Layer norm of x into h (and x itself when post-LN), adding a waiting residual first. */
 static int norm(cuda_engine *e, cuda_batch *b, const float *gamma, const float *beta,
                 float *out_f32, psamp_err *err) {
@@ -105,8 +125,14 @@ int cuda_forward_pre_attention(cuda_engine *e, cuda_batch *b, int32_t l, psamp_e
     const cuda_layer *w = &e->w.layers[l];
     cuda_buffers *d = &b->d;
     const int32_t h = c->hidden;
-    if (c->pre_ln && norm(e, b, w->attn_ln_w, w->attn_ln_b, NULL, err)) return -1;
-    if (gemm(e, b, d->h, w->qkv_w, d->y, 3 * h, h, err)) return -1;
+    if (fused(e, b)) {
+        const psamp_k_gemv_fusion f = {w->attn_ln_w, w->attn_ln_b, LAYER_NORM_EPS, NULL,
+                                       PSAMP_GEMV_STORE};
+        if (fused_gemv(e, b, d->x, w->qkv_w, d->y, 3 * h, h, f, err)) return -1;
+    } else {
+        if (c->pre_ln && norm(e, b, w->attn_ln_w, w->attn_ln_b, NULL, err)) return -1;
+        if (gemm(e, b, d->h, w->qkv_w, d->y, 3 * h, h, err)) return -1;
+    }
     if (kv_fused(e, b)) return 0;
     /* q's scaling is folded into the weights (engine_cuda_weights.c). */
     if (e->kv_fp8) {
@@ -149,6 +175,26 @@ int cuda_forward_attention(cuda_engine *e, cuda_batch *b, int32_t l, cudaStream_
     return 0;
 }
 
+/* fused()'s x += out_proj(attention) + bias, h = relu(fc1(norm(x)) + bias), x += fc2(h) +
+ * bias: fc1 adds the bias the unfused GEMV path adds (rounded to the dtype under the
+ * cuBLASLt-epilogue variant, engine_cuda_weights.c). */
+static int fused_post_attention(cuda_engine *e, cuda_batch *b, const cuda_layer *w,
+                                psamp_err *err) {
+    const int32_t h = e->cfg.hidden, f = e->cfg.ffn_dim;
+    cuda_buffers *d = &b->d;
+    const float *fc1_b = e->variants.ffn == PSAMP_CUDA_FFN_EPILOGUE ? w->fc1_b_r : w->fc1_b;
+    const psamp_k_gemv_fusion out_proj = {NULL, NULL, 0.0f, w->o_b, PSAMP_GEMV_RESIDUAL};
+    const psamp_k_gemv_fusion fc1 = {w->ffn_ln_w, w->ffn_ln_b, LAYER_NORM_EPS, fc1_b,
+                                     PSAMP_GEMV_BIAS_RELU};
+    const psamp_k_gemv_fusion fc2 = {NULL, NULL, 0.0f, w->fc2_b, PSAMP_GEMV_RESIDUAL};
+    if (fused_gemv(e, b, d->h, w->o_w, d->x, h, h, out_proj, err) ||
+        fused_gemv(e, b, d->x, w->fc1_w, d->h, f, h, fc1, err) ||
+        fused_gemv(e, b, d->h, w->fc2_w, d->x, h, f, fc2, err))
+        return -1;
+    b->res.waiting = 0;
+    return 0;
+}
+
 /* x += out_proj(attention) (+ its norm), then the feed-forward block x += fc2(relu(fc1(h)));
  * pre-LN leaves the FFN's residual add waiting for the next norm, post-LN normalises after
  * each residual (h = x = norm(x + ...)). */
@@ -157,6 +203,7 @@ int cuda_forward_post_attention(cuda_engine *e, cuda_batch *b, int32_t l, psamp_
     const cuda_layer *w = &e->w.layers[l];
     cuda_buffers *d = &b->d;
     const int32_t h = c->hidden, f = c->ffn_dim;
+    if (fused(e, b)) return fused_post_attention(e, b, w, err);
     if (gemm(e, b, d->h, w->o_w, d->y, h, h, err)) return -1;
     b->res = (cuda_residual){1, w->o_b};
     if (c->pre_ln ? norm(e, b, w->ffn_ln_w, w->ffn_ln_b, NULL, err)

@@ -10,9 +10,13 @@
 #include "engine_cuda_lt.h"
 #include "engine_cuda_tune.h"
 
+int cuda_gemv_takes(const cuda_engine *e, int32_t m) {
+    return e->variants.gemm != PSAMP_CUDA_GEMM_CUBLAS && m <= PSAMP_GEMV_MAX_ROWS;
+}
+
 int cuda_gemm(cuda_engine *e, const cuda_lane *lane, const void *x, const void *w, float *y,
               int32_t m, int32_t n, int32_t k, psamp_err *err) {
-    if (e->variants.gemm == PSAMP_CUDA_GEMM_GEMV && m <= PSAMP_GEMV_MAX_ROWS) {
+    if (cuda_gemv_takes(e, m)) {
         CUDA_TRY(err, psamp_k_gemv(x, w, y, m, n, k, e->dtype, lane->stream));
         return 0;
     }
@@ -50,7 +54,7 @@ int cuda_gemm_bias_relu(cuda_engine *e, const cuda_lane *lane, const void *x, co
     cublasLtMatmulHeuristicResult_t algo;
     int found = 0;
     /* A few rows: the GEMV (one weight read, no cuBLAS launch cost) beats any epilogue. */
-    const int gemv = e->variants.gemm == PSAMP_CUDA_GEMM_GEMV && m <= PSAMP_GEMV_MAX_ROWS;
+    const int gemv = cuda_gemv_takes(e, m);
     if (!gemv && e->variants.gemm_tune == PSAMP_CUDA_GEMM_TUNE_ON) {
         const cuda_gemm_plan *plan = NULL;
         if (cuda_tuned_plan(e, lane, CUDA_LT_RELU_BIAS, x, w, bias_t, out, m, n, k, &plan, err))

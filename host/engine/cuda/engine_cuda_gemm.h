@@ -6,6 +6,8 @@
 
 #include "engine_cuda_state.h"
 
+/* 1 when m rows go through kernels/gemv.cu (PSAMP_GEMM=gemv or fused, m <= 8). */
+int cuda_gemv_takes(const cuda_engine *e, int32_t m);
 /* y[m, n] (fp32) = x[m, k] W[n, k]^T on lane (x, W in the dtype). */
 int cuda_gemm(cuda_engine *e, const cuda_lane *lane, const void *x, const void *w, float *y,
               int32_t m, int32_t n, int32_t k, psamp_err *err);

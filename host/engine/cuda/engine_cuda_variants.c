@@ -19,7 +19,7 @@ enum { N_FIELDS = 8, TUNE_FIELD = 7 };
 
 static const field_spec FIELDS[N_FIELDS] = {
     {"PSAMP_ATTN", {"warp", "split"}, 2},
-    {"PSAMP_GEMM", {"gemv", "cublas"}, 2},
+    {"PSAMP_GEMM", {"gemv", "cublas", "fused"}, 3},
     {"PSAMP_NORM", {"rows", "loop"}, 2},
     {"PSAMP_SAMPLE", {"onepass", "threepass"}, 2},
     {"PSAMP_KV", {"fused", "separate"}, 2},

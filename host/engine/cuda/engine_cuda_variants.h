@@ -19,7 +19,10 @@ typedef enum {
 } psamp_cuda_attention;
 typedef enum {
     PSAMP_CUDA_GEMM_GEMV = 0,  /* batches of at most 8 rows through kernels/gemv.cu, the rest cuBLAS */
-    PSAMP_CUDA_GEMM_CUBLAS = 1 /* every GEMM through cuBLAS */
+    PSAMP_CUDA_GEMM_CUBLAS = 1, /* every GEMM through cuBLAS */
+    PSAMP_CUDA_GEMM_FUSED = 2   /* as gemv, and in pre-LN OPT the layer norms, fc1's bias + ReLU
+                                 * and the residual adds run inside the GEMVs (kernels/gemv.cu's
+                                 * fusions: 5 kernels a layer instead of 8 at <= 8 rows) */
 } psamp_cuda_gemm;
 typedef enum {
     PSAMP_CUDA_NORM_ROWS = 0,  /* kernels/layernorm_rows.cu: a row in registers, one read */
@@ -63,7 +66,7 @@ typedef struct {
     psamp_cuda_gemm_tune gemm_tune;
 } psamp_cuda_variants;
 
-/* The environment's variants: PSAMP_ATTN (warp | split), PSAMP_GEMM (gemv | cublas),
+/* The environment's variants: PSAMP_ATTN (warp | split), PSAMP_GEMM (gemv | cublas | fused),
  * PSAMP_NORM (rows | loop), PSAMP_SAMPLE (onepass | threepass), PSAMP_KV (fused |
  * separate), PSAMP_FFN (epilogue | biasrelu), PSAMP_OVERLAP (off | halves | flat),
  * PSAMP_GEMM_TUNE (off | on); unset or empty means the first (the default); any other value
