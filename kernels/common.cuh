@@ -138,6 +138,25 @@ __device__ __forceinline__ uint4 fp8_pack(const float (&in)[16], float scale) {
     return u.raw;
 }
 
+/* v summed over the warp's 32 lanes, in every lane (every lane must call it). */
+__device__ __forceinline__ float warp_sum(float v) {
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    return v;
+}
+
+/* 1 / sqrt(var + eps) of the n fp32 values at row, the warp's lanes striding over them
+ * (every lane must call it): the variance about the known mean, the stable second pass. */
+__device__ __forceinline__ float warp_row_rstd(const float *row, int32_t n, float mean, float eps) {
+    const int lane = (int)threadIdx.x & 31;
+    float ss = 0.0f;
+    for (int32_t i = lane; i < n; i += 32) {
+        const float d = row[i] - mean;
+        ss += d * d;
+    }
+    return rsqrtf(warp_sum(ss) / (float)n + eps);
+}
+
 __host__ __device__ __forceinline__ int64_t ceil_div(int64_t a, int64_t b) {
     return (a + b - 1) / b;
 }

@@ -15,12 +15,6 @@ constexpr int kWarps = 8;
 constexpr int kThreads = kWarps * 32;
 constexpr int kVec = 8; /* elements per step of the vector path */
 
-__device__ __forceinline__ float warp_sum(float v) {
-#pragma unroll
-    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
-    return v;
-}
-
 __device__ __forceinline__ void load8(const float *p, float (&v)[kVec]) {
     float a[4], b[4];
     psamp::unpack_f32<float>(psamp::load16(p), a);
@@ -63,7 +57,7 @@ __global__ void __launch_bounds__(kThreads)
         for (int32_t e = tid; e < n; e += kThreads) ss += xr[e] * xr[e];
     }
     float *partial = psamp::dynamic_smem<float>();
-    ss = warp_sum(ss);
+    ss = psamp::warp_sum(ss);
     if ((tid & 31) == 0) partial[tid >> 5] = ss;
     __syncthreads();
     float total = 0.0f;

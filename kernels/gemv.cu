@@ -35,12 +35,6 @@ template <typename T> struct gemv_args {
     int32_t m, n, k;
 };
 
-__device__ __forceinline__ float warp_sum(float v) {
-#pragma unroll
-    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
-    return v;
-}
-
 /* Warp `row` (< m) writes its row's mean and 1 / sqrt(var + eps) to stats[2 row ..]: two
  * passes over 4 k bytes that the block then reads again from cache. */
 __device__ void norm_stats(const float *x, int32_t m, int32_t k, float eps, float *stats) {
@@ -49,13 +43,8 @@ __device__ void norm_stats(const float *x, int32_t m, int32_t k, float eps, floa
         const float *xr = x + (int64_t)row * k;
         float s = 0.0f;
         for (int32_t i = lane; i < k; i += 32) s += xr[i];
-        const float mean = warp_sum(s) / (float)k;
-        float ss = 0.0f;
-        for (int32_t i = lane; i < k; i += 32) {
-            const float d = xr[i] - mean;
-            ss += d * d;
-        }
-        const float rstd = rsqrtf(warp_sum(ss) / (float)k + eps);
+        const float mean = psamp::warp_sum(s) / (float)k;
+        const float rstd = psamp::warp_row_rstd(xr, k, mean, eps);
         if (lane == 0) {
             stats[2 * row] = mean;
             stats[2 * row + 1] = rstd;
@@ -154,7 +143,7 @@ __global__ void __launch_bounds__(kThreads, 2) /* <= 128 registers: ptxas spille
 #pragma unroll
     for (int c = 0; c < kCols; c++)
 #pragma unroll
-        for (int i = 0; i < M; i++) acc[c][i] = warp_sum(acc[c][i]);
+        for (int i = 0; i < M; i++) acc[c][i] = psamp::warp_sum(acc[c][i]);
     if (lane != 0) return;
 #pragma unroll
     for (int c = 0; c < kCols; c++)

@@ -13,12 +13,6 @@ namespace {
 
 constexpr int kWarps = 4;
 
-__device__ __forceinline__ float warp_sum(float v) {
-#pragma unroll
-    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
-    return v;
-}
-
 template <typename T>
 __global__ void layernorm_kernel(float *x, const float *__restrict__ y,
                                  const float *__restrict__ bias, const float *__restrict__ gamma,
@@ -37,13 +31,8 @@ __global__ void layernorm_kernel(float *x, const float *__restrict__ y,
         }
         s += v;
     }
-    const float mean = warp_sum(s) / (float)n;
-    float ss = 0.0f;
-    for (int32_t i = lane; i < n; i += 32) {
-        const float d = xr[i] - mean;
-        ss += d * d;
-    }
-    const float rstd = rsqrtf(warp_sum(ss) / (float)n + eps);
+    const float mean = psamp::warp_sum(s) / (float)n;
+    const float rstd = psamp::warp_row_rstd(xr, n, mean, eps);
     for (int32_t i = lane; i < n; i += 32) {
         float v = (xr[i] - mean) * rstd;
         if (gamma) v = v * gamma[i] + beta[i];

@@ -18,12 +18,6 @@ constexpr int kPerLane = 8;               /* consecutive elements per lane and c
 constexpr int kRowChunk = 32 * kPerLane;  /* elements of one chunk across the warp */
 constexpr int kMaxChunks = 4;
 
-__device__ __forceinline__ float warp_sum(float v) {
-#pragma unroll
-    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
-    return v;
-}
-
 /* 8 floats at p (16-byte aligned) into v. */
 __device__ __forceinline__ void load8(const float *p, float (&v)[kPerLane]) {
     float a[4], b[4];
@@ -102,7 +96,7 @@ __global__ void __launch_bounds__(kWarps * 32)
         }
         if (yr && e0 < n) store8(xr + e0, v[c]); /* the residual stream keeps the sum */
     }
-    const float mean = warp_sum(s) / (float)n;
+    const float mean = psamp::warp_sum(s) / (float)n;
     float ss = 0.0f;
 #pragma unroll
     for (int c = 0; c < C; c++) {
@@ -113,7 +107,7 @@ __global__ void __launch_bounds__(kWarps * 32)
             ss += d * d;
         }
     }
-    const float rstd = rsqrtf(warp_sum(ss) / (float)n + eps);
+    const float rstd = rsqrtf(psamp::warp_sum(ss) / (float)n + eps);
 #pragma unroll
     for (int c = 0; c < C; c++) {
         const int32_t e0 = (c * 32 + lane) * kPerLane;
