@@ -82,14 +82,15 @@ fi
 
 python3 - "$OUT/psamp_bench_cuda.json" "$OUT/psamp_bench_queue.json" <<'PY'
 import json, sys
-runs = []
+runs, engine = [], "?"
 for path in sys.argv[1:]:
     try:
         d = json.load(open(path))
     except Exception as e:
         print(f"no psamp bench report in {path}: {e}"); continue
     runs += d["runs"]
-print(f"psamp bench: {d.get('engine', '?')}")
+    engine = d.get("engine", engine)
+print(f"psamp bench: {engine}")
 print("| chains | at once | mean batch | tokens/s | tokens/s per chain | proposals/s | host/engine |")
 print("|---|---|---|---|---|---|---|")
 for r in runs:

@@ -23,9 +23,12 @@ mkdir -p "$out"
 run() { # run LABEL BATCH_CHAINS PAIR: one passk run, its wall seconds on stdout
   local t0 t1
   t0=$(date +%s.%N)
-  "$PSAMP" passk --model "$MODEL" --tasks "$TASKS" --max-tasks "$MAX_TASKS" --samples "$SAMPLES" \
+  if ! "$PSAMP" passk --model "$MODEL" --tasks "$TASKS" --max-tasks "$MAX_TASKS" --samples "$SAMPLES" \
     --methods "$METHODS" --max-new-tokens "$MAX_NEW_TOKENS" --backend "$BACKEND" --threads "$THREADS" \
-    --seed 1 --batch-chains "$2" --out "$out/$1_$3.json" >/dev/null 2>"$out/$1_$3.log"
+    --seed 1 --batch-chains "$2" --out "$out/$1_$3.json" >/dev/null 2>"$out/$1_$3.log"; then
+    echo "passk_pooling.sh: the $1 run of pair $3 failed: $(tail -n 1 "$out/$1_$3.log")" >&2
+    return 1
+  fi
   t1=$(date +%s.%N)
   python3 -c "print(f'{$t1 - $t0:.2f}')"
 }
