@@ -84,9 +84,11 @@ static const struct {
     {"tune-halves", {0, PSAMP_CUDA_GEMM_CUBLAS, 0, 0, 0, 0, PSAMP_CUDA_OVERLAP_HALVES,
                      PSAMP_CUDA_GEMM_TUNE_ON}},
     /* The layer norms, fc1's bias + ReLU and the residual adds inside the GEMVs (N_SLOTS
-     * rows: every step; prefill chunks of <= 8 rows), with each of fc1's two biases. */
+     * rows: every step; prefill chunks of <= 8 rows), with each of fc1's two biases, and in
+     * overlapping halves of <= 4 rows. */
     {"fused", {0, PSAMP_CUDA_GEMM_FUSED, 0, 0, 0, 0, 0, 0}},
     {"fused-biasrelu", {0, PSAMP_CUDA_GEMM_FUSED, 0, 0, 0, PSAMP_CUDA_FFN_SEPARATE, 0, 0}},
+    {"fused-halves", {0, PSAMP_CUDA_GEMM_FUSED, 0, 0, 0, 0, PSAMP_CUDA_OVERLAP_HALVES, 0}},
 };
 #define N_VARIANTS ((int)(sizeof VARIANTS / sizeof VARIANTS[0]))
 
