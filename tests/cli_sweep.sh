@@ -348,6 +348,11 @@ for r in res["rows"]:
     # Each task draws its own streams: the two "Hello" tasks do not get the same samples.
     if r["method"] != "greedy":
         assert [x["tokens"] for x in lines[:n]] != [x["tokens"] for x in lines[n:2 * n]]
+    else:  # one greedy chain decoded per task, copied to the others (they decode nothing)
+        for i in range(5):
+            group = lines[i * n:(i + 1) * n]
+            assert all(x["tokens"] == group[0]["tokens"] for x in group), group
+            assert group[0]["tokens_decoded"] > 0 and all(x["tokens_decoded"] == 0 for x in group[1:]), group
 assert methods == {"temp", "power", "greedy"}
 rows = list(csv.DictReader(open(f"{d}/results.csv")))
 cols = list(rows[0])

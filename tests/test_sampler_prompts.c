@@ -95,7 +95,9 @@ static void test_equal_to_alone(psamp_test_state *t, const toy_world *w) {
             prompts_of(prompts);
             const int32_t per = cfg.method == PSAMP_METHOD_BESTOFN ? 3
                                 : cfg.method == PSAMP_METHOD_POWER || cfg.method == PSAMP_METHOD_MAXSWAP ? 2 : 1;
-            const int32_t lanes = actives[a] ? actives[a] : N_PROMPTS * cfg.n_chains;
+            /* greedy decodes one chain per prompt and copies it */
+            const int32_t decoded = N_PROMPTS * (cfg.method == PSAMP_METHOD_GREEDY ? 1 : cfg.n_chains);
+            const int32_t lanes = actives[a] && actives[a] < decoded ? actives[a] : decoded;
             CHECK(t, psamp_sampler_slots_needed_prompts(&q, N_PROMPTS) == N_PROMPTS + lanes * per,
                   "%s, %d active: %d slots", name, actives[a], psamp_sampler_slots_needed_prompts(&q, N_PROMPTS));
             if (run_batch(w, &q, prompts, N_PROMPTS, NULL, out, &err) != 0) {

@@ -200,11 +200,29 @@ static void test_greedy(psamp_test_state *t, const toy_world *trap) {
         CHECK(t, 0, "greedy run failed");
         return;
     }
+    CHECK(t, res.n_chains == 3 && res.n_planned == 3, "greedy: %d chains of %d planned", res.n_chains, res.n_planned);
     for (int32_t c = 0; c < res.n_chains; c++) {
-        CHECK(t, res.chains[c].n_tokens == n, "greedy length %d vs %d", res.chains[c].n_tokens, n);
-        CHECK(t, memcmp(res.chains[c].tokens, path, (size_t)n * sizeof *path) == 0, "greedy path differs");
+        const psamp_chain_result *ch = &res.chains[c];
+        CHECK(t, ch->n_tokens == n, "greedy length %d vs %d", ch->n_tokens, n);
+        CHECK(t, memcmp(ch->tokens, path, (size_t)n * sizeof *path) == 0, "greedy path differs");
+        CHECK(t, memcmp(ch->logp, res.chains[0].logp, (size_t)n * sizeof *ch->logp) == 0 &&
+                     ch->logp_sum == res.chains[0].logp_sum, "greedy chain %d: log p differs from chain 0's", c);
+        /* One chain is decoded, the others are its copies: each keeps its own number. */
+        CHECK(t, ch->chain == cfg.first_chain + (uint64_t)c, "greedy chain %d numbered %llu", c,
+              (unsigned long long)ch->chain);
+        CHECK(t, c == 0 ? ch->tokens_decoded == n : ch->tokens_decoded == 0,
+              "greedy chain %d decoded %lld tokens", c, (long long)ch->tokens_decoded);
     }
     CHECK(t, path[0] == toy_world_token_id(trap, "A"), "the trap's greedy path starts with A");
+    /* The copies cost no engine work: the steps of one chain. */
+    psamp_sampler_config one = cfg;
+    one.n_chains = 1;
+    psamp_run_result single;
+    if (run(trap, &one, &single) == 0) {
+        CHECK(t, single.engine_steps == res.engine_steps, "greedy: %lld steps for 3 chains, %lld for one",
+              (long long)res.engine_steps, (long long)single.engine_steps);
+        psamp_run_result_free(&single);
+    }
     psamp_run_result_free(&res);
 }
 
@@ -285,7 +303,9 @@ static void test_queue(psamp_test_state *t, const toy_world *w) {
         for (size_t a = 0; a < sizeof actives / sizeof actives[0]; a++) {
             psamp_sampler_config q = cfg;
             q.max_active = actives[a];
-            CHECK(t, psamp_sampler_slots_needed(&q) == 1 + actives[a] * (cfg.method == PSAMP_METHOD_BESTOFN ? 3 : cfg.method == PSAMP_METHOD_POWER || cfg.method == PSAMP_METHOD_MAXSWAP ? 2 : 1),
+            /* greedy decodes one chain and copies it */
+            const int32_t lanes = cfg.method == PSAMP_METHOD_GREEDY ? 1 : actives[a];
+            CHECK(t, psamp_sampler_slots_needed(&q) == 1 + lanes * (cfg.method == PSAMP_METHOD_BESTOFN ? 3 : cfg.method == PSAMP_METHOD_POWER || cfg.method == PSAMP_METHOD_MAXSWAP ? 2 : 1),
                   "%s, %d active: %d slots", psamp_method_name(cfg.method), actives[a], psamp_sampler_slots_needed(&q));
             psamp_run_result queued;
             if (run(w, &q, &queued) != 0) {

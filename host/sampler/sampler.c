@@ -178,9 +178,10 @@ static int check_run(const psamp_engine *e, const psamp_sampler_config *cfg, con
     return 0;
 }
 
-int psamp_sample_prompts(psamp_engine *e, const psamp_sampler_config *cfg_in, const psamp_prompt *prompts,
-                         int32_t n_prompts, const psamp_sampler_hooks *hooks, psamp_run_result *out,
-                         psamp_err *err) {
+/* psamp_sample_prompts with every chain decoded. */
+static int sample_prompts(psamp_engine *e, const psamp_sampler_config *cfg_in, const psamp_prompt *prompts,
+                          int32_t n_prompts, const psamp_sampler_hooks *hooks, psamp_run_result *out,
+                          psamp_err *err) {
     psamp_sampler_config cfg = *cfg_in;
     round_buffers b;
     double t_start = psamp_now_seconds(), t_engine = 0.0, t_report = t_start;
@@ -255,6 +256,55 @@ fail:
     free_buffers(&b);
     free_results(out, n_prompts);
     return -1;
+}
+
+/* r's one greedy chain copied to chains 1..n-1 (numbered from cfg->first_chain, as decoded
+ * ones would be; they decoded nothing). A stop before it finished leaves r without chains. */
+static int copy_greedy(psamp_run_result *r, const psamp_sampler_config *cfg, psamp_err *err) {
+    r->n_planned = cfg->n_chains;
+    if (r->n_chains == 0) return 0;
+    psamp_chain_result *all = realloc(r->chains, (size_t)cfg->n_chains * sizeof *all);
+    if (!all) return psamp_fail(err, "out of memory for %d chains' results", cfg->n_chains);
+    r->chains = all;
+    const size_t n = (size_t)all[0].n_tokens;
+    for (int32_t c = 1; c < cfg->n_chains; c++) {
+        r->n_chains = c; /* chains 0..c-1 are whole: what a failure frees */
+        all[c] = all[0];
+        all[c].chain = cfg->first_chain + (uint64_t)c;
+        all[c].tokens_decoded = all[c].proposal_tokens = all[c].probe_tokens = 0;
+        all[c].tokens = malloc((n ? n : 1) * sizeof *all[c].tokens);
+        all[c].logp = malloc((n ? n : 1) * sizeof *all[c].logp);
+        if (!all[c].tokens || !all[c].logp) {
+            free(all[c].tokens);
+            free(all[c].logp);
+            return psamp_fail(err, "out of memory for %d chains' results", cfg->n_chains);
+        }
+        if (n) memcpy(all[c].tokens, all[0].tokens, n * sizeof *all[c].tokens);
+        if (n) memcpy(all[c].logp, all[0].logp, n * sizeof *all[c].logp);
+    }
+    r->n_chains = cfg->n_chains;
+    return 0;
+}
+
+int psamp_sample_prompts(psamp_engine *e, const psamp_sampler_config *cfg, const psamp_prompt *prompts,
+                         int32_t n_prompts, const psamp_sampler_hooks *hooks, psamp_run_result *out,
+                         psamp_err *err) {
+    if (cfg->method != PSAMP_METHOD_GREEDY || cfg->n_chains <= 1)
+        return sample_prompts(e, cfg, prompts, n_prompts, hooks, out, err);
+    /* Greedy chains are one sequence whatever their seed and number: one is decoded per
+     * prompt, the others are its copies. */
+    if (n_prompts > 0) memset(out, 0, (size_t)n_prompts * sizeof *out);
+    psamp_sampler_config one = *cfg;
+    if (psamp_sampler_validate(&one, err) != 0) return -1; /* n_chains' range included */
+    one.n_chains = 1;
+    const int rc = sample_prompts(e, &one, prompts, n_prompts, hooks, out, err);
+    if (rc < 0) return rc;
+    for (int32_t p = 0; p < n_prompts; p++)
+        if (copy_greedy(&out[p], cfg, err) != 0) {
+            free_results(out, n_prompts);
+            return -1;
+        }
+    return rc;
 }
 
 int psamp_sample(psamp_engine *e, const psamp_sampler_config *cfg, const int32_t *prompt, int32_t n_prompt,

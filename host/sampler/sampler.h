@@ -68,7 +68,8 @@ psamp_sampler_config psamp_sampler_defaults(void);
 int psamp_sampler_validate(psamp_sampler_config *cfg, psamp_err *err);
 /* Chains that decode at once: n_chains, or max_active when that is smaller. */
 int32_t psamp_sampler_active_chains(const psamp_sampler_config *cfg);
-/* Engine slots a run needs: the prompt's plus each active chain's working slots. */
+/* Engine slots a run needs: the prompt's plus each active chain's working slots (greedy:
+ * one chain's, psamp_sample_prompts decodes one and copies it). */
 int32_t psamp_sampler_slots_needed(const psamp_sampler_config *cfg);
 /* The same for a run of n_prompts prompts at once (psamp_sample_prompts): one slot per
  * prompt, plus the working slots of the chains active over all of them (max_active, when
@@ -156,7 +157,10 @@ typedef struct {
     uint64_t seed;
 } psamp_prompt;
 
-/* psamp_sample for n_prompts prompts in one batch: cfg->n_chains chains from each, all of
+/* Greedy chains are one sequence whatever their seed and number: one is decoded per prompt
+ * and copied to the others, which count no decoded tokens (tokens_decoded and friends 0).
+ *
+ * psamp_sample for n_prompts prompts in one batch: cfg->n_chains chains from each, all of
  * them sharing the engine's batched steps (many problems with few samples each keep a GPU's
  * batch full). out[0..n_prompts) gets one result per prompt. Prompt p's chains draw with key
  * prompts[p].seed (cfg->seed is not used) and are numbered first_chain, first_chain + 1, ...

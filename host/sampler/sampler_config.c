@@ -100,8 +100,9 @@ int32_t psamp_sampler_slots_needed(const psamp_sampler_config *cfg) {
 }
 
 int32_t psamp_sampler_slots_needed_prompts(const psamp_sampler_config *cfg, int32_t n_prompts) {
-    const int64_t need =
-        n_prompts + sampler_active_jobs(cfg, (int64_t)n_prompts * cfg->n_chains) * sampler_seqs_per_chain(cfg);
+    /* greedy decodes one chain per prompt (psamp_sample_prompts copies it) */
+    const int64_t decoded = cfg->method == PSAMP_METHOD_GREEDY ? 1 : cfg->n_chains;
+    const int64_t need = n_prompts + sampler_active_jobs(cfg, (int64_t)n_prompts * decoded) * sampler_seqs_per_chain(cfg);
     return need > INT32_MAX ? INT32_MAX : (int32_t)need;
 }
 
