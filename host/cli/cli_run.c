@@ -211,7 +211,7 @@ int cli_fit_chains(int32_t room, int32_t max_len, int32_t n_prompts, psamp_sampl
     if (who)
         fprintf(stderr, "%s: %d chains need %d engine slots of %d tokens, there is room for %d: "
                 "running %d chains at a time (as --max-active %d; the samples are the same)\n",
-                who, n_prompts * s->n_chains, need, max_len, room, fit, fit);
+                who, n_prompts * psamp_sampler_decoded_chains(s), need, max_len, room, fit, fit);
     return 0;
 }
 

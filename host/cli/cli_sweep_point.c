@@ -123,8 +123,7 @@ static int sample_point(const cli_sweep_plan *plan, const sweep_point *p, psamp_
     /* Tasks pooled per sampler call as far as the room allows; one task that does not fit
      * queues its chains. */
     if (cfg->tasks_path) {
-        /* greedy decodes one chain per task (the sampler copies it to the others) */
-        const int32_t decoded = sampler.method == PSAMP_METHOD_GREEDY ? 1 : sampler.n_chains;
+        const int32_t decoded = psamp_sampler_decoded_chains(&sampler); /* greedy: 1 */
         const int32_t most = cfg->batch_chains > 0 ? cfg->batch_chains / decoded : 1;
         per_call = cli_prompts_per_call(&sampler, most < cfg->tasks.n ? most : cfg->tasks.n, room);
     }

@@ -289,14 +289,14 @@ static int copy_greedy(psamp_run_result *r, const psamp_sampler_config *cfg, psa
 int psamp_sample_prompts(psamp_engine *e, const psamp_sampler_config *cfg, const psamp_prompt *prompts,
                          int32_t n_prompts, const psamp_sampler_hooks *hooks, psamp_run_result *out,
                          psamp_err *err) {
-    if (cfg->method != PSAMP_METHOD_GREEDY || cfg->n_chains <= 1)
+    if (psamp_sampler_decoded_chains(cfg) == cfg->n_chains)
         return sample_prompts(e, cfg, prompts, n_prompts, hooks, out, err);
     /* Greedy chains are one sequence whatever their seed and number: one is decoded per
      * prompt, the others are its copies. */
     if (n_prompts > 0) memset(out, 0, (size_t)n_prompts * sizeof *out);
     psamp_sampler_config one = *cfg;
     if (psamp_sampler_validate(&one, err) != 0) return -1; /* n_chains' range included */
-    one.n_chains = 1;
+    one.n_chains = psamp_sampler_decoded_chains(cfg);
     const int rc = sample_prompts(e, &one, prompts, n_prompts, hooks, out, err);
     if (rc < 0) return rc;
     for (int32_t p = 0; p < n_prompts; p++)

@@ -68,8 +68,10 @@ psamp_sampler_config psamp_sampler_defaults(void);
 int psamp_sampler_validate(psamp_sampler_config *cfg, psamp_err *err);
 /* Chains that decode at once: n_chains, or max_active when that is smaller. */
 int32_t psamp_sampler_active_chains(const psamp_sampler_config *cfg);
-/* Engine slots a run needs: the prompt's plus each active chain's working slots (greedy:
- * one chain's, psamp_sample_prompts decodes one and copies it). */
+/* Chains of a prompt the sampler decodes: n_chains, or 1 for greedy (psamp_sample_prompts
+ * decodes one greedy chain and copies it). */
+int32_t psamp_sampler_decoded_chains(const psamp_sampler_config *cfg);
+/* Engine slots a run needs: the prompt's plus each active decoded chain's working slots. */
 int32_t psamp_sampler_slots_needed(const psamp_sampler_config *cfg);
 /* The same for a run of n_prompts prompts at once (psamp_sample_prompts): one slot per
  * prompt, plus the working slots of the chains active over all of them (max_active, when

@@ -99,10 +99,13 @@ int32_t psamp_sampler_slots_needed(const psamp_sampler_config *cfg) {
     return psamp_sampler_slots_needed_prompts(cfg, 1);
 }
 
+int32_t psamp_sampler_decoded_chains(const psamp_sampler_config *cfg) {
+    return cfg->method == PSAMP_METHOD_GREEDY && cfg->n_chains > 1 ? 1 : cfg->n_chains;
+}
+
 int32_t psamp_sampler_slots_needed_prompts(const psamp_sampler_config *cfg, int32_t n_prompts) {
-    /* greedy decodes one chain per prompt (psamp_sample_prompts copies it) */
-    const int64_t decoded = cfg->method == PSAMP_METHOD_GREEDY ? 1 : cfg->n_chains;
-    const int64_t need = n_prompts + sampler_active_jobs(cfg, (int64_t)n_prompts * decoded) * sampler_seqs_per_chain(cfg);
+    const int64_t decoded = (int64_t)n_prompts * psamp_sampler_decoded_chains(cfg);
+    const int64_t need = n_prompts + sampler_active_jobs(cfg, decoded) * sampler_seqs_per_chain(cfg);
     return need > INT32_MAX ? INT32_MAX : (int32_t)need;
 }
 
